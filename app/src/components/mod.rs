@@ -1,0 +1,7 @@
+mod notice;
+mod pager;
+mod shell;
+
+pub use notice::ErrorNotice;
+pub use pager::Pager;
+pub use shell::{AppShell, CurrentUser};

@@ -1,0 +1,60 @@
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+use crate::components::ErrorNotice;
+use crate::domain::SessionUser;
+use crate::server_fns::get_current_user;
+
+/// The signed-in user, provided to every page inside the shell.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<SessionUser>, crate::error::AppError>>);
+
+/// Header, navigation and the signed-in user around every page but sign-in.
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    provide_context(CurrentUser(user));
+
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Skalin"</a>
+            <nav aria-label="Main">
+                <ul>
+                    <li class="nav-group">
+                        <span class="nav-group-label">"Integrations"</span>
+                        <A href="/integrations/intercom">"Intercom"</A>
+                    </li>
+                    <li><A href="/customers">"Customers"</A></li>
+                    <li><A href="/contacts">"Contacts"</A></li>
+                    <li><A href="/interactions">"Interactions"</A></li>
+                </ul>
+            </nav>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => view! { <UserMenu user /> }.into_any(),
+                        Ok(None) => view! { <a class="button" href="/signin">"Sign in"</a> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </header>
+        <main class="content">
+            <Outlet />
+        </main>
+    }
+}
+
+#[component]
+fn UserMenu(user: SessionUser) -> impl IntoView {
+    view! {
+        <div class="user-menu">
+            <span class="user-email" data-testid="current-user">{user.email}</span>
+            <span class="role-badge" data-testid="current-role">{user.role.as_str()}</span>
+            // A plain form: signing out works the same with or without JavaScript.
+            <form method="post" action="/auth/signout">
+                <button type="submit" class="link-button">"Sign out"</button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,12 @@
+//! Types shared by the server and the browser, and the pure logic on them.
+
+mod paging;
+mod records;
+mod user;
+
+pub use paging::{Page, PageRequest};
+pub use records::{
+    format_timestamp, Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
+    NewInteraction, Zone,
+};
+pub use user::{Role, SessionUser};

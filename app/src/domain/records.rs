@@ -1,0 +1,156 @@
+use serde::{Deserialize, Serialize};
+
+/// A Skalin customer: an Intercom company once synchronized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: i64,
+    pub external_id: String,
+    pub intercom_id: Option<String>,
+    pub name: String,
+    pub domain: Option<String>,
+    pub csm_owner: Option<String>,
+    pub stage: Option<String>,
+    pub profile: Option<String>,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    pub external_id: String,
+    pub intercom_id: Option<String>,
+    pub name: String,
+    pub domain: Option<String>,
+    pub stage: Option<String>,
+}
+
+/// A person at a customer: an Intercom contact once synchronized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: i64,
+    pub external_id: String,
+    pub intercom_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub customer_name: Option<String>,
+    pub role_tag: Option<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub external_id: String,
+    pub intercom_id: Option<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub customer_external_id: Option<String>,
+}
+
+/// A conversation with a customer: an Intercom ticket once synchronized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    pub id: i64,
+    pub intercom_id: Option<String>,
+    pub title: String,
+    pub state: Option<String>,
+    pub contact_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewInteraction {
+    pub intercom_id: Option<String>,
+    pub title: String,
+    pub state: Option<String>,
+    pub customer_external_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// Intercom's hosting regions; each has its own API host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Zone {
+    Us,
+    Eu,
+    Au,
+}
+
+impl Zone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Us => "us",
+            Zone::Eu => "eu",
+            Zone::Au => "au",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Zone::Us => "US",
+            Zone::Eu => "EU",
+            Zone::Au => "Australia",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "us" => Some(Zone::Us),
+            "eu" => Some(Zone::Eu),
+            "au" | "australia" => Some(Zone::Au),
+            _ => None,
+        }
+    }
+}
+
+/// What the settings page shows of the Intercom connection; never the token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntercomConnection {
+    pub zone: Zone,
+    pub workspace_name: Option<String>,
+    pub app_id: Option<String>,
+    pub connected_by: Option<String>,
+    pub connected_at: i64,
+    pub needs_reconnect: bool,
+}
+
+/// "2026-11-24 09:05 UTC", without a date library in the browser bundle.
+pub fn format_timestamp(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let secs = unix_seconds.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, (secs % 3600) / 60)
+}
+
+// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_read_as_utc_dates() {
+        assert_eq!(format_timestamp(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_timestamp(1_795_511_100), "2026-11-24 09:05 UTC");
+        assert_eq!(format_timestamp(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn zones_parse_from_their_codes_and_names() {
+        assert_eq!(Zone::parse("EU"), Some(Zone::Eu));
+        assert_eq!(Zone::parse("australia"), Some(Zone::Au));
+        assert_eq!(Zone::parse("asia"), None);
+    }
+}

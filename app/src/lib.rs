@@ -1,0 +1,66 @@
+//! The Skalin web app: pages, components and server functions (Leptos), plus the
+//! server-only modules they call (`store`, `auth`), which know nothing of Leptos.
+
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::AppShell;
+use crate::pages::{
+    ContactsPage, CustomersPage, HomePage, IntercomPage, InteractionsPage, NotFoundPage, SignInPage,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/skalin.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Skalin".to_string() } else { format!("{page} · Skalin") } />
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage /> }>
+                <Route path=path!("/signin") view=SignInPage />
+                <ParentRoute path=path!("") view=AppShell>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/integrations/intercom") view=IntercomPage />
+                    <Route path=path!("/customers") view=CustomersPage />
+                    <Route path=path!("/contacts") view=ContactsPage />
+                    <Route path=path!("/interactions") view=InteractionsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

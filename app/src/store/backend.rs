@@ -1,0 +1,389 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{PgPool, SqlitePool};
+
+use super::{now, Result, Store, StoreError, UserRecord};
+use crate::domain::{
+    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
+    NewInteraction, Page, PageRequest, Role, Zone,
+};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Connect)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            if let Some(dir) = options.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect(e.into()))?;
+                }
+            }
+        }
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if in_memory { 1 } else { 8 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Connect)?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(StoreError::Connect)?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    role: String,
+    password_hash: String,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self> {
+        let role = Role::from_str(&row.role).map_err(StoreError::Corrupt)?;
+        Ok(UserRecord { id: row.id, email: row.email, role, password_hash: row.password_hash })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectionRow {
+    zone: String,
+    workspace_name: Option<String>,
+    app_id: Option<String>,
+    connected_by: Option<String>,
+    connected_at: i64,
+    needs_reconnect: bool,
+}
+
+impl TryFrom<ConnectionRow> for IntercomConnection {
+    type Error = StoreError;
+
+    fn try_from(row: ConnectionRow) -> Result<Self> {
+        let zone = Zone::parse(&row.zone)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown zone `{}`", row.zone)))?;
+        Ok(IntercomConnection {
+            zone,
+            workspace_name: row.workspace_name,
+            app_id: row.app_id,
+            connected_by: row.connected_by,
+            connected_at: row.connected_at,
+            needs_reconnect: row.needs_reconnect,
+        })
+    }
+}
+
+fn unique_violation(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(what()),
+        _ => StoreError::Database(err),
+    }
+}
+
+fn page_of<T>(items: Vec<T>, request: PageRequest, total: i64) -> Page<T> {
+    Page { items, page: request.page, per_page: request.per_page, total: total.max(0) as u64 }
+}
+
+const USER_COLUMNS: &str = "id, email, role, password_hash";
+
+// The two backends share every statement; the macro stamps the one implementation out for
+// each concrete pool type, which sqlx's generic executor bounds make painful to abstract.
+macro_rules! impl_store {
+    ($store:ty, $name:literal) => {
+        #[async_trait]
+        impl Store for $store {
+            fn backend_name(&self) -> &'static str {
+                $name
+            }
+
+            async fn create_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord> {
+                let sql = format!(
+                    "insert into users (email, password_hash, role, created_at) \
+                     values ($1, $2, $3, $4) returning {USER_COLUMNS}"
+                );
+                sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(email)
+                    .bind(password_hash)
+                    .bind(role.as_str())
+                    .bind(now())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| unique_violation(e, || format!("a user with the email {email}")))?
+                    .try_into()
+            }
+
+            async fn upsert_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord> {
+                let sql = format!(
+                    "insert into users (email, password_hash, role, created_at) \
+                     values ($1, $2, $3, $4) \
+                     on conflict (email) do update \
+                     set password_hash = excluded.password_hash, role = excluded.role \
+                     returning {USER_COLUMNS}"
+                );
+                sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(email)
+                    .bind(password_hash)
+                    .bind(role.as_str())
+                    .bind(now())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_into()
+            }
+
+            async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+                let sql = format!("select {USER_COLUMNS} from users where email = $1");
+                sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+                let sql = format!("select {USER_COLUMNS} from users where id = $1");
+                sqlx::query_as::<_, UserRow>(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn insert_customer(&self, c: &NewCustomer) -> Result<i64> {
+                sqlx::query_scalar(
+                    "insert into customers (external_id, intercom_id, name, domain, stage, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6) returning id",
+                )
+                .bind(&c.external_id)
+                .bind(&c.intercom_id)
+                .bind(&c.name)
+                .bind(&c.domain)
+                .bind(&c.stage)
+                .bind(now())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| unique_violation(e, || format!("a customer with the ID {}", c.external_id)))
+            }
+
+            async fn insert_contact(&self, c: &NewContact) -> Result<i64> {
+                sqlx::query_scalar(
+                    "insert into contacts (external_id, intercom_id, name, email, customer_id, updated_at) \
+                     values ($1, $2, $3, $4, (select id from customers where external_id = $5), $6) \
+                     returning id",
+                )
+                .bind(&c.external_id)
+                .bind(&c.intercom_id)
+                .bind(&c.name)
+                .bind(&c.email)
+                .bind(&c.customer_external_id)
+                .bind(now())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| unique_violation(e, || format!("a contact with the ID {}", c.external_id)))
+            }
+
+            async fn insert_interaction(&self, i: &NewInteraction) -> Result<i64> {
+                sqlx::query_scalar(
+                    "insert into interactions (intercom_id, title, state, customer_id, created_at) \
+                     values ($1, $2, $3, (select id from customers where external_id = $4), $5) \
+                     returning id",
+                )
+                .bind(&i.intercom_id)
+                .bind(&i.title)
+                .bind(&i.state)
+                .bind(&i.customer_external_id)
+                .bind(i.created_at)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| unique_violation(e, || "an interaction with that Intercom id".to_string()))
+            }
+
+            async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>> {
+                let total: i64 = sqlx::query_scalar("select count(*) from customers")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let items = sqlx::query_as::<_, CustomerRow>(
+                    "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, updated_at \
+                     from customers order by lower(name), id limit $1 offset $2",
+                )
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
+            }
+
+            async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>> {
+                let total: i64 = sqlx::query_scalar("select count(*) from contacts")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let items = sqlx::query_as::<_, ContactRow>(
+                    "select c.id, c.external_id, c.intercom_id, c.name, c.email, \
+                            cu.name as customer_name, c.role_tag, c.updated_at \
+                     from contacts c left join customers cu on cu.id = c.customer_id \
+                     order by lower(c.name), c.id limit $1 offset $2",
+                )
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
+            }
+
+            async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>> {
+                let total: i64 = sqlx::query_scalar("select count(*) from interactions")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let items = sqlx::query_as::<_, InteractionRow>(
+                    "select i.id, i.intercom_id, i.title, i.state, ct.email as contact_email, \
+                            cu.name as customer_name, i.created_at \
+                     from interactions i \
+                     left join contacts ct on ct.id = i.contact_id \
+                     left join customers cu on cu.id = i.customer_id \
+                     order by i.created_at desc, i.id desc limit $1 offset $2",
+                )
+                .bind(page.limit())
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
+            }
+
+            async fn intercom_connection(&self) -> Result<Option<IntercomConnection>> {
+                sqlx::query_as::<_, ConnectionRow>(
+                    "select zone, workspace_name, app_id, connected_by, connected_at, needs_reconnect \
+                     from intercom_connections where id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?
+                .map(TryInto::try_into)
+                .transpose()
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, "SQLite");
+impl_store!(PostgresStore, "PostgreSQL");
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    external_id: String,
+    intercom_id: Option<String>,
+    name: String,
+    domain: Option<String>,
+    csm_owner: Option<String>,
+    stage: Option<String>,
+    profile: Option<String>,
+    updated_at: i64,
+}
+
+impl From<CustomerRow> for Customer {
+    fn from(r: CustomerRow) -> Self {
+        Customer {
+            id: r.id,
+            external_id: r.external_id,
+            intercom_id: r.intercom_id,
+            name: r.name,
+            domain: r.domain,
+            csm_owner: r.csm_owner,
+            stage: r.stage,
+            profile: r.profile,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: i64,
+    external_id: String,
+    intercom_id: Option<String>,
+    name: String,
+    email: Option<String>,
+    customer_name: Option<String>,
+    role_tag: Option<String>,
+    updated_at: i64,
+}
+
+impl From<ContactRow> for Contact {
+    fn from(r: ContactRow) -> Self {
+        Contact {
+            id: r.id,
+            external_id: r.external_id,
+            intercom_id: r.intercom_id,
+            name: r.name,
+            email: r.email,
+            customer_name: r.customer_name,
+            role_tag: r.role_tag,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InteractionRow {
+    id: i64,
+    intercom_id: Option<String>,
+    title: String,
+    state: Option<String>,
+    contact_email: Option<String>,
+    customer_name: Option<String>,
+    created_at: i64,
+}
+
+impl From<InteractionRow> for Interaction {
+    fn from(r: InteractionRow) -> Self {
+        Interaction {
+            id: r.id,
+            intercom_id: r.intercom_id,
+            title: r.title,
+            state: r.state,
+            contact_email: r.contact_email,
+            customer_name: r.customer_name,
+            created_at: r.created_at,
+        }
+    }
+}

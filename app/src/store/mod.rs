@@ -1,0 +1,96 @@
+//! Skalin's own data, on SQLite or PostgreSQL behind one interface.
+//!
+//! Both backends run the same SQL (lower-case, `$n` placeholders, integer timestamps);
+//! only the migrations differ, one folder per backend under `migrations/`.
+
+mod backend;
+mod sessions;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
+    NewInteraction, Page, PageRequest, Role,
+};
+
+pub use backend::{PostgresStore, SqliteStore};
+pub use sessions::SessionBackend;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL must start with sqlite:// or postgres:// (got `{0}`)")]
+    UnsupportedUrl(String),
+    #[error("could not open the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("could not migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("the database holds a value it cannot read: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A user as the store keeps it, password hash included: never sent to the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs and start-up messages.
+    fn backend_name(&self) -> &'static str;
+
+    async fn create_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord>;
+    /// Creates the user or resets its password and role (used for the demo accounts).
+    async fn upsert_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
+
+    async fn insert_customer(&self, customer: &NewCustomer) -> Result<i64>;
+    async fn insert_contact(&self, contact: &NewContact) -> Result<i64>;
+    async fn insert_interaction(&self, interaction: &NewInteraction) -> Result<i64>;
+    async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>>;
+    async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>>;
+    async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>>;
+
+    async fn intercom_connection(&self) -> Result<Option<IntercomConnection>>;
+}
+
+/// An open database: the store, and the session store on the same pool.
+pub struct Database {
+    pub store: Arc<dyn Store>,
+    pub sessions: SessionBackend,
+}
+
+/// Opens the database named by `url`, creating a SQLite file (and its folder) if missing,
+/// and runs this backend's migrations, those of the session store included.
+pub async fn open(url: &str) -> Result<Database> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open(url).await?;
+        let sessions = SessionBackend::sqlite(store.pool().clone()).await?;
+        Ok(Database { store: Arc::new(store), sessions })
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = PostgresStore::open(url).await?;
+        let sessions = SessionBackend::postgres(store.pool().clone()).await?;
+        Ok(Database { store: Arc::new(store), sessions })
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,184 @@
+//! Command line and environment. Every setting can come from a flag or its variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use app::domain::Role;
+use app::state::SecretKey;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "Skalin's Intercom integration: web app and tools")]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve(ServeArgs),
+    /// Manage the people who can sign in.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password, a random one is generated and printed.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long, env = "SKALIN_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://path/to/file.db or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/skalin.db", value_parser = parse_database_url, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "serve")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SKALIN_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// The URL people use to reach the app (defaults to http://ADDR).
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+    /// 64 hex characters (32 bytes) that encrypt Intercom tokens at rest. Without it, a
+    /// key is generated once and kept in data/secret.key.
+    #[arg(long, env = "SECRET_KEY", value_parser = parse_secret_key, hide_env_values = true)]
+    pub secret_key: Option<SecretKey>,
+    #[arg(long, env = "INTERCOM_CLIENT_ID")]
+    pub intercom_client_id: Option<String>,
+    #[arg(long, env = "INTERCOM_CLIENT_SECRET", hide_env_values = true)]
+    pub intercom_client_secret: Option<String>,
+    /// Where the built site (the WASM bundle, CSS) is read from.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_idle_minutes: u32,
+    /// Create the demo admin and member accounts and print their credentials.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+impl ServeArgs {
+    /// Reads `serve` flags from a list, as the command line would (tests, embedding).
+    pub fn from_flags<I, T>(flags: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let flags = flags.into_iter().map(Into::into);
+        Self::try_parse_from(std::iter::once(std::ffi::OsString::from("serve")).chain(flags))
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value.parse()
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.starts_with("sqlite:") || value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        Ok(value.to_string())
+    } else {
+        Err("expected sqlite://FILE or postgres://USER@HOST/DATABASE".to_string())
+    }
+}
+
+fn parse_public_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("expected an http or https URL, not {other}://")),
+    }
+}
+
+pub fn parse_secret_key(value: &str) -> Result<SecretKey, String> {
+    let value = value.trim();
+    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("expected 64 hexadecimal characters (32 bytes), e.g. from `openssl rand -hex 32`".to_string());
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&value[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(SecretKey(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_on_the_default_sqlite_file() {
+        let cli = parse(&[]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.database.database_url, "sqlite://data/skalin.db");
+    }
+
+    #[test]
+    fn a_bad_address_is_refused_naming_the_setting() {
+        let err = parse(&["serve", "--addr", "nowhere"]).unwrap_err().to_string();
+        assert!(err.contains("--addr"), "{err}");
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused_naming_the_setting() {
+        let err = parse(&["--database-url", "mysql://x/y"]).unwrap_err().to_string();
+        assert!(err.contains("--database-url") && err.contains("sqlite://"), "{err}");
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused_with_how_to_make_one() {
+        let err = parse(&["serve", "--secret-key", "abc"]).unwrap_err().to_string();
+        assert!(err.contains("--secret-key") && err.contains("64 hexadecimal"), "{err}");
+    }
+
+    #[test]
+    fn a_hex_secret_key_becomes_its_bytes() {
+        let key = parse_secret_key(&"0f".repeat(32)).unwrap();
+        assert_eq!(key.0, [0x0f; 32]);
+    }
+
+    #[test]
+    fn the_public_url_must_be_http() {
+        let err = parse(&["serve", "--public-url", "ftp://example.com"]).unwrap_err().to_string();
+        assert!(err.contains("--public-url") && err.contains("http"), "{err}");
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_address() {
+        let args = ServeArgs::try_parse_from(["serve", "--addr", "127.0.0.1:3000"]).unwrap();
+        assert_eq!(args.public_url(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn an_unknown_role_is_refused() {
+        let err = parse(&["user", "add", "--email", "a@b.co", "--role", "owner"]).unwrap_err().to_string();
+        assert!(err.contains("--role"), "{err}");
+    }
+}

@@ -1,0 +1,8 @@
+//! The Skalin server: configuration, start-up, and the axum router around the Leptos app.
+
+pub mod commands;
+pub mod config;
+pub mod startup;
+mod web;
+
+pub use startup::Application;

@@ -1,0 +1,146 @@
+//! From configuration to a listening server: secret key, options, router, listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use app::state::{AppConfig, AppState, SecretKey};
+use app::store::Database;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use tokio::net::TcpListener;
+
+use crate::config::{parse_secret_key, ServeArgs};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    addr: SocketAddr,
+    public_url: String,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and assembles the router.
+    pub async fn build(args: &ServeArgs, database: Database) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("could not listen on {} (--addr / SKALIN_ADDR)", args.addr))?;
+        let addr = listener.local_addr()?;
+        let public_url = match &args.public_url {
+            Some(_) => args.public_url(),
+            None => format!("http://{addr}"),
+        };
+        let secret_key = match &args.secret_key {
+            Some(key) => key.clone(),
+            None => local_secret_key(Path::new("data/secret.key"))?,
+        };
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(env!("LEPTOS_OUTPUT_NAME"))
+            .site_root(args.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .env(if cfg!(debug_assertions) { Env::DEV } else { Env::PROD })
+            .build();
+        if !args.site_root.join("pkg").is_dir() {
+            tracing::warn!(
+                site_root = %args.site_root.display(),
+                "no built site here: pages will render but not hydrate (run `cargo leptos build`)"
+            );
+        }
+
+        let config = AppConfig {
+            public_url: public_url.clone(),
+            secret_key,
+            intercom_client_id: args.intercom_client_id.clone(),
+            intercom_client_secret: args.intercom_client_secret.clone(),
+        };
+        let state = AppState { leptos_options, store: database.store, config: Arc::new(config) };
+        let idle = time::Duration::minutes(i64::from(args.session_idle_minutes));
+        let router = crate::web::router(state, database.sessions, idle);
+        Ok(Self { listener, router, addr, public_url })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// For a zero-set-up start: a key generated once and kept beside the SQLite file.
+fn local_secret_key(path: &Path) -> anyhow::Result<SecretKey> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return parse_secret_key(&text).map_err(|e| anyhow::anyhow!("{} is not a valid key: {e}", path.display()));
+    }
+    let key: [u8; 32] = rand::random();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    write_private(path, &hex).with_context(|| format!("could not write {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "no SECRET_KEY given: generated one; set SECRET_KEY in production");
+    Ok(SecretKey(key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_key_is_kept_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("skalin-key-{}", rand::random::<u64>()));
+        let path = dir.join("secret.key");
+        let first = local_secret_key(&path).unwrap();
+        let second = local_secret_key(&path).unwrap();
+        assert_eq!(first, second);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,156 @@
+//! What the integration and browser tests share: databases to test against and the real
+//! server, started on a free port.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::domain::{NewCustomer, Role};
+use app::store::Store;
+use server::config::ServeArgs;
+use server::Application;
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+pub const ADMIN_EMAIL: &str = "ada@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const MEMBER_EMAIL: &str = "max@example.com";
+pub const MEMBER_PASSWORD: &str = "member-password-1";
+
+/// A fresh SQLite file in a temporary folder that lives as long as the value.
+pub struct SqliteDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn fresh_sqlite() -> SqliteDb {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("skalin.db").display());
+    SqliteDb { url, _dir: dir }
+}
+
+/// A fresh PostgreSQL database, dropped by `drop_postgres`.
+pub struct PostgresDb {
+    pub url: String,
+    name: String,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Creates a database of its own for one test. Where no PostgreSQL answers, says so
+/// loudly and returns `None`, except under `CI=true`, where the suite must run.
+pub async fn fresh_postgres(test: &str) -> Option<PostgresDb> {
+    let admin_url = postgres_admin_url();
+    let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(conn) => conn,
+        Err(err) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL is required under CI=true but {admin_url} did not answer: {err}");
+            }
+            eprintln!("\n!!! SKIPPED {test}: no PostgreSQL at {admin_url} ({err}).\n!!! Set TEST_POSTGRES_URL to run the PostgreSQL suite.\n");
+            return None;
+        }
+    };
+    let name = format!("skalin_test_{}", rand::random::<u64>());
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    Some(PostgresDb { url: url.to_string(), name })
+}
+
+/// `with (force)` ends the connections still open on it.
+pub async fn drop_postgres(db: PostgresDb) {
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+        let _ = sqlx::query(&format!("drop database if exists {} with (force)", db.name))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+/// Where `cargo leptos build` wrote the site (the WASM bundle and CSS).
+pub fn site_root() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("site")
+}
+
+/// The real server on a free port, with an admin and a member account.
+pub struct TestApp {
+    pub base_url: String,
+    pub store: Arc<dyn Store>,
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    _db: Option<SqliteDb>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the server on a fresh SQLite database; `extra` are more `serve` flags.
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    let db = fresh_sqlite();
+    let url = db.url.clone();
+    let mut app = spawn_app_on(&url, extra).await;
+    app._db = Some(db);
+    app
+}
+
+pub async fn spawn_app_on(database_url: &str, extra: &[&str]) -> TestApp {
+    let site_root = site_root();
+    let site_root = site_root.to_string_lossy();
+    let key = "ab".repeat(32);
+    let mut args = vec!["--addr", "127.0.0.1:0", "--site-root", &site_root, "--secret-key", &key];
+    args.extend_from_slice(extra);
+    let args = ServeArgs::from_flags(args).expect("valid serve flags");
+
+    let database = app::store::open(database_url).await.expect("open the test database");
+    let store = database.store.clone();
+    for (email, password, role) in [(ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin), (MEMBER_EMAIL, MEMBER_PASSWORD, Role::Member)] {
+        server::commands::add_user(store.as_ref(), email, role, Some(password.into()))
+            .await
+            .expect("create a test user");
+    }
+    let application = Application::build(&args, database).await.expect("build the app");
+    let base_url = format!("http://{}", application.local_addr());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(application.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp { base_url, store, database_url: database_url.to_string(), shutdown: Some(tx), _db: None }
+}
+
+/// Adds `count` customers named "Customer 001"… so that lists have pages to walk.
+pub async fn seed_customers(store: &dyn Store, count: usize) {
+    for n in 1..=count {
+        store
+            .insert_customer(&NewCustomer {
+                external_id: format!("cust-{n:03}"),
+                intercom_id: Some(format!("ic-{n:03}")),
+                name: format!("Customer {n:03}"),
+                domain: Some(format!("customer{n:03}.example.com")),
+                stage: Some("active".into()),
+            })
+            .await
+            .expect("insert a customer");
+    }
+}
