@@ -1,6 +1,7 @@
 //! What the integration and browser tests share: databases to test against and the real
 //! server, started on a free port.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,7 +49,11 @@ pub async fn fresh_postgres(test: &str) -> Option<PostgresDb> {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("PostgreSQL is required under CI=true but {admin_url} did not answer: {err}");
             }
-            eprintln!("\n!!! SKIPPED {test}: no PostgreSQL at {admin_url} ({err}).\n!!! Set TEST_POSTGRES_URL to run the PostgreSQL suite.\n");
+            // Straight to the stderr handle: the test harness would swallow `eprintln!`.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! SKIPPED {test}: no PostgreSQL at {admin_url} ({err}).\n!!! Set TEST_POSTGRES_URL to run the PostgreSQL suite.\n"
+            );
             return None;
         }
     };

@@ -1,0 +1,28 @@
+# The two commands of the README. Tools land in ~/.cargo/bin and ./.tools (wasm-opt).
+SHELL := /usr/bin/env bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test tools build release wasm-size
+
+## Install what is missing, build, and serve the demo at http://127.0.0.1:3000.
+run: tools release
+	./target/release/server serve --demo
+
+## Install what is missing (Chromium included) and run every test.
+test:
+	scripts/install-tools.sh --browser
+	cargo leptos build
+	cargo test
+
+tools:
+	scripts/install-tools.sh
+
+build: tools
+	cargo leptos build
+
+release: tools
+	cargo leptos build --release
+
+## Prints the release WASM bundle's size, raw and gzipped.
+wasm-size: release
+	scripts/wasm-size.sh
