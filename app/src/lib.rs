@@ -17,7 +17,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::AppShell;
 use crate::pages::{
@@ -52,13 +52,15 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Skalin".to_string() } else { format!("{page} · Skalin") } />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/signin") view=SignInPage />
-                <ParentRoute path=path!("") view=AppShell>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/integrations/intercom") view=IntercomPage />
-                    <Route path=path!("/customers") view=CustomersPage />
-                    <Route path=path!("/contacts") view=ContactsPage />
-                    <Route path=path!("/interactions") view=InteractionsPage />
+                // Async: each page is sent whole once its data is read, so it reads the
+                // same with JavaScript off (out-of-order streaming needs scripts).
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/intercom") view=IntercomPage ssr=SsrMode::Async />
+                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
+                    <Route path=path!("/interactions") view=InteractionsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -10,6 +10,9 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
     let args = Arguments::from_args();
+    // Both rustls back-ends are compiled in (reqwest and sqlx pick different ones), so
+    // the webdriver client needs one named for it.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = Arc::new(tokio::runtime::Runtime::new().expect("a tokio runtime"));
     let world = match runtime.block_on(driver::World::start()) {
         Ok(world) => Arc::new(world),
