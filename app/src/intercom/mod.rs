@@ -1,0 +1,20 @@
+//! The Intercom REST client. It knows nothing of Leptos or of Skalin's store: the sync
+//! engine and the settings page reach Intercom only through it.
+
+mod api;
+mod client;
+mod error;
+mod models;
+mod pagination;
+mod rate_limit;
+mod retry;
+mod scroll;
+pub mod search;
+
+pub use api::OAuthEndpoints;
+pub use client::{CallStats, IntercomClient, Region, INTERCOM_VERSION};
+pub use error::{ApiError, IntercomError, Result};
+pub use models::*;
+pub use retry::{Attempt, Decision, RetryPolicy};
+pub use scroll::ScrollOptions;
+pub use search::{Op, Order, Query, QueryError, Search, Target};

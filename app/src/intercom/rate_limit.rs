@@ -1,0 +1,168 @@
+//! Spends Intercom's rate budget without tripping it, across every task that uses the
+//! same token: the budget is read from `X-RateLimit-*` and kept per token, process-wide.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The budget of one token against one Intercom host.
+#[derive(Debug, Default)]
+pub struct RateBudget {
+    state: Mutex<Window>,
+    waits: AtomicU64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Window {
+    limit: Option<u32>,
+    remaining: Option<u32>,
+    /// Unix seconds at which the window refills, as the server said.
+    reset_at: Option<u64>,
+    /// Calls sent and not yet answered: they will spend budget the headers don't show yet.
+    in_flight: u32,
+}
+
+/// How long to wait before the next call, from what is known of the window.
+fn wait_needed(w: &Window, now: u64) -> Option<Duration> {
+    let remaining = w.remaining?;
+    if remaining > w.in_flight {
+        return None;
+    }
+    let reset_at = w.reset_at?;
+    // The window is 10 seconds; a reset further away than that is clock skew.
+    let secs = reset_at.saturating_sub(now).min(10);
+    Some(Duration::from_secs(secs) + Duration::from_millis(100))
+}
+
+impl RateBudget {
+    /// The budget shared by every client of this token on this host.
+    pub fn shared(base_url: &str, token_fingerprint: u64) -> Arc<RateBudget> {
+        static BUDGETS: OnceLock<Mutex<HashMap<(String, u64), Arc<RateBudget>>>> = OnceLock::new();
+        let mut budgets = BUDGETS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        budgets.entry((base_url.to_string(), token_fingerprint)).or_default().clone()
+    }
+
+    /// Waits until a call fits in the window, then counts it as in flight.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                match wait_needed(&w, unix_now()) {
+                    None => {
+                        w.in_flight += 1;
+                        return;
+                    }
+                    Some(wait) => {
+                        // Once the window has refilled, the next answer will tell the truth.
+                        if w.reset_at.is_some_and(|r| r <= unix_now()) {
+                            w.remaining = w.limit;
+                        }
+                        wait
+                    }
+                }
+            };
+            self.waits.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the Intercom rate window");
+            tokio::time::sleep(wait).await;
+            let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if w.reset_at.is_some_and(|r| r <= unix_now()) {
+                w.remaining = w.limit;
+            }
+        }
+    }
+
+    /// Records an answer: the headers it carried, if any, and that the call is done.
+    pub fn release(&self, limit: Option<u32>, remaining: Option<u32>, reset_at: Option<u64>) {
+        let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        w.in_flight = w.in_flight.saturating_sub(1);
+        if let Some(limit) = limit {
+            w.limit = Some(limit);
+        }
+        if let Some(reset_at) = reset_at {
+            // Answers can arrive out of order: a later window's figures win.
+            if w.reset_at.is_none_or(|old| reset_at >= old) {
+                let same_window = w.reset_at == Some(reset_at);
+                w.reset_at = Some(reset_at);
+                if let Some(remaining) = remaining {
+                    w.remaining = Some(if same_window { w.remaining.map_or(remaining, |r| r.min(remaining)) } else { remaining });
+                }
+            }
+        } else if let Some(remaining) = remaining {
+            w.remaining = Some(remaining);
+        }
+    }
+
+    /// Marks the window as spent until `reset_at` (after a 429).
+    pub fn exhausted(&self, reset_at: Option<u64>) {
+        let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        w.remaining = Some(0);
+        if let Some(reset_at) = reset_at {
+            w.reset_at = Some(reset_at);
+        }
+    }
+
+    /// How many times a call waited for the window (shown as progress).
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(remaining: u32, in_flight: u32, reset_at: u64) -> Window {
+        Window { limit: Some(100), remaining: Some(remaining), reset_at: Some(reset_at), in_flight }
+    }
+
+    #[test]
+    fn a_call_goes_at_once_while_the_window_has_room() {
+        assert_eq!(wait_needed(&window(5, 4, 1_000), 995), None);
+    }
+
+    #[test]
+    fn calls_in_flight_count_against_the_window() {
+        assert_eq!(wait_needed(&window(5, 5, 1_000), 995), Some(Duration::from_millis(5_100)));
+    }
+
+    #[test]
+    fn an_unknown_window_never_waits() {
+        assert_eq!(wait_needed(&Window::default(), 0), None);
+    }
+
+    #[test]
+    fn a_reset_beyond_one_window_is_treated_as_clock_skew() {
+        assert_eq!(wait_needed(&window(0, 0, 10_000), 0), Some(Duration::from_millis(10_100)));
+    }
+
+    #[test]
+    fn answers_from_an_older_window_do_not_overwrite_a_newer_one() {
+        let budget = RateBudget::default();
+        budget.release(Some(100), Some(50), Some(2_000));
+        budget.release(Some(100), Some(90), Some(1_990));
+        let w = *budget.state.lock().unwrap();
+        assert_eq!((w.remaining, w.reset_at), (Some(50), Some(2_000)));
+    }
+
+    #[test]
+    fn within_one_window_the_lowest_remaining_wins() {
+        let budget = RateBudget::default();
+        budget.release(Some(100), Some(40), Some(2_000));
+        budget.release(Some(100), Some(45), Some(2_000));
+        assert_eq!(budget.state.lock().unwrap().remaining, Some(40));
+    }
+
+    #[test]
+    fn clients_of_one_token_share_one_budget() {
+        let a = RateBudget::shared("http://x", 7);
+        let b = RateBudget::shared("http://x", 7);
+        let c = RateBudget::shared("http://x", 8);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+    }
+}
