@@ -19,11 +19,13 @@ struct Bare<T> {
 }
 
 /// `GET /companies?company_id=` answers one company or a list (UNCONFIRMED which).
+/// A company is tried first: every field of a list page is optional, so a list reading
+/// would swallow a lone company.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum OneOrList {
-    List(ListPage<Company>),
     One(Company),
+    List(ListPage<Company>),
 }
 
 impl IntercomClient {

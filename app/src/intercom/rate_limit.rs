@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+const PROBE_WAIT: Duration = Duration::from_millis(20);
+
 /// The budget of one token against one Intercom host.
 #[derive(Debug, Default)]
 pub struct RateBudget {
@@ -25,7 +27,11 @@ struct Window {
 
 /// How long to wait before the next call, from what is known of the window.
 fn wait_needed(w: &Window, now: u64) -> Option<Duration> {
-    let remaining = w.remaining?;
+    // Until a first answer tells the budget, one call at a time: a burst into a window
+    // someone else already spent would bring one 429 per call.
+    let Some(remaining) = w.remaining else {
+        return (w.in_flight > 0).then_some(PROBE_WAIT);
+    };
     if remaining > w.in_flight {
         return None;
     }
@@ -62,7 +68,9 @@ impl RateBudget {
                     }
                 }
             };
-            self.waits.fetch_add(1, Ordering::Relaxed);
+            if wait != PROBE_WAIT {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::debug!(wait_ms = wait.as_millis() as u64, "waiting for the Intercom rate window");
             tokio::time::sleep(wait).await;
             let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -131,8 +139,9 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_window_never_waits() {
+    fn an_unknown_window_lets_one_call_probe_it() {
         assert_eq!(wait_needed(&Window::default(), 0), None);
+        assert_eq!(wait_needed(&Window { in_flight: 1, ..Window::default() }, 0), Some(PROBE_WAIT));
     }
 
     #[test]
