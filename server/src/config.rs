@@ -23,6 +23,34 @@ pub enum Command {
     /// Manage the people who can sign in.
     #[command(subcommand)]
     User(UserCommand),
+    /// Serve the sandbox Intercom on its own: a fake workspace with seeded data.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    #[arg(long, default_value_t = 4010)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    #[arg(long, default_value_t = 300)]
+    pub companies: usize,
+    #[arg(long, default_value_t = 3000)]
+    pub contacts: usize,
+    #[arg(long, default_value_t = 200)]
+    pub tickets: usize,
+    /// The same seed gives the same workspace.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Added to every answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of API calls answered with an injected 500, from 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub fault_rate: f64,
+    /// Calls allowed per token in each 10-second window.
+    #[arg(long, default_value_t = 1667)]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +90,11 @@ pub struct ServeArgs {
     pub intercom_client_id: Option<String>,
     #[arg(long, env = "INTERCOM_CLIENT_SECRET", hide_env_values = true)]
     pub intercom_client_secret: Option<String>,
+    /// Send every Intercom call (and OAuth) to this server instead of Intercom's regional
+    /// hosts: the sandbox, or another Intercom-compatible server. Without it and without
+    /// OAuth credentials, the app starts its own sandbox as a demo workspace.
+    #[arg(long, env = "INTERCOM_BASE_URL", value_parser = parse_public_url)]
+    pub intercom_base_url: Option<url::Url>,
     /// Where the built site (the WASM bundle, CSS) is read from.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -89,6 +122,13 @@ impl ServeArgs {
             Some(url) => url.as_str().trim_end_matches('/').to_string(),
             None => format!("http://{}", self.addr),
         }
+    }
+}
+
+fn parse_fraction(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("expected a number from 0 to 1, e.g. 0.02".to_string()),
     }
 }
 
@@ -174,6 +214,20 @@ mod tests {
     fn the_public_url_defaults_to_the_address() {
         let args = ServeArgs::try_parse_from(["serve", "--addr", "127.0.0.1:3000"]).unwrap();
         assert_eq!(args.public_url(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn a_fault_rate_above_one_is_refused() {
+        let err = parse(&["sandbox", "--fault-rate", "2"]).unwrap_err().to_string();
+        assert!(err.contains("--fault-rate") && err.contains("0 to 1"), "{err}");
+    }
+
+    #[test]
+    fn the_sandbox_listens_on_4010_by_default() {
+        let Some(Command::Sandbox(args)) = parse(&["sandbox", "--companies", "10"]).unwrap().command else {
+            panic!("not the sandbox command");
+        };
+        assert_eq!((args.port, args.companies, args.contacts), (4010, 10, 3000));
     }
 
     #[test]

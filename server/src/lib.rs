@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod sandbox;
 pub mod startup;
 mod web;
 

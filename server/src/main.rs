@@ -3,7 +3,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use server::commands::{add_user, ensure_demo_accounts, DEMO_ACCOUNTS};
-use server::config::{Cli, Command, ServeArgs, UserCommand};
+use server::config::{Cli, Command, SandboxArgs, ServeArgs, UserCommand};
+use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::startup::{shutdown_signal, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -26,6 +27,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Sandbox(args)) = &cli.command {
+        return run_sandbox(args.clone()).await;
+    }
     let url = &cli.database.database_url;
     let database = app::store::open(url)
         .await
@@ -43,14 +47,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Serve(args)) => serve(args, database).await,
         None => serve(ServeArgs::parse_from(["serve"]), database).await,
+        Some(Command::Sandbox(_)) => unreachable!("handled before opening the database"),
     }
 }
 
-async fn serve(args: ServeArgs, database: app::store::Database) -> anyhow::Result<()> {
+async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
+    let config = SandboxConfig {
+        companies: args.companies,
+        contacts: args.contacts,
+        tickets: args.tickets,
+        seed: args.seed,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        fault_rate: args.fault_rate,
+        rate_limit_per_window: args.rate_limit,
+        ..SandboxConfig::default()
+    };
+    let addr = std::net::SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr} (--host / --port)"))?;
+    let sandbox = Sandbox::new(config);
+    println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
+    println!("  {} companies, {} contacts, {} tickets, seed {}", args.companies, args.contacts, args.tickets, args.seed);
+    println!("  OAuth client id {SANDBOX_CLIENT_ID}, secret {SANDBOX_CLIENT_SECRET}\nPress Ctrl-C to stop.\n");
+    axum::serve(listener, sandbox.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the sandbox stopped with an error")
+}
+
+async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::Result<()> {
     let backend = database.store.backend_name();
     if args.demo {
         ensure_demo_accounts(database.store.as_ref()).await?;
     }
+    // Without Intercom credentials nor another Intercom to talk to, the app brings its
+    // own: a sandbox workspace worth looking at, so that everything works at once.
+    let _demo_workspace = if args.intercom_client_id.is_none() && args.intercom_base_url.is_none() {
+        let running = Sandbox::spawn(SandboxConfig::default()).await.context("could not start the demo sandbox")?;
+        tracing::info!(url = %running.base_url, "no Intercom credentials: using the sandbox Intercom as a demo workspace");
+        args.intercom_base_url = Some(running.base_url.parse().context("the sandbox URL")?);
+        args.intercom_client_id = Some(SANDBOX_CLIENT_ID.to_string());
+        args.intercom_client_secret = Some(SANDBOX_CLIENT_SECRET.to_string());
+        Some(running)
+    } else {
+        None
+    };
     let app = Application::build(&args, database).await?;
     tracing::info!(addr = %app.local_addr(), database = backend, "Skalin is listening");
     println!("\nSkalin is running at {}", app.public_url());
@@ -59,6 +101,9 @@ async fn serve(args: ServeArgs, database: app::store::Database) -> anyhow::Resul
         for (email, password, role) in DEMO_ACCOUNTS {
             println!("  {role:<6}  {email}  /  {password}");
         }
+    }
+    if let Some(sandbox) = &args.intercom_base_url {
+        println!("Intercom: {sandbox}");
     }
     println!("Press Ctrl-C to stop.\n");
     app.run_until(shutdown_signal()).await.context("the server stopped with an error")

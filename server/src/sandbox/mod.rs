@@ -1,0 +1,272 @@
+//! A fake of the Intercom REST API, quirks included, for tests and the demo.
+//!
+//! It follows `shared/intercom/REFERENCE.md` and the 2.16 OpenAPI description, not what
+//! any client expects. Where the reference is UNCONFIRMED the documented default is the
+//! behaviour and the other reading is a knob on [`Sandbox`] or [`SandboxConfig`].
+
+mod cursor;
+mod error;
+mod gate;
+mod model;
+mod oauth;
+mod params;
+mod rate_limit;
+mod render;
+mod rng;
+mod routes;
+mod scroll;
+mod search;
+mod seed;
+mod state;
+mod version;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use state::SandboxStats;
+use state::State;
+use version::ApiVersion;
+
+/// Always valid; OAuth exchanges mint more tokens.
+pub const SANDBOX_TOKEN: &str = "sandbox-token";
+pub const SANDBOX_CLIENT_ID: &str = "sandbox-client-id";
+pub const SANDBOX_CLIENT_SECRET: &str = "sandbox-client-secret";
+
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub companies: usize,
+    pub contacts: usize,
+    pub tickets: usize,
+    /// Same seed, same workspace, byte for byte (on the same UTC day: timestamps are
+    /// spread backwards from the day the sandbox starts).
+    pub seed: u64,
+    /// `X-RateLimit-Limit`, per token and per 10-second window.
+    pub rate_limit_per_window: u32,
+    /// Added to every API response.
+    pub latency: Duration,
+    /// Probability of an injected 500 on any authenticated call, drawn from the seed.
+    pub fault_rate: f64,
+    /// Contacts and tickets written less than this long ago are not in search results yet.
+    pub search_index_delay: Duration,
+    pub scroll_idle_timeout: Duration,
+    /// Workspace time zone, e.g. "Europe/Paris": the day boundary of contact search.
+    pub timezone: String,
+    /// "US" | "EU" | "AU", as `GET /me` reports it in `app.region`.
+    pub region: String,
+    /// The app's version, used when a request has no `Intercom-Version` header.
+    pub default_version: String,
+    /// UNCONFIRMED: `GET /companies?company_id=` answers one company (false) or a list (true).
+    pub company_lookup_returns_list: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            companies: 300,
+            contacts: 3_000,
+            tickets: 200,
+            seed: 42,
+            // 10,000 a minute spread over six 10-second windows (REFERENCE §5).
+            rate_limit_per_window: 1_667,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            search_index_delay: Duration::ZERO,
+            scroll_idle_timeout: Duration::from_secs(60),
+            timezone: "Europe/Paris".into(),
+            region: "US".into(),
+            default_version: "2.16".into(),
+            company_lookup_returns_list: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<Mutex<State>>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        Self { state: Arc::new(Mutex::new(seed::seed(config))) }
+    }
+
+    /// The whole API and the OAuth pages, state applied.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    /// Serves on 127.0.0.1 on a free port until the returned value is dropped.
+    pub async fn spawn(config: SandboxConfig) -> std::io::Result<RunningSandbox> {
+        let sandbox = Sandbox::new(config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = sandbox.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(RunningSandbox { sandbox, base_url, _shutdown: tx })
+    }
+
+    /// A poisoned lock only means a handler panicked; the data is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_fault_rate(&self, rate: f64) {
+        self.lock().config.fault_rate = rate;
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        self.lock().config.latency = d;
+    }
+
+    pub fn set_rate_limit(&self, per_window: u32) {
+        self.lock().config.rate_limit_per_window = per_window;
+    }
+
+    pub fn set_search_index_delay(&self, d: Duration) {
+        self.lock().config.search_index_delay = d;
+    }
+
+    pub fn set_default_version(&self, version: &str) {
+        self.lock().config.default_version = version.to_string();
+    }
+
+    pub fn set_company_lookup_returns_list(&self, list: bool) {
+        self.lock().config.company_lookup_returns_list = list;
+    }
+
+    /// UNCONFIRMED whether the scroll includes companies without users; default: it does.
+    pub fn set_scroll_includes_companies_without_users(&self, include: bool) {
+        self.lock().scroll_includes_companies_without_users = include;
+    }
+
+    /// UNCONFIRMED key of `GET /contacts/{id}/companies`: "data" (spec example, default)
+    /// or "companies" (spec schema and SDK overrides).
+    pub fn set_contact_companies_key_to_companies(&self, companies: bool) {
+        self.lock().contact_companies_key = if companies { "companies" } else { "data" };
+    }
+
+    /// UNCONFIRMED whether ticket search's `>`/`<` include the bound; the docs say
+    /// "greater (or equal)", so the default is inclusive.
+    pub fn set_ticket_search_gt_inclusive(&self, inclusive: bool) {
+        self.lock().ticket_search_gt_inclusive = inclusive;
+    }
+
+    /// The next scroll walk gets one 500 after `pages` pages, and that scroll is closed.
+    pub fn fail_scroll_after_pages(&self, pages: usize) {
+        self.lock().scroll_fail_after = Some(pages);
+    }
+
+    /// As if the idle timeout had passed for the open scroll.
+    pub fn expire_scrolls(&self) {
+        self.lock().scroll = None;
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.lock().stats.clone()
+    }
+
+    pub fn reset_stats(&self) {
+        self.lock().stats = SandboxStats::default();
+    }
+
+    /// As `GET /companies/{id}` would return it in the default version.
+    pub fn company_json(&self, id: &str) -> Option<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        let index = *state.company_by_id.get(id)?;
+        Some(render::company(&state, &state.companies[index], version))
+    }
+
+    pub fn contact_json(&self, id: &str) -> Option<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        let index = *state.contact_by_id.get(id)?;
+        let contact = &state.contacts[index];
+        contact.merged_into.is_none().then(|| render::contact(&state, contact, version))
+    }
+
+    /// Ids of the companies and live contacts, in storage order, for tests.
+    pub fn company_ids(&self) -> Vec<String> {
+        self.lock().companies.iter().map(|c| c.id.clone()).collect()
+    }
+
+    pub fn contact_ids(&self) -> Vec<String> {
+        self.lock().contacts.iter().filter(|c| c.merged_into.is_none()).map(|c| c.id.clone()).collect()
+    }
+
+    /// Ids of contacts that were merged away.
+    pub fn merged_contact_ids(&self) -> Vec<String> {
+        self.lock().contacts.iter().filter(|c| c.merged_into.is_some()).map(|c| c.id.clone()).collect()
+    }
+
+    /// A custom attribute appears, as if a teammate created it in the UI.
+    pub fn add_data_attribute(&self, model: &str, name: &str, data_type: &str) {
+        let mut state = self.lock();
+        let Some(model) = model::Model::parse(model) else { return };
+        let now = state.now();
+        let id = state.next_attribute_id;
+        state.next_attribute_id += 1;
+        let admin_id = state.admins.first().map(|a| a.id.to_string());
+        state.attributes.push(routes::data_attributes::new_custom(id, model, name, data_type, "", vec![], admin_id, now));
+        state.touch();
+    }
+
+    pub fn archive_data_attribute(&self, model: &str, name: &str) {
+        let mut state = self.lock();
+        let now = state.now();
+        for a in state.attributes.iter_mut() {
+            if a.custom && a.model.as_str() == model && a.name == name {
+                a.archived = true;
+                a.updated_at = now;
+            }
+        }
+        state.touch();
+    }
+
+    /// Sets `updated_at`, as a write from elsewhere would, for incremental-read tests.
+    pub fn touch_contact(&self, id: &str, at: i64) {
+        let mut state = self.lock();
+        if let Some(&i) = state.contact_by_id.get(id) {
+            state.contacts[i].updated_at = at;
+            state.contacts[i].written_at = Some(std::time::Instant::now());
+            state.touch();
+        }
+    }
+
+    /// The sandbox clock, Unix seconds; it ticks with real time from wherever it was set.
+    pub fn now(&self) -> i64 {
+        self.lock().now()
+    }
+
+    pub fn set_now(&self, now: i64) {
+        let mut state = self.lock();
+        state.clock_offset = now - state::real_now();
+    }
+}
+
+fn default_version(state: &State) -> ApiVersion {
+    ApiVersion::parse(&state.config.default_version).unwrap_or(ApiVersion::V2_16)
+}
+
+/// A sandbox served over HTTP; the server stops when this is dropped.
+pub struct RunningSandbox {
+    pub sandbox: Sandbox,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl RunningSandbox {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}

@@ -1,0 +1,61 @@
+//! The API's routes; every one of them goes through `gate` first.
+
+pub mod admins;
+pub mod companies;
+pub mod contacts;
+pub mod data_attributes;
+pub mod tickets;
+
+use axum::http::HeaderMap;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::gate::gate;
+use super::{oauth, Sandbox};
+
+pub fn router(sandbox: Sandbox) -> Router {
+    let api = Router::new()
+        .route("/me", get(admins::me))
+        .route("/admins", get(admins::list))
+        .route("/tags", get(admins::tags))
+        .route("/data_attributes", get(data_attributes::list).post(data_attributes::create))
+        .route("/data_attributes/{id}", put(data_attributes::update))
+        .route("/companies", get(companies::list).post(companies::upsert))
+        .route("/companies/scroll", get(companies::scroll))
+        .route("/companies/list", post(companies::list_by_last_request))
+        .route("/companies/{id}", get(companies::show).put(companies::update))
+        .route("/contacts", get(contacts::list))
+        .route("/contacts/search", post(contacts::search))
+        .route("/contacts/{id}", get(contacts::show).put(contacts::update))
+        .route("/contacts/{id}/companies", get(contacts::companies))
+        .route("/contacts/{id}/tags", get(contacts::tags))
+        .route("/tickets/search", post(tickets::search))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/ticket_types", get(tickets::types))
+        .route_layer(from_fn_with_state(sandbox.clone(), gate));
+    Router::new()
+        .merge(api)
+        .merge(oauth::router())
+        .fallback(not_found)
+        // A GET on a POST-only URL such as /companies/list is a 404 on the live API.
+        .method_not_allowed_fallback(not_found)
+        .with_state(sandbox)
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("Resource Not Found").into_response()
+}
+
+pub fn ok(value: Value) -> Response {
+    Json(value).into_response()
+}
+
+/// Full next-page URLs point back at this sandbox, never at the real API.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}

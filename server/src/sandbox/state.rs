@@ -1,0 +1,108 @@
+//! Everything the sandbox knows, behind one lock that is never held across an await.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use super::model::*;
+use super::rng::SplitMix64;
+use super::scroll::Scroll;
+use super::SandboxConfig;
+
+pub struct State {
+    pub config: SandboxConfig,
+    /// Seconds added to the real clock, so `set_now` moves time without freezing it
+    /// (rate-limit windows must still roll over).
+    pub clock_offset: i64,
+    pub app_id: String,
+    pub app_created_at: i64,
+    pub admins: Vec<Admin>,
+    pub tags: Vec<Tag>,
+    pub segments: Vec<Segment>,
+    pub attributes: Vec<DataAttribute>,
+    pub next_attribute_id: i64,
+    pub companies: Vec<Company>,
+    pub company_by_id: HashMap<String, usize>,
+    pub company_by_company_id: HashMap<String, usize>,
+    /// Sorted by id (ids grow with creation), so a cursor finds its place by binary search.
+    pub contacts: Vec<Contact>,
+    pub contact_by_id: HashMap<String, usize>,
+    /// Contacts that were not merged away; fixed after seeding (no route creates or deletes).
+    pub live_contacts: usize,
+    pub ticket_types: Vec<TicketType>,
+    pub ticket_states: Vec<TicketState>,
+    pub tickets: Vec<Ticket>,
+    pub company_counter: u64,
+    /// Bumped on every write, so cached search results know when they are stale.
+    pub generation: u64,
+    pub search_cache: HashMap<String, (u64, std::sync::Arc<Vec<usize>>)>,
+    pub scroll: Option<Scroll>,
+    pub scroll_fail_after: Option<usize>,
+    pub scroll_includes_companies_without_users: bool,
+    pub contact_companies_key: &'static str,
+    pub ticket_search_gt_inclusive: bool,
+    pub tokens: HashSet<String>,
+    pub oauth_codes: HashMap<String, OauthCode>,
+    pub windows: HashMap<String, (i64, u32)>,
+    pub fault_rng: SplitMix64,
+    pub misc_rng: SplitMix64,
+    pub stats: SandboxStats,
+}
+
+pub struct OauthCode {
+    /// Sandbox clock seconds, so a test can let a code expire with `set_now`.
+    pub issued_at: i64,
+    pub used: bool,
+}
+
+/// What the sandbox served, for tests and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SandboxStats {
+    /// Calls per route template, e.g. `"GET /companies/scroll"` or `"GET /contacts/{id}"`.
+    pub calls: BTreeMap<String, u64>,
+    pub total_calls: u64,
+    pub rate_limited: u64,
+    pub faults_injected: u64,
+}
+
+impl SandboxStats {
+    pub fn calls_to(&self, route: &str) -> u64 {
+        self.calls.get(route).copied().unwrap_or(0)
+    }
+}
+
+impl State {
+    pub fn now(&self) -> i64 {
+        real_now() + self.clock_offset
+    }
+
+    pub fn touch(&mut self) {
+        self.generation += 1;
+    }
+
+    /// Recently written records are not searchable yet, as on the real API.
+    pub fn indexed(&self, written_at: Option<Instant>) -> bool {
+        match written_at {
+            None => true,
+            Some(at) => self.config.search_index_delay == Duration::ZERO || at.elapsed() >= self.config.search_index_delay,
+        }
+    }
+
+    pub fn visible_companies(&self) -> impl Iterator<Item = (usize, &Company)> {
+        self.companies.iter().enumerate().filter(|(_, c)| c.user_count > 0)
+    }
+
+    pub fn active_custom_attributes(&self) -> usize {
+        self.attributes.iter().filter(|a| a.custom && !a.archived).count()
+    }
+
+    pub fn custom_attribute(&self, model: Model, name: &str) -> Option<&DataAttribute> {
+        self.attributes.iter().find(|a| a.custom && a.model == model && a.name == name)
+    }
+}
+
+pub fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
