@@ -66,6 +66,7 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr} (--host / --port)"))?;
+    let addr = listener.local_addr()?;
     let sandbox = Sandbox::new(config);
     println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
     println!("  {} companies, {} contacts, {} tickets, seed {}", args.companies, args.contacts, args.tickets, args.seed);
@@ -103,7 +104,7 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
         }
     }
     if let Some(sandbox) = &args.intercom_base_url {
-        println!("Intercom: {sandbox}");
+        println!("Intercom: {}", sandbox.as_str().trim_end_matches('/'));
     }
     println!("Press Ctrl-C to stop.\n");
     app.run_until(shutdown_signal()).await.context("the server stopped with an error")

@@ -349,3 +349,99 @@ fn consent_form_fields(page: &str) -> Vec<(String, String)> {
 fn html_unescape(s: &str) -> String {
     s.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
 }
+
+#[tokio::test]
+async fn the_workspace_lists_read_whole_admins_tags_and_ticket_types() {
+    let sb = sandbox(5, 20, 10).await;
+    let client = client_for(&sb);
+    let admins = client.admins().await.unwrap();
+    assert!(!admins.is_empty() && admins.iter().all(|a| !a.id.is_empty()));
+    let tags: Vec<String> = client.tags().await.unwrap().into_iter().map(|t| t.name).collect();
+    for role in ["Champion", "Sponsor", "Key user", "End user"] {
+        assert!(tags.iter().any(|t| t == role), "{role} in {tags:?}");
+    }
+    assert!(!client.ticket_types().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_contact_is_read_updated_and_its_companies_and_tags_listed() {
+    let sb = sandbox(40, 200, 0).await;
+    let client = client_for(&sb);
+    let with_companies = sb
+        .sandbox
+        .contact_ids()
+        .into_iter()
+        .find(|id| sb.sandbox.contact_json(id).is_some_and(|c| c["companies"]["total_count"].as_u64().unwrap_or(0) > 0))
+        .expect("a contact with companies");
+    let contact = client.contact(&with_companies).await.unwrap();
+    assert_eq!(contact.id, with_companies);
+
+    let companies: Vec<Company> = client.contact_companies(&contact.id).try_collect().await.unwrap();
+    assert_eq!(companies.len() as u64, contact.companies.total_count.unwrap());
+    sb.sandbox.set_contact_companies_key_to_companies(true);
+    let again: Vec<Company> = client.contact_companies(&contact.id).try_collect().await.unwrap();
+    assert_eq!(again.len(), companies.len(), "the `companies` key reads the same");
+
+    let tags = client.contact_tags(&contact.id).await.unwrap();
+    assert_eq!(tags.len() as u64, contact.tags.total_count.unwrap_or(0));
+
+    let admin = client.admins().await.unwrap().remove(0);
+    let updated = client
+        .update_contact(&contact.id, &ContactUpdate { name: Some("Renamed Person".into()), owner_id: Some(admin.id.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(updated.name.as_deref(), Some("Renamed Person"));
+    assert_eq!(updated.owner_id.as_deref(), Some(admin.id.as_str()));
+}
+
+#[tokio::test]
+async fn a_company_is_updated_by_its_intercom_id() {
+    let sb = sandbox(5, 5, 0).await;
+    let client = client_for(&sb);
+    let id = sb.sandbox.company_ids()[0].clone();
+    let updated = client
+        .update_company(&id, &CompanyUpdate { website: Some("https://renamed.example".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(updated.website.as_deref(), Some("https://renamed.example"));
+    assert_eq!(sb.sandbox.company_json(&id).unwrap()["website"], "https://renamed.example");
+}
+
+#[tokio::test]
+async fn a_custom_attribute_is_archived_and_leaves_the_list() {
+    let sb = sandbox(5, 5, 0).await;
+    let client = client_for(&sb);
+    let attribute = client
+        .create_data_attribute(&NewDataAttribute { name: "Pulse".into(), model: Model::Contact, data_type: "string".into(), description: None })
+        .await
+        .unwrap();
+    client
+        .update_data_attribute(attribute.id.unwrap(), &DataAttributeUpdate { archived: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let live = client.data_attributes(Model::Contact, false).await.unwrap();
+    assert!(!live.iter().any(|a| a.name == "Pulse"));
+    let all = client.data_attributes(Model::Contact, true).await.unwrap();
+    assert!(all.iter().any(|a| a.name == "Pulse" && a.archived));
+}
+
+#[tokio::test]
+async fn a_refused_write_keeps_intercoms_code_and_field() {
+    let sb = sandbox(5, 5, 0).await;
+    let err = client_for(&sb)
+        .create_data_attribute(&NewDataAttribute { name: "Bad_Name".into(), model: Model::Company, data_type: "string".into(), description: None })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IntercomError::Invalid { status: 400, .. }), "{err:?}");
+    assert_eq!(err.code(), Some("parameter_invalid"));
+}
+
+#[tokio::test]
+async fn a_ticket_is_read_by_its_id() {
+    let sb = sandbox(5, 20, 5).await;
+    let client = client_for(&sb);
+    let first: Vec<Ticket> = client.search_tickets(Search::tickets_created_since(0)).try_collect().await.unwrap();
+    let ticket = client.ticket(&first[0].id).await.unwrap();
+    assert_eq!(ticket.id, first[0].id);
+    assert!(ticket.ticket_state.is_some());
+}

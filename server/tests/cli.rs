@@ -1,0 +1,115 @@
+//! The `server` binary as people run it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn server() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    command
+}
+
+/// Starts the binary and returns it with the first stdout line that contains `marker`.
+fn start_and_read(mut command: Command, marker: &str) -> (Running, String) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start the server binary");
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let marker = marker.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(&marker) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(60)).expect("the expected line on stdout");
+    (running, line)
+}
+
+fn url_in(line: &str) -> String {
+    line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").trim_end_matches(',').to_string()
+}
+
+#[tokio::test]
+async fn the_sandbox_command_serves_a_workspace_on_the_port_it_prints() {
+    let mut command = server();
+    command.args(["sandbox", "--port", "0", "--companies", "12", "--contacts", "30", "--tickets", "3"]);
+    let (_running, line) = start_and_read(command, "Sandbox Intercom at");
+    let url = url_in(&line);
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/me"))
+        .bearer_auth("sandbox-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["type"], "admin");
+}
+
+#[tokio::test]
+async fn serving_without_intercom_credentials_brings_a_demo_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = server();
+    command
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0", "--demo", "--database-url"])
+        .arg(format!("sqlite://{}", dir.path().join("demo.db").display()));
+    let (_running, line) = start_and_read(command, "Intercom: ");
+    let url = url_in(&line);
+    let companies: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/companies?per_page=5"))
+        .bearer_auth("sandbox-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(companies["total_count"].as_u64().unwrap_or(0) >= 100, "{companies}");
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
+    let output = server().args(["serve", "--secret-key", "too-short"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--secret-key") && stderr.contains("64 hexadecimal"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_named_without_a_panic() {
+    let output = server()
+        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none", "user", "add", "--email", "a@b.co", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DATABASE_URL") && !stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn users_are_added_from_the_command_line_with_a_generated_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("users.db").display());
+    let output = server().args(["--database-url", &db, "user", "add", "--email", "Ada@Example.com", "--role", "admin"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("Created admin ada@example.com") && stdout.contains("Password: "), "{stdout}");
+    let again = server().args(["--database-url", &db, "user", "add", "--email", "ada@example.com", "--role", "member"]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
