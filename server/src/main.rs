@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
         )
         .init();
+    server::startup::install_tls_provider();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,6 +24,7 @@ pub struct Application {
 impl Application {
     /// Binds the listener (port 0 picks a free one) and assembles the router.
     pub async fn build(args: &ServeArgs, database: Database) -> anyhow::Result<Self> {
+        install_tls_provider();
         let listener = TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("could not listen on {} (--addr / SKALIN_ADDR)", args.addr))?;
@@ -106,6 +107,12 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+/// Both rustls back-ends end up compiled in (reqwest and sqlx pick different ones); TLS
+/// set-ups that rely on the process default would panic without one chosen.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 /// Completes on Ctrl-C or SIGTERM.
