@@ -10,7 +10,7 @@ run: tools release
 
 ## Install what is missing (Chromium included) and run every test.
 test:
-	scripts/install-tools.sh --browser
+	scripts/install-tools.sh --test
 	cargo leptos build
 	cargo test
 

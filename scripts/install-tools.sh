@@ -7,6 +7,7 @@ set -euo pipefail
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
+PYTHON_INTERCOM_VERSION=5.0.1
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 tools="$here/.tools"
@@ -38,12 +39,18 @@ if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 
-if [ "${1:-}" = "--browser" ]; then
+if [ "${1:-}" = "--test" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "installing chromium and chromium-driver from the OS packages"
     apt_get() { if [ "$(id -u)" = 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
     apt_get update -qq
     DEBIAN_FRONTEND=noninteractive apt_get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  # The official Intercom Python client, for tests/official (REFERENCE §12).
+  if ! "$tools/venv/bin/python" -c "import intercom, sys; sys.exit(intercom.__version__ != '$PYTHON_INTERCOM_VERSION')" 2>/dev/null; then
+    log "installing python-intercom $PYTHON_INTERCOM_VERSION into .tools/venv"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "python-intercom==$PYTHON_INTERCOM_VERSION"
   fi
 fi
 log "tools ready"

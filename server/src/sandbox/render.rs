@@ -27,10 +27,8 @@ pub fn company(state: &State, c: &Company, v: ApiVersion) -> Value {
         "id": c.id,
         "app_id": state.app_id,
         "name": c.name,
-        "remote_created_at": c.remote_created_at,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
-        "last_request_at": c.last_request_at,
         "size": c.size,
         "website": c.website,
         "industry": c.industry,
@@ -42,6 +40,13 @@ pub fn company(state: &State, c: &Company, v: ApiVersion) -> Value {
         "plan": plan,
         "custom_attributes": c.custom_attributes,
     });
+    // The schema types these as integers, not nullable: unset, they are left out.
+    if let Some(at) = c.remote_created_at {
+        out["remote_created_at"] = json!(at);
+    }
+    if let Some(at) = c.last_request_at {
+        out["last_request_at"] = json!(at);
+    }
     if v.at_least_2_16() {
         out["notes"] = json!({"type": "note.list", "notes": []});
     }
@@ -139,7 +144,8 @@ pub fn admin(a: &Admin, v: ApiVersion) -> Value {
         "away_status_reason_id": null,
         "has_inbox_seat": true,
         "team_ids": a.team_ids,
-        "avatar": {"type": "avatar", "image_url": null},
+        // In the admin list the avatar is an image URL or null; only `/me` nests an object.
+        "avatar": null,
         "team_priority_level": {},
     });
     if v.at_least_2_16() {

@@ -15,6 +15,8 @@ pub async fn me(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersi
     let owner = &state.admins[0];
     let mut out = render::admin(owner, v);
     out["email_verified"] = true.into();
+    // `/me` nests the avatar as an object, where the admin list has a URL or null.
+    out["avatar"] = json!({"type": "avatar", "image_url": null});
     out["app"] = json!({
         "type": "app",
         "id_code": state.app_id,

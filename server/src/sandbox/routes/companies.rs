@@ -19,7 +19,7 @@ use crate::sandbox::{render, scroll, Sandbox};
 const LIST_CAP: i64 = 10_000;
 const MAX_PER_PAGE: i64 = 150;
 
-fn pages(next: Option<String>, page: i64, per_page: i64, total: usize) -> Value {
+fn pages(next: Option<Value>, page: i64, per_page: i64, total: usize) -> Value {
     let total_pages = (total as i64 + per_page - 1) / per_page;
     json!({"type": "pages", "next": next, "page": page, "per_page": per_page, "total_pages": total_pages})
 }
@@ -27,7 +27,6 @@ fn pages(next: Option<String>, page: i64, per_page: i64, total: usize) -> Value 
 pub async fn list(
     State(sandbox): State<Sandbox>,
     Extension(v): Extension<ApiVersion>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let query = Query::parse(q.as_deref());
@@ -59,7 +58,9 @@ pub async fn list(
     let start = (((page - 1) * per_page) as usize).min(reachable);
     let end = (start + per_page as usize).min(reachable);
     let data: Vec<Value> = rows[start..end].iter().map(|c| render::company(&state, c, v)).collect();
-    let next = (end < reachable).then(|| format!("{}/companies?per_page={per_page}&page={}", base_url(&headers), page + 1));
+    // The spec types this `next` as the paging object; only `/companies/list` is known to
+    // send a URL instead (REFERENCE §6).
+    let next = (end < reachable).then(|| json!({"page": page + 1, "per_page": per_page}));
     Ok(ok(json!({"type": "list", "data": data, "pages": pages(next, page, per_page, rows.len()), "total_count": rows.len()})))
 }
 
@@ -95,7 +96,7 @@ pub async fn list_by_last_request(
     // The next link is given even when it leads past the cap: the 400 is the live quirk.
     let order = if ascending { "&order=asc" } else { "" };
     let next = (end < rows.len())
-        .then(|| format!("{}/companies/list?per_page={per_page}&page={}{order}", base_url(&headers), page + 1));
+        .then(|| json!(format!("{}/companies/list?per_page={per_page}&page={}{order}", base_url(&headers), page + 1)));
     Ok(ok(json!({"type": "list", "data": data, "pages": pages(next, page, per_page, rows.len()), "total_count": rows.len()})))
 }
 
