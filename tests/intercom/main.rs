@@ -445,3 +445,14 @@ async fn a_ticket_is_read_by_its_id() {
     assert_eq!(ticket.id, first[0].id);
     assert!(ticket.ticket_state.is_some());
 }
+
+#[tokio::test]
+async fn a_success_with_an_unreadable_body_is_a_decode_error_not_a_panic() {
+    let router = axum::Router::new().route("/me", axum::routing::get(|| async { "<html>maintenance</html>" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = IntercomClient::with_base_url(&base_url, SecretString::from("t")).unwrap();
+    let err = client.me().await.unwrap_err();
+    assert!(matches!(err, IntercomError::Decode { status: 200, .. }), "{err:?}");
+}
