@@ -26,6 +26,18 @@ async fn sign_in(app: &TestApp, client: &Client, email: &str, password: &str) ->
         .unwrap()
 }
 
+/// The `list_customers` server function, called as the hydrated page calls it.
+async fn call_list_customers(app: &TestApp, client: &Client) -> Response {
+    client
+        .post(app.url(app::server_fns::ListCustomers::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body("page=1")
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_page_asked_for_while_signed_out_redirects_to_sign_in_and_back() {
     let app = spawn_app().await;
@@ -204,14 +216,7 @@ async fn signing_out_ends_the_session() {
 #[tokio::test]
 async fn a_server_function_called_without_a_session_answers_sign_in_required() {
     let app = spawn_app().await;
-    let response = browser_like_client()
-        .post(app.url(app::server_fns::ListCustomers::PATH))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body("page=1")
-        .send()
-        .await
-        .unwrap();
+    let response = call_list_customers(&app, &browser_like_client()).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = response.text().await.unwrap();
     assert!(body.contains("SignInRequired"), "{body}");
@@ -223,14 +228,7 @@ async fn a_server_function_answers_a_signed_in_user_with_data() {
     seed_customers(app.store.as_ref(), 3).await;
     let client = browser_like_client();
     sign_in(&app, &client, MEMBER_EMAIL, MEMBER_PASSWORD).await;
-    let response = client
-        .post(app.url(app::server_fns::ListCustomers::PATH))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body("page=1")
-        .send()
-        .await
-        .unwrap();
+    let response = call_list_customers(&app, &client).await;
     assert_eq!(response.status(), StatusCode::OK);
     let page: serde_json::Value = response.json().await.unwrap();
     assert_eq!(page["total"], 3);
