@@ -41,21 +41,19 @@ fn url_in(line: &str) -> String {
     line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").trim_end_matches(',').to_string()
 }
 
+/// A call to a sandbox Intercom with its always-valid token.
+async fn sandbox_get(url: &str) -> serde_json::Value {
+    let response = reqwest::Client::new().get(url).bearer_auth("sandbox-token").send().await.unwrap();
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_sandbox_command_serves_a_workspace_on_the_port_it_prints() {
     let mut command = server();
     command.args(["sandbox", "--port", "0", "--companies", "12", "--contacts", "30", "--tickets", "3"]);
     let (_running, line) = start_and_read(command, "Sandbox Intercom at");
     let url = url_in(&line);
-    let me: serde_json::Value = reqwest::Client::new()
-        .get(format!("{url}/me"))
-        .bearer_auth("sandbox-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = sandbox_get(&format!("{url}/me")).await;
     assert_eq!(me["type"], "admin");
 }
 
@@ -69,15 +67,7 @@ async fn serving_without_intercom_credentials_brings_a_demo_workspace() {
         .arg(format!("sqlite://{}", dir.path().join("demo.db").display()));
     let (_running, line) = start_and_read(command, "Intercom: ");
     let url = url_in(&line);
-    let companies: serde_json::Value = reqwest::Client::new()
-        .get(format!("{url}/companies?per_page=5"))
-        .bearer_auth("sandbox-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let companies = sandbox_get(&format!("{url}/companies?per_page=5")).await;
     assert!(companies["total_count"].as_u64().unwrap_or(0) >= 100, "{companies}");
 }
 
