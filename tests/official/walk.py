@@ -33,20 +33,32 @@ def page_ids(items):
     return ids
 
 
-def walk(pager):
-    """All items of an SDK pager, page by page, and the number of pages it fetched.
-    A page made only of items already seen means the pager is going round in circles."""
-    ids, seen, pages = [], set(), 0
-    for page in pager.iter_pages():
-        pages += 1
-        got = page_ids(page.items)
-        if got and all(i in seen for i in got):
-            raise AssertionError(f"page {pages} repeats items already seen (first {got[0]}): the pager loops")
-        if pages > MAX_PAGES:
+class Collected:
+    """Ids gathered page by page, refusing a pager that goes round in circles: a page
+    made only of items already seen, or more pages than any walk here needs."""
+
+    def __init__(self):
+        self.ids, self.seen, self.pages = [], set(), 0
+
+    def add(self, got, where):
+        self.pages += 1
+        if got and all(i in self.seen for i in got):
+            raise AssertionError(f"{where} page {self.pages} repeats items already seen (first {got[0]}): the pager loops")
+        if self.pages > MAX_PAGES:
             raise AssertionError(f"more than {MAX_PAGES} pages")
-        ids.extend(got)
-        seen.update(got)
-    return {"count": len(ids), "ids": ids, "pages": pages}
+        self.ids.extend(got)
+        self.seen.update(got)
+
+    def summary(self):
+        return {"count": len(self.ids), "ids": self.ids, "pages": self.pages}
+
+
+def walk(pager):
+    """All items of an SDK pager, page by page, and the number of pages it fetched."""
+    collected = Collected()
+    for page in pager.iter_pages():
+        collected.add(page_ids(page.items), "the SDK pager's")
+    return collected.summary()
 
 
 def walk_ticket_search(client, query):
@@ -56,23 +68,16 @@ def walk_ticket_search(client, query):
     re-sends the original `pagination` instead of the new cursor
     (intercom/tickets/raw_client.py, `_get_next = lambda: self.search(query=query,
     pagination=pagination, ...)`), so it fetches the first page forever."""
-    ids, seen, pages, cursor = [], set(), 0, None
+    collected, cursor = Collected(), None
     while True:
         pagination = {"per_page": 50} if cursor is None else {"per_page": 50, "starting_after": cursor}
         pager = client.tickets.search(query=query, pagination=pagination)
-        pages += 1
-        got = page_ids(pager.items)
-        if got and all(i in seen for i in got):
-            raise AssertionError(f"ticket search page {pages} repeats tickets already seen (cursor {cursor!r})")
-        if pages > MAX_PAGES:
-            raise AssertionError(f"more than {MAX_PAGES} pages")
-        ids.extend(got)
-        seen.update(got)
+        collected.add(page_ids(pager.items), f"ticket search (cursor {cursor!r})")
         response = pager.response
         nxt = response.pages.next if response is not None and response.pages is not None else None
         cursor = getattr(nxt, "starting_after", None) if nxt is not None else None
         if not cursor:
-            return {"count": len(ids), "ids": ids, "pages": pages}
+            return collected.summary()
 
 
 def main():
