@@ -1,19 +1,27 @@
 //! The store's behaviour, told once and checked on SQLite and on PostgreSQL.
 
-use app::domain::{NewContact, NewCustomer, NewInteraction, PageRequest, Role};
-use app::store::{Store, StoreError};
+use app::domain::{
+    IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange,
+    Zone,
+};
+use app::secrets::{decrypt_token, encrypt_token};
+use app::state::SecretKey;
+use app::store::{NewIntercomConnection, Store, StoreError, StoredSettings};
+use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};
+use sqlx::Connection;
 
-/// Runs a story on a fresh SQLite file and on a fresh PostgreSQL database.
+/// Runs a story on a fresh SQLite file and on a fresh PostgreSQL database. A story written
+/// `story(url)` is also given the database URL, to reach behind the store's back.
 macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
+    ($($story:ident $(($url:ident))?),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $story() {
                     let db = super::fresh_sqlite();
                     let database = app::store::open(&db.url).await.expect("open SQLite");
-                    super::$story(database.store.as_ref()).await;
+                    super::$story(database.store.as_ref() $(, &db.$url)?).await;
                 }
             )*
         }
@@ -23,7 +31,7 @@ macro_rules! on_both_backends {
                 async fn $story() {
                     let Some(db) = super::fresh_postgres(stringify!($story)).await else { return };
                     let database = app::store::open(&db.url).await.expect("open PostgreSQL");
-                    super::$story(database.store.as_ref()).await;
+                    super::$story(database.store.as_ref() $(, &db.$url)?).await;
                     drop(database);
                     super::drop_postgres(db).await;
                 }
@@ -40,7 +48,31 @@ on_both_backends!(
     contacts_are_listed_with_the_name_of_their_customer,
     interactions_are_listed_newest_first,
     there_is_no_intercom_connection_until_one_is_made,
+    an_intercom_connection_is_saved_read_back_and_forgotten,
+    saving_the_settings_twice_keeps_the_latest_document_and_both_changes_newest_first,
+    a_recorded_change_goes_to_the_history_only,
+    a_settings_save_that_fails_halfway_leaves_nothing_behind(url),
+    a_history_summary_that_is_not_a_list_of_lines_is_corrupt(url),
 );
+
+/// Runs one statement on the database directly, as another program could.
+async fn execute_directly(url: &str, sql: &str) {
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("open SQLite directly");
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("open PostgreSQL directly");
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+}
+
+fn change(changed_at: i64, changed_by: &str, summary: &[&str]) -> SettingsChange {
+    SettingsChange {
+        changed_at,
+        changed_by: changed_by.into(),
+        summary: summary.iter().map(|line| line.to_string()).collect(),
+    }
+}
 
 async fn a_created_user_is_found_by_email_and_id(store: &dyn Store) {
     let created = store.create_user("ada@example.com", "hash", Role::Admin).await.unwrap();
@@ -153,4 +185,134 @@ async fn a_customer_id_is_unique() {
     database.store.insert_customer(&customer).await.unwrap();
     let err = database.store.insert_customer(&customer).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+}
+
+async fn an_intercom_connection_is_saved_read_back_and_forgotten(store: &dyn Store) {
+    let key = SecretKey([7; 32]);
+    let token = encrypt_token(&key, &SecretString::from("tok-secret".to_string()));
+    store
+        .save_intercom_connection(&NewIntercomConnection {
+            zone: Zone::Eu,
+            token: token.clone(),
+            workspace_name: Some("Acme".into()),
+            app_id: Some("abc123".into()),
+            detected_zone: Some(Zone::Us),
+            connected_by: "ada@example.com".into(),
+            connected_at: 1_000,
+        })
+        .await
+        .unwrap();
+
+    // What the page sees: everything but the token, which the type has no room for.
+    let connection = store.intercom_connection().await.unwrap().unwrap();
+    assert_eq!(
+        connection,
+        IntercomConnection {
+            zone: Zone::Eu,
+            workspace_name: Some("Acme".into()),
+            app_id: Some("abc123".into()),
+            connected_by: Some("ada@example.com".into()),
+            connected_at: 1_000,
+            needs_reconnect: false,
+            detected_zone: Some(Zone::Us),
+        }
+    );
+    let (zone, stored) = store.intercom_token().await.unwrap().unwrap();
+    assert_eq!((zone, &stored), (Zone::Eu, &token), "the very bytes that were saved");
+    assert_eq!(decrypt_token(&key, &stored).unwrap().expose_secret(), "tok-secret");
+
+    store.mark_intercom_reconnect_needed().await.unwrap();
+    assert!(store.intercom_connection().await.unwrap().unwrap().needs_reconnect);
+
+    // Connecting again replaces everything, the reconnect flag and detected zone included.
+    let token = encrypt_token(&key, &SecretString::from("tok-new".to_string()));
+    store
+        .save_intercom_connection(&NewIntercomConnection {
+            zone: Zone::Eu,
+            token: token.clone(),
+            workspace_name: None,
+            app_id: Some("abc123".into()),
+            detected_zone: None,
+            connected_by: "max@example.com".into(),
+            connected_at: 2_000,
+        })
+        .await
+        .unwrap();
+    let connection = store.intercom_connection().await.unwrap().unwrap();
+    assert!(!connection.needs_reconnect);
+    assert_eq!(connection.detected_zone, None);
+    assert_eq!(connection.workspace_name, None);
+    assert_eq!(connection.connected_by.as_deref(), Some("max@example.com"));
+    assert_eq!(connection.connected_at, 2_000);
+    assert_eq!(store.intercom_token().await.unwrap(), Some((Zone::Eu, token.clone())));
+
+    assert!(store.set_intercom_zone(Zone::Au).await.unwrap());
+    assert_eq!(store.intercom_connection().await.unwrap().unwrap().zone, Zone::Au);
+    assert_eq!(store.intercom_token().await.unwrap(), Some((Zone::Au, token)));
+
+    assert!(store.delete_intercom_connection().await.unwrap());
+    assert!(store.intercom_connection().await.unwrap().is_none());
+    assert!(store.intercom_token().await.unwrap().is_none());
+    assert!(!store.delete_intercom_connection().await.unwrap(), "nothing left to delete");
+    assert!(!store.set_intercom_zone(Zone::Us).await.unwrap(), "no connection to move");
+    store.mark_intercom_reconnect_needed().await.unwrap();
+    assert!(store.intercom_connection().await.unwrap().is_none(), "marking creates nothing");
+}
+
+async fn saving_the_settings_twice_keeps_the_latest_document_and_both_changes_newest_first(store: &dyn Store) {
+    assert!(store.integration_settings().await.unwrap().is_none());
+    let first = change(1_000, "ada@example.com", &["Customers mode: Disabled → Read"]);
+    let second = change(2_000, "max@example.com", &["Churn: Off → On", "Churn threshold: 10 % → 5 %"]);
+    store.save_integration_settings(r#"{"version":1}"#, &first).await.unwrap();
+    store.save_integration_settings(r#"{"version":2}"#, &second).await.unwrap();
+
+    assert_eq!(
+        store.integration_settings().await.unwrap(),
+        Some(StoredSettings {
+            document: r#"{"version":2}"#.into(),
+            updated_at: 2_000,
+            updated_by: "max@example.com".into(),
+        })
+    );
+    assert_eq!(store.settings_history(10).await.unwrap(), [second.clone(), first]);
+    assert_eq!(store.settings_history(1).await.unwrap(), [second]);
+}
+
+async fn a_recorded_change_goes_to_the_history_only(store: &dyn Store) {
+    let connected = change(1_000, "ada@example.com", &["Connected to Intercom (EU)"]);
+    let moved = change(1_000, "ada@example.com", &["Zone: EU → US"]);
+    store.record_settings_change(&connected).await.unwrap();
+    store.record_settings_change(&moved).await.unwrap();
+    assert!(store.integration_settings().await.unwrap().is_none());
+    // Within the same second, the later record comes first.
+    assert_eq!(store.settings_history(10).await.unwrap(), [moved, connected]);
+}
+
+async fn a_settings_save_that_fails_halfway_leaves_nothing_behind(store: &dyn Store, url: &str) {
+    let first = change(1_000, "ada@example.com", &["First"]);
+    store.save_integration_settings(r#"{"version":1}"#, &first).await.unwrap();
+
+    // With the history out of reach, the settings are written but the change cannot be.
+    execute_directly(url, "alter table settings_changes rename to settings_changes_away").await;
+    let second = change(2_000, "max@example.com", &["Second"]);
+    store.save_integration_settings(r#"{"version":2}"#, &second).await.unwrap_err();
+    execute_directly(url, "alter table settings_changes_away rename to settings_changes").await;
+
+    let kept = store.integration_settings().await.unwrap().unwrap();
+    assert_eq!(kept.document, r#"{"version":1}"#, "the settings write was rolled back");
+    assert_eq!(kept.updated_by, "ada@example.com");
+    assert_eq!(store.settings_history(10).await.unwrap(), [first]);
+}
+
+async fn a_history_summary_that_is_not_a_list_of_lines_is_corrupt(store: &dyn Store, url: &str) {
+    for summary in ["not json", "[1, 2]", r#"{"line": "x"}"#] {
+        execute_directly(url, "delete from settings_changes").await;
+        execute_directly(
+            url,
+            &format!("insert into settings_changes (changed_at, changed_by, summary) values (1, 'ada', '{summary}')"),
+        )
+        .await;
+        let err = store.settings_history(10).await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{summary}: {err:?}");
+    }
 }

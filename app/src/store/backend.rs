@@ -6,10 +6,13 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
-use super::{now, Result, Store, StoreError, UserRecord};
+use super::{
+    now, EncryptedToken, NewIntercomConnection, Result, Store, StoreError, StoredSettings,
+    UserRecord,
+};
 use crate::domain::{
     Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
-    NewInteraction, Page, PageRequest, Role, Zone,
+    NewInteraction, Page, PageRequest, Role, SettingsChange, Zone,
 };
 
 pub struct SqliteStore {
@@ -94,23 +97,81 @@ struct ConnectionRow {
     connected_by: Option<String>,
     connected_at: i64,
     needs_reconnect: bool,
+    detected_zone: Option<String>,
+}
+
+fn parse_zone(zone: &str) -> Result<Zone> {
+    Zone::parse(zone).ok_or_else(|| StoreError::Corrupt(format!("unknown zone `{zone}`")))
 }
 
 impl TryFrom<ConnectionRow> for IntercomConnection {
     type Error = StoreError;
 
     fn try_from(row: ConnectionRow) -> Result<Self> {
-        let zone = Zone::parse(&row.zone)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown zone `{}`", row.zone)))?;
         Ok(IntercomConnection {
-            zone,
+            zone: parse_zone(&row.zone)?,
             workspace_name: row.workspace_name,
             app_id: row.app_id,
             connected_by: row.connected_by,
             connected_at: row.connected_at,
             needs_reconnect: row.needs_reconnect,
+            detected_zone: row.detected_zone.as_deref().map(parse_zone).transpose()?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    zone: String,
+    token_nonce: Option<Vec<u8>>,
+    token_ciphertext: Option<Vec<u8>>,
+}
+
+impl TokenRow {
+    /// `None` when the row has no token (both halves are needed to decrypt one).
+    fn into_token(self) -> Result<Option<(Zone, EncryptedToken)>> {
+        let zone = parse_zone(&self.zone)?;
+        Ok(match (self.token_nonce, self.token_ciphertext) {
+            (Some(nonce), Some(ciphertext)) => Some((zone, EncryptedToken { nonce, ciphertext })),
+            _ => None,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    document: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl From<SettingsRow> for StoredSettings {
+    fn from(r: SettingsRow) -> Self {
+        StoredSettings { document: r.document, updated_at: r.updated_at, updated_by: r.updated_by }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    changed_at: i64,
+    changed_by: String,
+    summary: String,
+}
+
+impl TryFrom<ChangeRow> for SettingsChange {
+    type Error = StoreError;
+
+    fn try_from(row: ChangeRow) -> Result<Self> {
+        let summary = serde_json::from_str::<Vec<String>>(&row.summary).map_err(|e| {
+            StoreError::Corrupt(format!("a settings change summary is not a list of lines: {e}"))
+        })?;
+        Ok(SettingsChange { changed_at: row.changed_at, changed_by: row.changed_by, summary })
+    }
+}
+
+/// A change's summary as stored: a JSON array of strings.
+fn summary_json(change: &SettingsChange) -> String {
+    serde_json::to_string(&change.summary).expect("a list of strings serializes to JSON")
 }
 
 fn unique_violation(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
@@ -125,6 +186,9 @@ fn page_of<T>(items: Vec<T>, request: PageRequest, total: i64) -> Page<T> {
 }
 
 const USER_COLUMNS: &str = "id, email, role, password_hash";
+
+const INSERT_SETTINGS_CHANGE: &str =
+    "insert into settings_changes (changed_at, changed_by, summary) values ($1, $2, $3)";
 
 // The two backends share every statement; the macro stamps the one implementation out for
 // each concrete pool type, which sqlx's generic executor bounds make painful to abstract.
@@ -292,13 +356,127 @@ macro_rules! impl_store {
 
             async fn intercom_connection(&self) -> Result<Option<IntercomConnection>> {
                 sqlx::query_as::<_, ConnectionRow>(
-                    "select zone, workspace_name, app_id, connected_by, connected_at, needs_reconnect \
+                    "select zone, workspace_name, app_id, connected_by, connected_at, needs_reconnect, \
+                            detected_zone \
                      from intercom_connections where id = 1",
                 )
                 .fetch_optional(&self.pool)
                 .await?
                 .map(TryInto::try_into)
                 .transpose()
+            }
+
+            async fn save_intercom_connection(&self, c: &NewIntercomConnection) -> Result<()> {
+                sqlx::query(
+                    "insert into intercom_connections (id, zone, token_nonce, token_ciphertext, \
+                         workspace_name, app_id, detected_zone, connected_by, connected_at, needs_reconnect) \
+                     values (1, $1, $2, $3, $4, $5, $6, $7, $8, false) \
+                     on conflict (id) do update \
+                     set zone = excluded.zone, token_nonce = excluded.token_nonce, \
+                         token_ciphertext = excluded.token_ciphertext, \
+                         workspace_name = excluded.workspace_name, app_id = excluded.app_id, \
+                         detected_zone = excluded.detected_zone, connected_by = excluded.connected_by, \
+                         connected_at = excluded.connected_at, needs_reconnect = false",
+                )
+                .bind(c.zone.as_str())
+                .bind(&c.token.nonce)
+                .bind(&c.token.ciphertext)
+                .bind(&c.workspace_name)
+                .bind(&c.app_id)
+                .bind(c.detected_zone.map(Zone::as_str))
+                .bind(&c.connected_by)
+                .bind(c.connected_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn intercom_token(&self) -> Result<Option<(Zone, EncryptedToken)>> {
+                let row = sqlx::query_as::<_, TokenRow>(
+                    "select zone, token_nonce, token_ciphertext from intercom_connections where id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(TokenRow::into_token).transpose()?.flatten())
+            }
+
+            async fn delete_intercom_connection(&self) -> Result<bool> {
+                let done = sqlx::query("delete from intercom_connections where id = 1")
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn mark_intercom_reconnect_needed(&self) -> Result<()> {
+                sqlx::query("update intercom_connections set needs_reconnect = true where id = 1")
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_intercom_zone(&self, zone: Zone) -> Result<bool> {
+                let done = sqlx::query("update intercom_connections set zone = $1 where id = 1")
+                    .bind(zone.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn integration_settings(&self) -> Result<Option<StoredSettings>> {
+                let row = sqlx::query_as::<_, SettingsRow>(
+                    "select document, updated_at, updated_by from integration_settings where id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn save_integration_settings(&self, document: &str, change: &SettingsChange) -> Result<()> {
+                // Dropped without a commit on any error, the transaction rolls both back.
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "insert into integration_settings (id, document, updated_at, updated_by) \
+                     values (1, $1, $2, $3) \
+                     on conflict (id) do update \
+                     set document = excluded.document, updated_at = excluded.updated_at, \
+                         updated_by = excluded.updated_by",
+                )
+                .bind(document)
+                .bind(change.changed_at)
+                .bind(&change.changed_by)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(INSERT_SETTINGS_CHANGE)
+                    .bind(change.changed_at)
+                    .bind(&change.changed_by)
+                    .bind(summary_json(change))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_settings_change(&self, change: &SettingsChange) -> Result<()> {
+                sqlx::query(INSERT_SETTINGS_CHANGE)
+                    .bind(change.changed_at)
+                    .bind(&change.changed_by)
+                    .bind(summary_json(change))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn settings_history(&self, limit: u32) -> Result<Vec<SettingsChange>> {
+                sqlx::query_as::<_, ChangeRow>(
+                    "select changed_at, changed_by, summary from settings_changes \
+                     order by changed_at desc, id desc limit $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
             }
         }
     };

@@ -12,9 +12,10 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
-    NewInteraction, Page, PageRequest, Role,
+    NewInteraction, Page, PageRequest, Role, SettingsChange, Zone,
 };
 
+pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
 pub use sessions::SessionBackend;
 
@@ -45,6 +46,28 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
+/// A freshly authorized Intercom connection; saving it replaces any previous one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIntercomConnection {
+    pub zone: Zone,
+    pub token: EncryptedToken,
+    pub workspace_name: Option<String>,
+    pub app_id: Option<String>,
+    /// The region `GET /me` reported, if it said one.
+    pub detected_zone: Option<Zone>,
+    pub connected_by: String,
+    /// Unix seconds.
+    pub connected_at: i64,
+}
+
+/// The integration settings as saved: one JSON document, and who saved it when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSettings {
+    pub document: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, for logs and start-up messages.
@@ -63,7 +86,26 @@ pub trait Store: Send + Sync + 'static {
     async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>>;
     async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>>;
 
+    /// The connection as the settings page shows it; never the token.
     async fn intercom_connection(&self) -> Result<Option<IntercomConnection>>;
+    /// Replaces the connection, whatever it was, with this one (reconnect no longer needed).
+    async fn save_intercom_connection(&self, connection: &NewIntercomConnection) -> Result<()>;
+    /// The zone and encrypted token to call Intercom with; `None` when not connected.
+    async fn intercom_token(&self) -> Result<Option<(Zone, EncryptedToken)>>;
+    /// Forgets the connection and its token; `true` if there was one.
+    async fn delete_intercom_connection(&self) -> Result<bool>;
+    /// Intercom refused the token: an admin has to connect again.
+    async fn mark_intercom_reconnect_needed(&self) -> Result<()>;
+    /// Moves the connection to another region; `false` if not connected.
+    async fn set_intercom_zone(&self, zone: Zone) -> Result<bool>;
+
+    async fn integration_settings(&self) -> Result<Option<StoredSettings>>;
+    /// Saves the whole settings document and records the change, both or neither.
+    async fn save_integration_settings(&self, document: &str, change: &SettingsChange) -> Result<()>;
+    /// Records a change that is not a settings save (connect, disconnect, zone).
+    async fn record_settings_change(&self, change: &SettingsChange) -> Result<()>;
+    /// The latest `limit` changes, newest first.
+    async fn settings_history(&self, limit: u32) -> Result<Vec<SettingsChange>>;
 }
 
 /// An open database: the store, and the session store on the same pool.
