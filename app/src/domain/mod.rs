@@ -2,6 +2,7 @@
 
 mod paging;
 mod records;
+mod settings;
 mod user;
 
 pub use paging::{Page, PageRequest};
@@ -9,4 +10,5 @@ pub use records::{
     format_timestamp, Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
     NewInteraction, Zone,
 };
+pub use settings::*;
 pub use user::{Role, SessionUser};

@@ -112,6 +112,8 @@ pub struct IntercomConnection {
     pub connected_by: Option<String>,
     pub connected_at: i64,
     pub needs_reconnect: bool,
+    /// The region `GET /me` reported when the workspace was connected, if it said one.
+    pub detected_zone: Option<Zone>,
 }
 
 /// "2026-11-24 09:05 UTC", without a date library in the browser bundle.
