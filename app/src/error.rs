@@ -15,13 +15,31 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Settings that break a rule, each message under its control's key.
+    #[error("Some settings need attention: {}", summary(.0))]
+    Rejected(Vec<crate::domain::FieldError>),
+    /// Intercom could not be reached, or refused the saved token.
+    #[error("{0}")]
+    Intercom(String),
     #[error("Something went wrong on our side; it has been logged. Please try again.")]
     Internal,
     #[error("Could not reach the Skalin server: {0}")]
     Transport(String),
 }
 
+fn summary(errors: &[crate::domain::FieldError]) -> String {
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
 impl AppError {
+    /// The message for one control, if the error names it.
+    pub fn message_for(&self, key: &str) -> Option<String> {
+        match self {
+            AppError::Rejected(errors) => errors.iter().find(|e| e.key == key).map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
     pub fn is_sign_in_required(&self) -> bool {
         matches!(self, AppError::SignInRequired)
     }
@@ -48,5 +66,36 @@ impl From<crate::store::StoreError> for AppError {
     fn from(err: crate::store::StoreError) -> Self {
         tracing::error!(error = %err, "store call failed");
         AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::integration::IntegrationError> for AppError {
+    fn from(err: crate::integration::IntegrationError) -> Self {
+        use crate::integration::IntegrationError as E;
+        match err {
+            E::NotConnected => AppError::Invalid("Intercom is not connected yet: use Connect me, or paste an access token.".into()),
+            E::ReconnectNeeded => {
+                AppError::Intercom("Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into())
+            }
+            E::TokenRefused(cause) => AppError::Rejected(vec![crate::domain::FieldError {
+                key: "access_token".into(),
+                message: format!("Intercom refused this access token: {cause}"),
+            }]),
+            E::Unreachable(cause) => {
+                tracing::warn!(error = %cause, "Intercom call failed");
+                AppError::Intercom(format!("Intercom cannot be reached right now ({cause}). Try again in a moment."))
+            }
+            E::OAuthNotConfigured => AppError::Invalid(
+                "Intercom OAuth is not configured on this server (no client id): paste an access token instead.".into(),
+            ),
+            E::Rejected(errors) => AppError::Rejected(errors),
+            E::BadImport(message) => AppError::Invalid(format!("The settings file cannot be read: {message}")),
+            E::Secret(cause) => {
+                tracing::error!(error = %cause, "the saved Intercom token cannot be decrypted");
+                AppError::Intercom("The saved Intercom token cannot be read with this server's secret key: connect Intercom again.".into())
+            }
+            E::Store(cause) => cause.into(),
+        }
     }
 }

@@ -10,7 +10,11 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod integration;
+#[cfg(feature = "ssr")]
 pub mod intercom;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

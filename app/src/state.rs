@@ -23,8 +23,8 @@ pub struct AppConfig {
     pub secret_key: SecretKey,
     pub intercom_client_id: Option<String>,
     pub intercom_client_secret: Option<String>,
-    /// Every Intercom call goes here instead of the regional hosts (sandbox, tests).
-    pub intercom_base_url: Option<String>,
+    /// Where each region's calls go (Intercom's hosts unless configured otherwise).
+    pub intercom_hosts: crate::intercom::IntercomHosts,
 }
 
 /// 32 bytes that never show up in logs.

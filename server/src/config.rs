@@ -95,6 +95,15 @@ pub struct ServeArgs {
     /// OAuth credentials, the app starts its own sandbox as a demo workspace.
     #[arg(long, env = "INTERCOM_BASE_URL", value_parser = parse_public_url)]
     pub intercom_base_url: Option<url::Url>,
+    /// Like --intercom-base-url, for the US region only (wins over it).
+    #[arg(long, env = "INTERCOM_BASE_URL_US", value_parser = parse_public_url)]
+    pub intercom_base_url_us: Option<url::Url>,
+    /// Like --intercom-base-url, for the EU region only (wins over it).
+    #[arg(long, env = "INTERCOM_BASE_URL_EU", value_parser = parse_public_url)]
+    pub intercom_base_url_eu: Option<url::Url>,
+    /// Like --intercom-base-url, for the Australian region only (wins over it).
+    #[arg(long, env = "INTERCOM_BASE_URL_AU", value_parser = parse_public_url)]
+    pub intercom_base_url_au: Option<url::Url>,
     /// Where the built site (the WASM bundle, CSS) is read from.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -115,6 +124,17 @@ impl ServeArgs {
     {
         let flags = flags.into_iter().map(Into::into);
         Self::try_parse_from(std::iter::once(std::ffi::OsString::from("serve")).chain(flags))
+    }
+
+    /// Where each region's Intercom calls go.
+    pub fn intercom_hosts(&self) -> app::intercom::IntercomHosts {
+        let url = |u: &Option<url::Url>| u.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string());
+        app::intercom::IntercomHosts {
+            all: url(&self.intercom_base_url),
+            us: url(&self.intercom_base_url_us),
+            eu: url(&self.intercom_base_url_eu),
+            au: url(&self.intercom_base_url_au),
+        }
     }
 
     pub fn public_url(&self) -> String {

@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+mod oauth;
 pub mod sandbox;
 pub mod startup;
 mod web;

@@ -85,7 +85,7 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
     }
     // Without Intercom credentials nor another Intercom to talk to, the app brings its
     // own: a sandbox workspace worth looking at, so that everything works at once.
-    let _demo_workspace = if args.intercom_client_id.is_none() && args.intercom_base_url.is_none() {
+    let _demo_workspace = if args.intercom_client_id.is_none() && !args.intercom_hosts().has_stand_in() {
         let running = Sandbox::spawn(SandboxConfig::default()).await.context("could not start the demo sandbox")?;
         tracing::info!(url = %running.base_url, "no Intercom credentials: using the sandbox Intercom as a demo workspace");
         args.intercom_base_url = Some(running.base_url.parse().context("the sandbox URL")?);

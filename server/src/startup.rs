@@ -57,7 +57,7 @@ impl Application {
             secret_key,
             intercom_client_id: args.intercom_client_id.clone(),
             intercom_client_secret: args.intercom_client_secret.clone(),
-            intercom_base_url: args.intercom_base_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string()),
+            intercom_hosts: args.intercom_hosts(),
         };
         let state = AppState { leptos_options, store: database.store, config: Arc::new(config) };
         let idle = time::Duration::minutes(i64::from(args.session_idle_minutes));

@@ -38,6 +38,8 @@ pub fn router(state: AppState, sessions: SessionBackend, session_idle: time::Dur
         .route("/auth/signin", post(sign_in))
         .route("/auth/signout", post(sign_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route(crate::oauth::CONNECT_PATH, get(crate::oauth::connect))
+        .route(app::integration::OAUTH_CALLBACK_PATH, get(crate::oauth::callback))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -4,6 +4,7 @@
 mod api;
 mod client;
 mod error;
+mod hosts;
 mod models;
 mod pagination;
 mod rate_limit;
@@ -14,6 +15,7 @@ pub mod search;
 pub use api::OAuthEndpoints;
 pub use client::{CallStats, IntercomClient, Region, INTERCOM_VERSION};
 pub use error::{ApiError, IntercomError, Result};
+pub use hosts::IntercomHosts;
 pub use models::*;
 pub use retry::{Attempt, Decision, RetryPolicy};
 pub use scroll::ScrollOptions;

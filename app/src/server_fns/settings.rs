@@ -1,0 +1,70 @@
+//! The settings page's API: each function authorizes, then calls `integration`.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::domain::{ChurnPreview, IntegrationSettings, IntercomConnection, IntercomFields, SettingsSnapshot, Zone};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use super::context::*;
+
+/// Connects a private app by its access token, checked with `GET /me` first.
+#[server]
+pub async fn connect_intercom_with_token(access_token: String, zone: Zone) -> Result<IntercomConnection, AppError> {
+    let admin = require_admin().await?;
+    let token = secrecy::SecretString::from(access_token);
+    Ok(integration()?.connect_with_token(token, zone, &admin.email).await?)
+}
+
+#[server]
+pub async fn disconnect_intercom() -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    integration()?.disconnect(&admin.email).await?;
+    Ok(())
+}
+
+#[server]
+pub async fn change_intercom_zone(zone: Zone) -> Result<IntercomConnection, AppError> {
+    let admin = require_admin().await?;
+    Ok(integration()?.change_zone(zone, &admin.email).await?)
+}
+
+/// The live company and contact fields and tags, fetched from Intercom on every call.
+#[server]
+pub async fn get_intercom_fields() -> Result<IntercomFields, AppError> {
+    require_user().await?;
+    Ok(integration()?.fields().await?)
+}
+
+#[server]
+pub async fn get_integration_settings() -> Result<SettingsSnapshot, AppError> {
+    require_user().await?;
+    Ok(integration()?.settings().await?)
+}
+
+/// Saves the whole set-up or nothing, with a message per rejected control.
+#[server(input = Json)]
+pub async fn save_integration_settings(settings: IntegrationSettings) -> Result<SettingsSnapshot, AppError> {
+    let admin = require_admin().await?;
+    Ok(integration()?.save_settings(settings, &admin.email).await?)
+}
+
+#[server]
+pub async fn preview_churn(max_percent: u8) -> Result<ChurnPreview, AppError> {
+    require_user().await?;
+    Ok(integration()?.preview_churn(max_percent).await?)
+}
+
+/// The saved set-up as the JSON file `Import` (and `server settings import`) read.
+#[server]
+pub async fn export_integration_settings() -> Result<String, AppError> {
+    require_user().await?;
+    Ok(integration()?.export_settings().await?)
+}
+
+#[server(input = Json)]
+pub async fn import_integration_settings(json: String) -> Result<SettingsSnapshot, AppError> {
+    let admin = require_admin().await?;
+    Ok(integration()?.import_settings(&json, &admin.email).await?)
+}
