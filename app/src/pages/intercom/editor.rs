@@ -1,0 +1,382 @@
+use leptos::prelude::*;
+
+use crate::domain::{
+    format_timestamp, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping, RoleSource, SettingsChange,
+    SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT, HEALTHSCORE_ATTRIBUTE,
+};
+use crate::error::AppError;
+use crate::server_fns::{
+    export_integration_settings, get_intercom_fields, import_integration_settings, preview_churn, save_integration_settings,
+};
+
+use super::connection::FieldMessage;
+use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect};
+
+type Draft = RwSignal<IntegrationSettings>;
+
+/// A value of the draft as a signal, and the callback that changes it.
+fn bind<T>(draft: Draft, get: fn(&IntegrationSettings) -> T, put: fn(&mut IntegrationSettings, T)) -> (Signal<T>, Callback<T>)
+where
+    T: Clone + Send + Sync + 'static,
+{
+    (Signal::derive(move || draft.with(get)), Callback::new(move |value| draft.update(|s| put(s, value))))
+}
+
+#[component]
+pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields, AppError>, can_edit: bool) -> impl IntoView {
+    let SettingsSnapshot { settings, saved_at, history, .. } = snapshot;
+    let baseline = RwSignal::new(settings.clone());
+    let draft: Draft = RwSignal::new(settings);
+    let history = RwSignal::new(history);
+    let first_setup = RwSignal::new(saved_at.is_none());
+    let fields: LiveFields = RwSignal::new(fields);
+    let error = RwSignal::new(None::<AppError>);
+    let notice = RwSignal::new(None::<&'static str>);
+    let dirty = Memo::new(move |_| draft.with(|d| baseline.with(|b| d != b)));
+    let error_signal: Signal<Option<AppError>> = error.into();
+    let disabled = !can_edit;
+
+    let saved = move |result: Result<SettingsSnapshot, AppError>, message: &'static str| match result {
+        Ok(snapshot) => {
+            baseline.set(snapshot.settings.clone());
+            draft.set(snapshot.settings);
+            history.set(snapshot.history);
+            first_setup.set(false);
+            error.set(None);
+            notice.set(Some(message));
+        }
+        Err(e) => {
+            notice.set(None);
+            error.set(Some(e));
+        }
+    };
+    let save = Action::new(move |settings: &IntegrationSettings| save_integration_settings(settings.clone()));
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            saved(result, "Settings saved.");
+        }
+    });
+    let import = Action::new(move |json: &String| import_integration_settings(json.clone()));
+    Effect::new(move |_| {
+        if let Some(result) = import.value().get() {
+            saved(result, "Settings imported and saved.");
+        }
+    });
+    let refresh = Action::new(move |_: &()| get_intercom_fields());
+    Effect::new(move |_| {
+        if let Some(result) = refresh.value().get() {
+            fields.set(result);
+        }
+    });
+    guard_unsaved_changes(dirty);
+
+    let (customers_mode, set_customers_mode) = bind(draft, |s| s.customers.mode, |s, v| s.customers.mode = v);
+    let (contacts_mode, set_contacts_mode) = bind(draft, |s| s.contacts.mode, |s, v| s.contacts.mode = v);
+    let (tickets_mode, set_tickets_mode) = bind(draft, |s| s.interactions.mode, |s, v| s.interactions.mode = v);
+    let (churn, set_churn) = bind(draft, |s| s.customers.churn_enabled, |s, v| s.customers.churn_enabled = v);
+    let (threshold, set_threshold) = bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
+    let (upload, set_upload) = bind(draft, |s| s.data_transfer.upload_scores, |s, v| s.data_transfer.upload_scores = v);
+    let (window_value, set_window) = bind(draft, |s| s.interactions.import_window, |s, v| s.interactions.import_window = v);
+    let suggested = Signal::derive(move || first_setup.get());
+
+    let field = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<String>, put: fn(&mut IntegrationSettings, Option<String>)| {
+        let (value, set) = bind(draft, get, put);
+        view! { <FieldSelect mapping value set fields disabled error=error_signal /> }
+    };
+    let role = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<RoleSource>, put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
+        let (value, set) = bind(draft, get, put);
+        view! { <RoleSelect mapping value set fields disabled error=error_signal /> }
+    };
+
+    view! {
+        <form class="settings" on:submit=move |ev| {
+            ev.prevent_default();
+            if can_edit {
+                notice.set(None);
+                save.dispatch(draft.get_untracked());
+            }
+        }>
+            {move || first_setup.get().then(|| view! {
+                <p class="notice notice-info" data-testid="first-setup">
+                    "Nothing is saved yet: this is the suggested first set-up (Input only everywhere). Review it, then Save."
+                </p>
+            })}
+            <FieldsBar fields refresh=Callback::new(move |_| { refresh.dispatch(()); }) refreshing=refresh.pending().into() />
+
+            <section class="card" aria-labelledby="accounts-heading">
+                <h2 id="accounts-heading">"Account synchronization"</h2>
+                <ModeSelect object=SyncObject::Customers key="customers.mode" label="Customers mode"
+                    value=customers_mode set=set_customers_mode disabled suggested error=error_signal />
+                <div class="field checkbox">
+                    <input id="customers-churn" type="checkbox" disabled=disabled
+                        checked=churn.get_untracked() prop:checked=move || churn.get()
+                        on:change=move |ev| set_churn.run(event_target_checked(&ev)) />
+                    <label for="customers-churn">"Make customers become churners if they are not found anymore"</label>
+                    <FieldMessage error=error_signal key="customers.churn_enabled" />
+                </div>
+                <div class="field">
+                    <label for="customers-churn-max-percent">"Churn threshold (%)"</label>
+                    <input id="customers-churn-max-percent" type="number" min="1" max="100" disabled=disabled
+                        value=threshold.get_untracked() prop:value=move || threshold.get().to_string()
+                        on:input=move |ev| set_threshold.run(event_target_value(&ev).trim().parse::<u16>().map(|v| v.min(255) as u8).unwrap_or(0)) />
+                    <p class="hint">"A run that would churn more than this share of customers waits for an admin's confirmation."</p>
+                    <FieldMessage error=error_signal key="customers.churn_max_percent" />
+                </div>
+                <ChurnPreviewPanel threshold />
+                <h3>"Mappings"</h3>
+                {field(Mapping::CustomerId, |s| s.customers.id_field.clone(), |s, v| s.customers.id_field = v)}
+                {field(Mapping::CustomerDomain, |s| s.customers.domain_field.clone(), |s, v| s.customers.domain_field = v)}
+                {field(Mapping::CsmOwner, |s| s.customers.csm_owner_field.clone(), |s, v| s.customers.csm_owner_field = v)}
+                {field(Mapping::CustomerStage, |s| s.customers.stage_field.clone(), |s, v| s.customers.stage_field = v)}
+                {field(Mapping::CustomerProfile, |s| s.customers.profile_field.clone(), |s, v| s.customers.profile_field = v)}
+            </section>
+
+            <section class="card" aria-labelledby="contacts-heading">
+                <h2 id="contacts-heading">"Contact synchronization"</h2>
+                <ModeSelect object=SyncObject::Contacts key="contacts.mode" label="Contacts mode"
+                    value=contacts_mode set=set_contacts_mode disabled suggested error=error_signal />
+                {field(Mapping::ContactId, |s| s.contacts.id_field.clone(), |s, v| s.contacts.id_field = v)}
+                {role(Mapping::Champion, |s| s.contacts.champion.clone(), |s, v| s.contacts.champion = v)}
+                {role(Mapping::Sponsor, |s| s.contacts.sponsor.clone(), |s, v| s.contacts.sponsor = v)}
+                {role(Mapping::KeyUser, |s| s.contacts.key_user.clone(), |s, v| s.contacts.key_user = v)}
+                {role(Mapping::EndUser, |s| s.contacts.end_user.clone(), |s, v| s.contacts.end_user = v)}
+            </section>
+
+            <section class="card" aria-labelledby="tickets-heading">
+                <h2 id="tickets-heading">"Ticket synchronization"</h2>
+                <ModeSelect object=SyncObject::Interactions key="interactions.mode" label="Interactions mode"
+                    value=tickets_mode set=set_tickets_mode disabled suggested error=error_signal />
+                <div class="field">
+                    <label for="interactions-import-window">"Import tickets from"</label>
+                    <select id="interactions-import-window" disabled=disabled
+                        on:change=move |ev| if let Some(w) = ImportWindow::parse(&event_target_value(&ev)) { set_window.run(w) }>
+                        {ImportWindow::ALL.into_iter().map(|w| view! {
+                            <option value=w.as_str() selected=move || window_value.get() == w prop:selected=move || window_value.get() == w>
+                                {w.label()}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </section>
+
+            <section class="card" aria-labelledby="transfer-heading">
+                <h2 id="transfer-heading">"Data transfer from Skalin to Intercom"</h2>
+                <div class="field checkbox">
+                    <input id="data-transfer-upload-scores" type="checkbox" disabled=disabled
+                        checked=upload.get_untracked() prop:checked=move || upload.get()
+                        on:change=move |ev| set_upload.run(event_target_checked(&ev)) />
+                    <label for="data-transfer-upload-scores">"Upload Healthscore and CSM Pulse"</label>
+                    <p class="hint">{format!(
+                        "On Save, Skalin creates the company attributes \"{}\" ({}) and \"{}\" ({}) in Intercom, or reuses them.",
+                        HEALTHSCORE_ATTRIBUTE.0, HEALTHSCORE_ATTRIBUTE.1.label(), CSM_PULSE_ATTRIBUTE.0, CSM_PULSE_ATTRIBUTE.1.label()
+                    )}</p>
+                    <FieldMessage error=error_signal key="data_transfer.upload_scores" />
+                </div>
+                <p data-testid="attribute-budget">{move || fields.with(|f| match f {
+                    Ok(f) => format!("{} of {CUSTOM_ATTRIBUTE_LIMIT} custom attributes used in Intercom.", f.custom_attributes_used),
+                    Err(_) => "Intercom's custom attribute budget is unknown while it cannot be reached.".to_string(),
+                })}</p>
+            </section>
+
+            <div class="save-bar">
+                {move || dirty.get().then(|| view! { <span class="dirty-flag" data-testid="unsaved-changes">"Unsaved changes"</span> })}
+                {move || notice.get().map(|n| view! { <span class="saved-flag" role="status" data-testid="save-notice">{n}</span> })}
+                {move || error.get().map(|e| view! { <p class="field-error" role="alert" data-testid="save-error">{e.to_string()}</p> })}
+                {can_edit.then(|| view! {
+                    <button type="button" class="secondary" disabled=move || !dirty.get()
+                        on:click=move |_| { draft.set(baseline.get_untracked()); error.set(None); }>
+                        "Discard changes"
+                    </button>
+                    <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                })}
+            </div>
+        </form>
+        <TransferCard can_edit on_import=Callback::new(move |json: String| { notice.set(None); import.dispatch(json); }) />
+        <section class="card" aria-labelledby="history-heading">
+            <h2 id="history-heading">"Change history"</h2>
+            <History history=history.into() />
+        </section>
+    }
+}
+
+#[component]
+fn FieldsBar(fields: LiveFields, refresh: Callback<()>, refreshing: Signal<bool>) -> impl IntoView {
+    view! {
+        <div class="fields-bar">
+            {move || fields.with(|f| match f {
+                Ok(f) => view! {
+                    <p data-testid="fields-status">{format!(
+                        "Fields from Intercom: {} company, {} contact, {} tags (as of {}).",
+                        f.company.iter().filter(|x| !x.archived).count(),
+                        f.contact.iter().filter(|x| !x.archived).count(),
+                        f.tags.len(),
+                        format_timestamp(f.fetched_at)
+                    )}</p>
+                }.into_any(),
+                Err(e) => view! {
+                    <p class="notice notice-error" role="alert" data-testid="fields-status">
+                        {format!("The dropdowns cannot be filled: {e} The saved values are kept.")}
+                    </p>
+                }.into_any(),
+            })}
+            <button type="button" class="secondary" disabled=move || refreshing.get() on:click=move |_| refresh.run(())>
+                {move || if refreshing.get() { "Refreshing…" } else { "Refresh fields" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn ChurnPreviewPanel(threshold: Signal<u8>) -> impl IntoView {
+    let preview = Action::new(move |max: &u8| preview_churn(*max));
+    view! {
+        <div class="churn-preview">
+            <button type="button" class="secondary" disabled=move || preview.pending().get()
+                on:click=move |_| { preview.dispatch(threshold.get_untracked()); }>
+                "Preview churn"
+            </button>
+            {move || preview.value().get().map(|result| match result {
+                Ok(preview) => view! { <ChurnList preview /> }.into_any(),
+                Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn ChurnList(preview: ChurnPreview) -> impl IntoView {
+    let summary = format!(
+        "{} of {} customers ({:.1} %) are no longer in Intercom and would become churners.",
+        preview.candidates.len(),
+        preview.total_customers,
+        preview.percent()
+    );
+    let warning = preview.needs_confirmation().then(|| {
+        format!("That is more than {} %: the run will wait for an admin's confirmation before churning anyone.", preview.max_percent)
+    });
+    view! {
+        <div data-testid="churn-preview">
+            <p>{summary}</p>
+            {warning.map(|w| view! { <p class="notice notice-warn">{w}</p> })}
+            <ul>
+                {preview.candidates.into_iter().map(|c| view! { <li>{format!("{} ({})", c.name, c.external_id)}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+#[component]
+fn TransferCard(can_edit: bool, on_import: Callback<String>) -> impl IntoView {
+    let export = Action::new(move |_: &()| export_integration_settings());
+    let to_import = RwSignal::new(String::new());
+    view! {
+        <section class="card" aria-labelledby="transfer-json-heading">
+            <h2 id="transfer-json-heading">"Export and import"</h2>
+            <p class="hint">"Copy this set-up to another Skalin environment. Imports are checked like Save."</p>
+            <button type="button" class="secondary" on:click=move |_| { export.dispatch(()); }>"Export settings"</button>
+            {move || export.value().get().map(|result| match result {
+                Ok(json) => {
+                    let href = format!("data:application/json;charset=utf-8,{}", percent_encode(&json));
+                    view! {
+                        <div class="field">
+                            <label for="settings-export">"Exported settings (JSON)"</label>
+                            <textarea id="settings-export" readonly rows="12" prop:value=json.clone()>{json.clone()}</textarea>
+                            <a href=href download="skalin-intercom-settings.json">"Download the file"</a>
+                        </div>
+                    }.into_any()
+                }
+                Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+            {can_edit.then(|| view! {
+                <div class="field">
+                    <label for="settings-import">"Settings to import (JSON)"</label>
+                    <textarea id="settings-import" rows="8" prop:value=move || to_import.get()
+                        on:input=move |ev| to_import.set(event_target_value(&ev))></textarea>
+                </div>
+                <button type="button" on:click=move |_| on_import.run(to_import.get_untracked())>"Import settings"</button>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn History(history: Signal<Vec<SettingsChange>>) -> impl IntoView {
+    move || {
+        let entries = history.get();
+        if entries.is_empty() {
+            return view! { <p class="hint">"No changes yet."</p> }.into_any();
+        }
+        view! {
+            <ol class="history" data-testid="change-history">
+                {entries.into_iter().map(|c| view! {
+                    <li>
+                        <span class="when">{format_timestamp(c.changed_at)}</span>" "
+                        <span class="who">{c.changed_by}</span>": "
+                        <span class="what">{c.summary.join("; ")}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        }
+        .into_any()
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Leaving with unsaved changes asks first: closing or reloading the tab (the browser's
+/// own prompt) and following a link inside the app (a confirm).
+fn guard_unsaved_changes(dirty: Memo<bool>) {
+    let is_dirty = move || dirty.try_get_untracked().unwrap_or(false);
+    let _ = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if is_dirty() {
+            ev.prevent_default();
+            ev.set_return_value("You have unsaved changes.");
+        }
+    });
+    // Effects only run in the browser: the listener is installed after hydration.
+    Effect::new(move |installed: Option<()>| {
+        if installed.is_some() {
+            return;
+        }
+        use leptos::wasm_bindgen::closure::Closure;
+        use leptos::wasm_bindgen::JsCast;
+        let on_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+            if !is_dirty() {
+                return;
+            }
+            let link = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|el| el.closest("a[href]").ok().flatten());
+            if link.is_some_and(|a| a.get_attribute("download").is_none()) {
+                let leave = window()
+                    .confirm_with_message("You have unsaved changes. Leave this page without saving?")
+                    .unwrap_or(true);
+                if !leave {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                }
+            }
+        });
+        let _ = document().add_event_listener_with_callback_and_bool("click", on_click.as_ref().unchecked_ref(), true);
+        // Kept for the page's lifetime; it does nothing once the form is gone.
+        on_click.forget();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_encode;
+
+    #[test]
+    fn exported_json_survives_a_data_url() {
+        assert_eq!(percent_encode("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
+    }
+}

@@ -1,0 +1,73 @@
+//! Integrations → Intercom: the connection, then every setting of the sync. Admins edit;
+//! members see the same page with every control disabled (the server refuses them too).
+
+mod connection;
+mod controls;
+mod editor;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{CurrentUser, ErrorNotice};
+use crate::server_fns::{get_integration_settings, get_intercom_connection, get_intercom_fields};
+
+use connection::ConnectionCard;
+use editor::SettingsEditor;
+
+#[component]
+pub fn IntercomPage() -> impl IntoView {
+    let connection = Resource::new(|| (), |_| get_intercom_connection());
+    let user = expect_context::<CurrentUser>().0;
+    let on_change = Callback::new(move |_| connection.refetch());
+
+    view! {
+        <Title text="Intercom" />
+        <p class="breadcrumb">"Integrations"</p>
+        <h1>"Intercom"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let can_edit = matches!(user.await, Ok(Some(u)) if u.role.can_edit_settings());
+                match connection.await {
+                    Ok(connection) => {
+                        let connected = connection.is_some();
+                        view! {
+                            {(!can_edit).then(|| view! {
+                                <p class="notice notice-info" data-testid="read-only">
+                                    "You can see these settings; only admins can change them."
+                                </p>
+                            })}
+                            <ConnectionCard connection can_edit on_change />
+                            {if connected {
+                                view! { <Settings can_edit /> }.into_any()
+                            } else {
+                                view! {
+                                    <p class="empty-state">"Connect Intercom to choose what is synchronized."</p>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Loads the saved settings and the live Intercom fields together, so the dropdowns
+/// render with their options in the first HTML.
+#[component]
+fn Settings(can_edit: bool) -> impl IntoView {
+    let snapshot = Resource::new(|| (), |_| get_integration_settings());
+    let fields = Resource::new(|| (), |_| get_intercom_fields());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the settings…"</p> }>
+            {move || Suspend::new(async move {
+                let fields = fields.await;
+                match snapshot.await {
+                    Ok(snapshot) => view! { <SettingsEditor snapshot fields can_edit /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
