@@ -37,7 +37,7 @@ mod context {
     pub async fn require_user() -> Result<SessionUser, AppError> {
         let session = session().await?;
         let user = crate::auth::session_user(&session).await;
-        user.ok_or_else(|| refuse(axum::http::StatusCode::UNAUTHORIZED, AppError::SignInRequired))
+        user.ok_or_else(|| answered(AppError::SignInRequired))
     }
 
     /// The signed-in admin: members see the settings but cannot change them.
@@ -46,19 +46,32 @@ mod context {
         if user.role.can_edit_settings() {
             Ok(user)
         } else {
-            Err(refuse(
-                axum::http::StatusCode::FORBIDDEN,
-                AppError::Forbidden("Only admins can change the Intercom integration; ask an admin.".into()),
-            ))
+            Err(answered(AppError::Forbidden("Only admins can change the Intercom integration; ask an admin.".into())))
         }
     }
 
-    /// Answers with the status that says why (not a bare 500).
-    fn refuse(status: axum::http::StatusCode, error: AppError) -> AppError {
+    /// Sets the HTTP status that says why a call failed, so that nothing but a real
+    /// server fault answers 500.
+    pub fn answered(error: AppError) -> AppError {
+        use axum::http::StatusCode;
+        let status = match &error {
+            AppError::SignInRequired => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Intercom(_) | AppError::Transport(_) => StatusCode::BAD_GATEWAY,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);
         }
         error
+    }
+
+    /// `answered` for a whole result.
+    pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        result.map_err(answered)
     }
 
     pub fn integration() -> Result<crate::integration::Integration, AppError> {

@@ -232,6 +232,19 @@ impl Sandbox {
         state.touch();
     }
 
+    /// Every token stops working, as when the app is uninstalled: calls answer 401.
+    pub fn revoke_tokens(&self) {
+        self.lock().tokens.clear();
+    }
+
+    /// A tag appears, as if a teammate created it in the UI.
+    pub fn add_tag(&self, name: &str) {
+        let mut state = self.lock();
+        let id = (9_001 + state.tags.len() as i64).to_string();
+        state.tags.push(model::Tag { id, name: name.to_string() });
+        state.touch();
+    }
+
     /// Sets `updated_at`, as a write from elsewhere would, for incremental-read tests.
     pub fn touch_contact(&self, id: &str, at: i64) {
         let mut state = self.lock();
