@@ -1,8 +1,13 @@
 //! What the command line does besides serving.
 
+use std::sync::Arc;
+
 use app::auth::{hash_password, normalize_email};
-use app::domain::Role;
-use app::store::{Store, StoreError};
+use app::domain::{Role, Zone};
+use app::integration::{Integration, IntegrationError};
+use app::store::{Database, Store, StoreError};
+
+use crate::config::IntercomArgs;
 
 pub const DEMO_ACCOUNTS: [(&str, &str, Role); 2] = [
     ("admin@demo.skalin.io", "skalin-demo-admin", Role::Admin),
@@ -34,4 +39,45 @@ fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
     (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// The integration as the command line reaches it: same database, key and hosts as `serve`.
+pub fn integration(database: &Database, intercom: &IntercomArgs) -> anyhow::Result<Integration> {
+    let config = crate::startup::app_config("http://localhost", intercom)?;
+    Ok(Integration::new(database.store.clone(), Arc::new(config)))
+}
+
+/// Who the change history names for a command-line change.
+pub fn command_line_user() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "someone".to_string());
+    format!("{user} (command line)")
+}
+
+/// Connects with an access token; returns what to tell the person.
+pub async fn connect(integration: &Integration, token: String, zone: Zone) -> anyhow::Result<String> {
+    let connection = integration
+        .connect_with_token(secrecy::SecretString::from(token), zone, &command_line_user())
+        .await
+        .map_err(explain)?;
+    let mut message = format!(
+        "Connected Intercom workspace {} (app id {}), zone {}.",
+        connection.workspace_name.as_deref().unwrap_or("(unnamed)"),
+        connection.app_id.as_deref().unwrap_or("unknown"),
+        connection.zone.label()
+    );
+    if connection.zone != zone {
+        message.push_str(&format!(" Intercom says the workspace is hosted there, not in {}.", zone.label()));
+    }
+    Ok(message)
+}
+
+/// The integration's errors in the words the settings page uses, one line per setting.
+pub fn explain(err: IntegrationError) -> anyhow::Error {
+    match err {
+        IntegrationError::Rejected(errors) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.key, e.message)).collect();
+            anyhow::anyhow!("the settings were not saved:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!(app::error::AppError::from(other).to_string()),
+    }
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use app::domain::Role;
+use app::domain::{Role, Zone};
 use app::state::SecretKey;
 use clap::{Args, Parser, Subcommand};
 
@@ -25,6 +25,11 @@ pub enum Command {
     User(UserCommand),
     /// Serve the sandbox Intercom on its own: a fake workspace with seeded data.
     Sandbox(SandboxArgs),
+    /// Connect Intercom with a private app's access token, checked with GET /me first.
+    Connect(ConnectArgs),
+    /// Export or import the integration settings as JSON.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -66,22 +71,10 @@ pub enum UserCommand {
     },
 }
 
+/// How to reach Intercom and keep its tokens: shared by `serve` and the commands that
+/// talk to Intercom (`connect`, `settings`).
 #[derive(Debug, Clone, Args)]
-pub struct DatabaseArgs {
-    /// sqlite://path/to/file.db or postgres://user@host/db
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/skalin.db", value_parser = parse_database_url, global = true)]
-    pub database_url: String,
-}
-
-#[derive(Debug, Clone, Parser)]
-#[command(name = "serve")]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SKALIN_ADDR", default_value = "127.0.0.1:3000")]
-    pub addr: SocketAddr,
-    /// The URL people use to reach the app (defaults to http://ADDR).
-    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
-    pub public_url: Option<url::Url>,
+pub struct IntercomArgs {
     /// 64 hex characters (32 bytes) that encrypt Intercom tokens at rest. Without it, a
     /// key is generated once and kept in data/secret.key.
     #[arg(long, env = "SECRET_KEY", value_parser = parse_secret_key, hide_env_values = true)]
@@ -104,6 +97,72 @@ pub struct ServeArgs {
     /// Like --intercom-base-url, for the Australian region only (wins over it).
     #[arg(long, env = "INTERCOM_BASE_URL_AU", value_parser = parse_public_url)]
     pub intercom_base_url_au: Option<url::Url>,
+}
+
+impl IntercomArgs {
+    /// Where each region's Intercom calls go.
+    pub fn hosts(&self) -> app::intercom::IntercomHosts {
+        let url = |u: &Option<url::Url>| u.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string());
+        app::intercom::IntercomHosts {
+            all: url(&self.intercom_base_url),
+            us: url(&self.intercom_base_url_us),
+            eu: url(&self.intercom_base_url_eu),
+            au: url(&self.intercom_base_url_au),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// A private app's access token (Intercom Developer Hub → your app → Authentication).
+    #[arg(long, env = "INTERCOM_ACCESS_TOKEN", hide_env_values = true)]
+    pub access_token: String,
+    /// us, eu or au: where the workspace is hosted (Intercom's answer to GET /me wins).
+    #[arg(long, default_value = "us", value_parser = parse_zone)]
+    pub zone: Zone,
+    #[command(flatten)]
+    pub intercom: IntercomArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the integration settings as JSON (or write them to --output).
+    Export {
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        intercom: IntercomArgs,
+    },
+    /// Check a settings file exactly as Save does (against the live Intercom fields), then save it.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        intercom: IntercomArgs,
+    },
+}
+
+fn parse_zone(value: &str) -> Result<Zone, String> {
+    Zone::parse(value).ok_or_else(|| format!("`{value}` is not a zone: use us, eu or au"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://path/to/file.db or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/skalin.db", value_parser = parse_database_url, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "serve")]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SKALIN_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// The URL people use to reach the app (defaults to http://ADDR).
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+    #[command(flatten)]
+    pub intercom: IntercomArgs,
     /// Where the built site (the WASM bundle, CSS) is read from.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -124,17 +183,6 @@ impl ServeArgs {
     {
         let flags = flags.into_iter().map(Into::into);
         Self::try_parse_from(std::iter::once(std::ffi::OsString::from("serve")).chain(flags))
-    }
-
-    /// Where each region's Intercom calls go.
-    pub fn intercom_hosts(&self) -> app::intercom::IntercomHosts {
-        let url = |u: &Option<url::Url>| u.as_ref().map(|u| u.as_str().trim_end_matches('/').to_string());
-        app::intercom::IntercomHosts {
-            all: url(&self.intercom_base_url),
-            us: url(&self.intercom_base_url_us),
-            eu: url(&self.intercom_base_url_eu),
-            au: url(&self.intercom_base_url_au),
-        }
     }
 
     pub fn public_url(&self) -> String {

@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use server::commands::{add_user, ensure_demo_accounts, DEMO_ACCOUNTS};
-use server::config::{Cli, Command, SandboxArgs, ServeArgs, UserCommand};
+use server::commands::{add_user, command_line_user, connect, ensure_demo_accounts, explain, integration, DEMO_ACCOUNTS};
+use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand};
 use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::startup::{shutdown_signal, Application};
 use tracing_subscriber::EnvFilter;
@@ -47,6 +47,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve(args)) => serve(args, database).await,
+        Some(Command::Connect(args)) => {
+            let integration = integration(&database, &args.intercom)?;
+            println!("{}", connect(&integration, args.access_token, args.zone).await?);
+            Ok(())
+        }
+        Some(Command::Settings(SettingsCommand::Export { output, intercom })) => {
+            let json = integration(&database, &intercom)?.export_settings().await.map_err(explain)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, format!("{json}\n")).with_context(|| format!("could not write {}", path.display()))?;
+                    println!("Exported the integration settings to {}", path.display());
+                }
+                None => println!("{json}"),
+            }
+            Ok(())
+        }
+        Some(Command::Settings(SettingsCommand::Import { file, intercom })) => {
+            let json = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
+            let integration = integration(&database, &intercom)?;
+            integration.import_settings(&json, &command_line_user()).await.map_err(explain)?;
+            println!("Imported and saved the integration settings from {}", file.display());
+            Ok(())
+        }
         None => serve(ServeArgs::parse_from(["serve"]), database).await,
         Some(Command::Sandbox(_)) => unreachable!("handled before opening the database"),
     }
@@ -85,12 +108,12 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
     }
     // Without Intercom credentials nor another Intercom to talk to, the app brings its
     // own: a sandbox workspace worth looking at, so that everything works at once.
-    let _demo_workspace = if args.intercom_client_id.is_none() && !args.intercom_hosts().has_stand_in() {
+    let _demo_workspace = if args.intercom.intercom_client_id.is_none() && !args.intercom.hosts().has_stand_in() {
         let running = Sandbox::spawn(SandboxConfig::default()).await.context("could not start the demo sandbox")?;
         tracing::info!(url = %running.base_url, "no Intercom credentials: using the sandbox Intercom as a demo workspace");
-        args.intercom_base_url = Some(running.base_url.parse().context("the sandbox URL")?);
-        args.intercom_client_id = Some(SANDBOX_CLIENT_ID.to_string());
-        args.intercom_client_secret = Some(SANDBOX_CLIENT_SECRET.to_string());
+        args.intercom.intercom_base_url = Some(running.base_url.parse().context("the sandbox URL")?);
+        args.intercom.intercom_client_id = Some(SANDBOX_CLIENT_ID.to_string());
+        args.intercom.intercom_client_secret = Some(SANDBOX_CLIENT_SECRET.to_string());
         Some(running)
     } else {
         None
@@ -104,7 +127,7 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
             println!("  {role:<6}  {email}  /  {password}");
         }
     }
-    if let Some(sandbox) = &args.intercom_base_url {
+    if let Some(sandbox) = &args.intercom.intercom_base_url {
         println!("Intercom: {}", sandbox.as_str().trim_end_matches('/'));
     }
     println!("Press Ctrl-C to stop.\n");

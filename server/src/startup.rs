@@ -12,7 +12,7 @@ use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
 
-use crate::config::{parse_secret_key, ServeArgs};
+use crate::config::{parse_secret_key, IntercomArgs, ServeArgs};
 
 pub struct Application {
     listener: TcpListener,
@@ -33,10 +33,6 @@ impl Application {
             Some(_) => args.public_url(),
             None => format!("http://{addr}"),
         };
-        let secret_key = match &args.secret_key {
-            Some(key) => key.clone(),
-            None => local_secret_key(Path::new("data/secret.key"))?,
-        };
 
         let leptos_options = LeptosOptions::builder()
             .output_name(env!("LEPTOS_OUTPUT_NAME"))
@@ -52,13 +48,7 @@ impl Application {
             );
         }
 
-        let config = AppConfig {
-            public_url: public_url.clone(),
-            secret_key,
-            intercom_client_id: args.intercom_client_id.clone(),
-            intercom_client_secret: args.intercom_client_secret.clone(),
-            intercom_hosts: args.intercom_hosts(),
-        };
+        let config = app_config(&public_url, &args.intercom)?;
         let state = AppState { leptos_options, store: database.store, config: Arc::new(config) };
         let idle = time::Duration::minutes(i64::from(args.session_idle_minutes));
         let router = crate::web::router(state, database.sessions, idle);
@@ -82,6 +72,21 @@ impl Application {
 }
 
 /// For a zero-set-up start: a key generated once and kept beside the SQLite file.
+/// The configuration server functions and commands share.
+pub fn app_config(public_url: &str, intercom: &IntercomArgs) -> anyhow::Result<AppConfig> {
+    let secret_key = match &intercom.secret_key {
+        Some(key) => key.clone(),
+        None => local_secret_key(Path::new("data/secret.key"))?,
+    };
+    Ok(AppConfig {
+        public_url: public_url.to_string(),
+        secret_key,
+        intercom_client_id: intercom.intercom_client_id.clone(),
+        intercom_client_secret: intercom.intercom_client_secret.clone(),
+        intercom_hosts: intercom.hosts(),
+    })
+}
+
 fn local_secret_key(path: &Path) -> anyhow::Result<SecretKey> {
     if let Ok(text) = std::fs::read_to_string(path) {
         return parse_secret_key(&text).map_err(|e| anyhow::anyhow!("{} is not a valid key: {e}", path.display()));

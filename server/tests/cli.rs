@@ -103,3 +103,52 @@ fn users_are_added_from_the_command_line_with_a_generated_password() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+/// Runs a command against the database in `dir` and a sandbox at `sandbox`; returns
+/// (success, stdout, stderr).
+fn run_with(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (bool, String, String) {
+    let db = format!("sqlite://{}", dir.join("cli.db").display());
+    let key = "cd".repeat(32);
+    let mut command = server();
+    command.current_dir(dir).args(["--database-url", &db]).args(args);
+    command.args(["--intercom-base-url", sandbox, "--secret-key", &key]);
+    let output = command.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+#[tokio::test]
+async fn an_access_token_connects_from_the_command_line_and_settings_go_out_and_back_in() {
+    let mut command = server();
+    command.args(["sandbox", "--port", "0", "--companies", "12", "--contacts", "30", "--tickets", "3"]);
+    let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
+    let sandbox = url_in(&line);
+    let dir = tempfile::tempdir().unwrap();
+
+    let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["connect", "--access-token", "not-a-token", "--zone", "eu"]);
+    assert!(!ok && stderr.contains("refused this access token") && !stderr.contains("panicked"), "{stderr}");
+
+    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["connect", "--access-token", "sandbox-token", "--zone", "eu"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Connected Intercom workspace") && stdout.contains("app id"), "{stdout}");
+
+    let exported = dir.path().join("settings.json");
+    let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["settings", "export", "--output", exported.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    assert_eq!(json["format"], "skalin.intercom.settings/v1");
+
+    json["settings"]["customers"]["stage_field"] = "custom_attributes.Tier".into();
+    std::fs::write(&exported, json.to_string()).unwrap();
+    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["settings", "import", exported.to_str().unwrap()]);
+    assert!(ok && stdout.contains("Imported and saved"), "{stdout}{stderr}");
+    let (_, again, _) = run_with(dir.path(), &sandbox, &["settings", "export"]);
+    assert!(again.contains("custom_attributes.Tier"), "{again}");
+
+    json["settings"]["customers"]["stage_field"] = "custom_attributes.Nope".into();
+    std::fs::write(&exported, json.to_string()).unwrap();
+    let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["settings", "import", exported.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("customers.stage_field") && stderr.contains("Nope"), "{stderr}");
+    let (_, after, _) = run_with(dir.path(), &sandbox, &["settings", "export"]);
+    assert!(after.contains("custom_attributes.Tier"), "a refused import changed the settings: {after}");
+}
