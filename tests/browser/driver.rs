@@ -157,7 +157,7 @@ impl Browser {
     }
 
     pub async fn fill(&self, label: &str, value: &str) -> anyhow::Result<()> {
-        let field = self.field(label).await?;
+        let field = self.control(label).await?;
         field.clear().await?;
         field.send_keys(value).await?;
         Ok(())
@@ -232,6 +232,82 @@ impl Browser {
             if std::fs::write(&path, png).is_ok() {
                 eprintln!("screenshot: {}", path.display());
             }
+        }
+    }
+
+    /// The same browser, talking to another server (a scenario's own app).
+    pub fn at(&self, base_url: &str) -> Browser {
+        Browser { base_url: base_url.to_string(), ..self.clone() }
+    }
+
+    /// The input, select or textarea that a visible label names.
+    pub async fn control(&self, label: &str) -> anyhow::Result<Element> {
+        let xpath = format!(
+            "//*[(self::input or self::select or self::textarea) and @id=//label[normalize-space()='{label}']/@for]"
+        );
+        self.client.find(Locator::XPath(&xpath)).await.with_context(|| format!("no control labelled {label:?}"))
+    }
+
+    /// Picks the option whose visible text is `text` in the dropdown labelled `label`.
+    pub async fn choose(&self, label: &str, text: &str) -> anyhow::Result<()> {
+        let select = self.control(label).await?;
+        select.select_by_label(text).await.with_context(|| format!("no option {text:?} in {label:?}"))?;
+        Ok(())
+    }
+
+    /// The value of the control labelled `label` (a select's chosen option value).
+    pub async fn value_of(&self, label: &str) -> anyhow::Result<String> {
+        Ok(self.control(label).await?.prop("value").await?.unwrap_or_default())
+    }
+
+    pub async fn is_checked(&self, label: &str) -> anyhow::Result<bool> {
+        Ok(self.control(label).await?.prop("checked").await?.as_deref() == Some("true"))
+    }
+
+    pub async fn is_disabled(&self, label: &str) -> anyhow::Result<bool> {
+        Ok(self.control(label).await?.prop("disabled").await?.as_deref() == Some("true"))
+    }
+
+    /// The option values of the dropdown labelled `label`, in order.
+    pub async fn option_values(&self, label: &str) -> anyhow::Result<Vec<String>> {
+        let select = self.control(label).await?;
+        let mut values = Vec::new();
+        for option in select.find_all(Locator::Css("option")).await? {
+            values.push(option.attr("value").await?.unwrap_or_default());
+        }
+        Ok(values)
+    }
+
+    /// The option texts of the dropdown labelled `label`, in order.
+    pub async fn option_texts(&self, label: &str) -> anyhow::Result<Vec<String>> {
+        let select = self.control(label).await?;
+        let mut texts = Vec::new();
+        for option in select.find_all(Locator::Css("option")).await? {
+            texts.push(option.text().await?.trim().to_string());
+        }
+        Ok(texts)
+    }
+
+    pub async fn has_button(&self, text: &str) -> anyhow::Result<bool> {
+        let xpath = format!("//button[normalize-space()='{text}']");
+        Ok(!self.client.find_all(Locator::XPath(&xpath)).await?.is_empty())
+    }
+
+    /// Waits until `check` holds, polling; `what` names it in the failure.
+    pub async fn wait_until<F, Fut>(&self, what: &str, mut check: F) -> anyhow::Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            if check().await.unwrap_or(false) {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("timed out waiting until {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

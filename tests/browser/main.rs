@@ -3,6 +3,7 @@
 
 mod driver;
 mod scenarios;
+mod settings;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ fn main() {
     };
 
     let mut trials = Vec::new();
-    for (name, scenario) in scenarios::all() {
+    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()) {
         for js in [false, true] {
             if scenario.js_only && !js {
                 continue;

@@ -7,7 +7,7 @@ use skalin_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL, MEMBER_PASSWORD};
 
 use crate::driver::{Browser, World};
 
-type Outcome = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+pub type Outcome = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
 pub struct Scenario {
     pub js_only: bool,
@@ -32,7 +32,7 @@ scenarios!(
     an_expired_session_asks_to_sign_in_again_and_returns_to_the_page,
 );
 
-async fn sign_in(b: &Browser, email: &str, password: &str) -> anyhow::Result<()> {
+pub async fn sign_in(b: &Browser, email: &str, password: &str) -> anyhow::Result<()> {
     b.fill("Email", email).await?;
     b.fill("Password", password).await?;
     b.click_button("Sign in").await?;
