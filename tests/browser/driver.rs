@@ -248,6 +248,24 @@ impl Browser {
         self.client.find(Locator::XPath(&xpath)).await.with_context(|| format!("no control labelled {label:?}"))
     }
 
+    /// Clicks the control labelled `label`, scrolled to the middle of the window first
+    /// (the sticky save bar covers the bottom edge).
+    pub async fn click_control(&self, label: &str) -> anyhow::Result<()> {
+        let control = self.control(label).await?;
+        let id = control.attr("id").await?.unwrap_or_default();
+        let script = "document.getElementById(arguments[0]).scrollIntoView({block: 'center'}); return null;";
+        self.client.execute(script, vec![json!(id)]).await?;
+        control.click().await?;
+        Ok(())
+    }
+
+    /// Goes to a page that is not the app's (Intercom's, a callback), without waiting
+    /// for hydration.
+    pub async fn visit(&self, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&format!("{}{path}", self.base_url)).await?;
+        Ok(())
+    }
+
     /// Picks the option whose visible text is `text` in the dropdown labelled `label`.
     pub async fn choose(&self, label: &str, text: &str) -> anyhow::Result<()> {
         let select = self.control(label).await?;

@@ -133,9 +133,9 @@ async fn a_callback_with_a_wrong_state_is_rejected_and_nothing_is_saved(_: Arc<W
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     // Starting Connect me puts a state in the session; an answer with another is refused.
-    b.open("/integrations/intercom/connect?zone=us").await?;
+    b.visit("/integrations/intercom/connect?zone=us").await?;
     b.wait_for_heading("Authorize Skalin to access Skalin Sandbox").await?;
-    b.open("/integrations/intercom/callback?code=forged&state=not-the-one").await?;
+    b.visit("/integrations/intercom/callback?code=forged&state=not-the-one").await?;
     b.wait_for_text("[data-testid=oauth-message]", "did not match").await?;
     b.open(PAGE).await?;
     ensure!(status(&b).await? == "Not connected");
@@ -275,7 +275,7 @@ async fn saved_settings_survive_a_reload_and_are_in_the_history(_: Arc<World>, b
     b.choose("Customer stage", "Tier (text)").await?;
     b.choose("Champion", "Champion (tag)").await?;
     b.choose("Import tickets from", "Last 365 days").await?;
-    b.control("Make customers become churners if they are not found anymore").await?.click().await?;
+    b.click_control("Make customers become churners if they are not found anymore").await?;
     b.fill("Churn threshold (%)", "25").await?;
     b.wait_for_text("[data-testid=unsaved-changes]", "Unsaved changes").await?;
     b.click_button("Save").await?;
@@ -346,7 +346,7 @@ async fn churn_preview_lists_who_would_be_churned(_: Arc<World>, b: Browser) -> 
     }
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
-    b.control("Make customers become churners if they are not found anymore").await?.click().await?;
+    b.click_control("Make customers become churners if they are not found anymore").await?;
     b.fill("Churn threshold (%)", "20").await?;
     b.click_button("Preview churn").await?;
     let preview = b.wait_for_text("[data-testid=churn-preview]", "would become churners").await?;
@@ -363,7 +363,7 @@ async fn uploading_scores_creates_the_two_attributes_and_the_budget_shows_them(_
     let budget = b.text("[data-testid=attribute-budget]").await?;
     let used: u32 = budget.split_whitespace().next().and_then(|n| n.parse().ok()).context("a count")?;
     ensure!(budget.contains("of 250 custom attributes used"), "{budget}");
-    b.control("Upload Healthscore and CSM Pulse").await?.click().await?;
+    b.click_control("Upload Healthscore and CSM Pulse").await?;
     b.click_button("Save").await?;
     b.wait_for_text("[data-testid=save-notice]", "Settings saved.").await?;
     ensure!(stage.us.sandbox.stats().calls_to("POST /data_attributes") == 2);

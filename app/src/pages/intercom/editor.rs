@@ -81,11 +81,11 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
 
     let field = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<String>, put: fn(&mut IntegrationSettings, Option<String>)| {
         let (value, set) = bind(draft, get, put);
-        view! { <FieldSelect mapping value set fields disabled error=error_signal /> }
+        view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
     };
     let role = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<RoleSource>, put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
         let (value, set) = bind(draft, get, put);
-        view! { <RoleSelect mapping value set fields disabled error=error_signal /> }
+        view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
     };
 
     view! {
@@ -103,6 +103,7 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
             })}
             <FieldsBar fields refresh=Callback::new(move |_| { refresh.dispatch(()); }) refreshing=refresh.pending().into() />
 
+            {view! {
             <section class="card" aria-labelledby="accounts-heading">
                 <h2 id="accounts-heading">"Account synchronization"</h2>
                 <ModeSelect object=SyncObject::Customers key="customers.mode" label="Customers mode"
@@ -130,7 +131,9 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                 {field(Mapping::CustomerStage, |s| s.customers.stage_field.clone(), |s, v| s.customers.stage_field = v)}
                 {field(Mapping::CustomerProfile, |s| s.customers.profile_field.clone(), |s, v| s.customers.profile_field = v)}
             </section>
+            }.into_any()}
 
+            {view! {
             <section class="card" aria-labelledby="contacts-heading">
                 <h2 id="contacts-heading">"Contact synchronization"</h2>
                 <ModeSelect object=SyncObject::Contacts key="contacts.mode" label="Contacts mode"
@@ -141,7 +144,9 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                 {role(Mapping::KeyUser, |s| s.contacts.key_user.clone(), |s, v| s.contacts.key_user = v)}
                 {role(Mapping::EndUser, |s| s.contacts.end_user.clone(), |s, v| s.contacts.end_user = v)}
             </section>
+            }.into_any()}
 
+            {view! {
             <section class="card" aria-labelledby="tickets-heading">
                 <h2 id="tickets-heading">"Ticket synchronization"</h2>
                 <ModeSelect object=SyncObject::Interactions key="interactions.mode" label="Interactions mode"
@@ -158,7 +163,9 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                     </select>
                 </div>
             </section>
+            }.into_any()}
 
+            {view! {
             <section class="card" aria-labelledby="transfer-heading">
                 <h2 id="transfer-heading">"Data transfer from Skalin to Intercom"</h2>
                 <div class="field checkbox">
@@ -177,7 +184,9 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                     Err(_) => "Intercom's custom attribute budget is unknown while it cannot be reached.".to_string(),
                 })}</p>
             </section>
+            }.into_any()}
 
+            {view! {
             <div class="save-bar">
                 {move || dirty.get().then(|| view! { <span class="dirty-flag" data-testid="unsaved-changes">"Unsaved changes"</span> })}
                 {move || notice.get().map(|n| view! { <span class="saved-flag" role="status" data-testid="save-notice">{n}</span> })}
@@ -190,6 +199,7 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                     <button type="submit" disabled=move || save.pending().get()>"Save"</button>
                 })}
             </div>
+            }.into_any()}
         </form>
         <TransferCard can_edit on_import=Callback::new(move |json: String| { notice.set(None); import.dispatch(json); }) />
         <section class="card" aria-labelledby="history-heading">
