@@ -46,6 +46,7 @@ pub fn router(state: AppState, sessions: SessionBackend, session_idle: time::Dur
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(require_sign_in))
+        .layer(middleware::from_fn(undecodable_arguments_are_bad_requests))
         .layer(session_layer)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -145,6 +146,24 @@ async fn require_sign_in(session: Session, request: Request, next: Next) -> Resp
         return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
     }
     Redirect::to(&signin_url(&params)).into_response()
+}
+
+/// A server function whose arguments do not decode never runs, so it cannot set its own
+/// status; the framework would answer 500 for what is the caller's mistake.
+async fn undecodable_arguments_are_bad_requests(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.").into_response();
+    };
+    if matches!(serde_json::from_slice::<app::error::AppError>(&bytes), Ok(app::error::AppError::Invalid(_))) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 fn is_public(path: &str) -> bool {

@@ -217,7 +217,7 @@ async fn signing_out_ends_the_session() {
 async fn a_server_function_called_without_a_session_answers_sign_in_required() {
     let app = spawn_app().await;
     let response = call_list_customers(&app, &browser_like_client()).await;
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body = response.text().await.unwrap();
     assert!(body.contains("SignInRequired"), "{body}");
 }
