@@ -116,6 +116,20 @@ pub struct IntercomConnection {
     pub detected_zone: Option<Zone>,
 }
 
+/// Every byte but the unreserved ones (RFC 3986) as `%XX`: for URL paths and data URLs,
+/// on the server and in the browser alike.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// "2026-11-24 09:05 UTC", without a date library in the browser bundle.
 pub fn format_timestamp(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);
@@ -154,5 +168,10 @@ mod tests {
         assert_eq!(Zone::parse("EU"), Some(Zone::Eu));
         assert_eq!(Zone::parse("australia"), Some(Zone::Au));
         assert_eq!(Zone::parse("asia"), None);
+    }
+
+    #[test]
+    fn exported_json_survives_a_data_url() {
+        assert_eq!(percent_encode("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
     }
 }

@@ -212,15 +212,7 @@ impl OAuthEndpoints {
 
 /// Ids go into paths percent-encoded: Intercom's are plain, other servers' need not be.
 fn segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::domain::percent_encode(id)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::domain::{
-    format_timestamp, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping, RoleSource, SettingsChange,
+    format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping, RoleSource, SettingsChange,
     SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT, HEALTHSCORE_ATTRIBUTE,
 };
 use crate::error::AppError;
@@ -331,18 +331,6 @@ fn History(history: Signal<Vec<SettingsChange>>) -> impl IntoView {
     }
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Leaving with unsaved changes asks first: closing or reloading the tab (the browser's
 /// own prompt) and following a link inside the app (a confirm).
 fn guard_unsaved_changes(dirty: Memo<bool>) {
@@ -379,14 +367,4 @@ fn guard_unsaved_changes(dirty: Memo<bool>) {
         // Kept for the page's lifetime; it does nothing once the form is gone.
         on_click.forget();
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_encode;
-
-    #[test]
-    fn exported_json_survives_a_data_url() {
-        assert_eq!(percent_encode("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
-    }
 }
