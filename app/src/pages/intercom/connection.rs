@@ -6,18 +6,11 @@ use crate::server_fns::{change_intercom_zone, connect_intercom_with_token, disco
 
 const CONNECT_PATH: &str = "/integrations/intercom/connect";
 /// What the OAuth callback page posts to the window that opened it.
-const CONNECTED_MESSAGE: &str = "skalin:intercom-connected";
+pub const CONNECTED_MESSAGE: &str = "skalin:intercom-connected";
 const ZONES: [Zone; 3] = [Zone::Us, Zone::Eu, Zone::Au];
 
 #[component]
 pub fn ConnectionCard(connection: Option<IntercomConnection>, can_edit: bool, on_change: Callback<()>) -> impl IntoView {
-    // The popup's callback page tells this window when Intercom is connected.
-    let _ = window_event_listener(leptos::ev::message, move |ev| {
-        let same_origin = ev.origin() == window().location().origin().unwrap_or_default();
-        if same_origin && ev.data().as_string().as_deref() == Some(CONNECTED_MESSAGE) {
-            on_change.run(());
-        }
-    });
     view! {
         <section class="card" aria-labelledby="connection-heading">
             <h2 id="connection-heading">"Connection"</h2>

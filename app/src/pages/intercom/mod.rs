@@ -19,6 +19,14 @@ pub fn IntercomPage() -> impl IntoView {
     let connection = Resource::new(|| (), |_| get_intercom_connection());
     let user = expect_context::<CurrentUser>().0;
     let on_change = Callback::new(move |_| connection.refetch());
+    // Installed once per page, not per render of the connection card, which re-renders
+    // on every refetch: the popup's callback page says when Intercom is connected.
+    let _ = window_event_listener(leptos::ev::message, move |ev| {
+        let same_origin = ev.origin() == window().location().origin().unwrap_or_default();
+        if same_origin && ev.data().as_string().as_deref() == Some(connection::CONNECTED_MESSAGE) {
+            connection.refetch();
+        }
+    });
 
     view! {
         <Title text="Intercom" />
