@@ -99,3 +99,24 @@ impl From<crate::integration::IntegrationError> for AppError {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<crate::sync::SyncError> for AppError {
+    fn from(err: crate::sync::SyncError) -> Self {
+        use crate::sync::SyncError as E;
+        match err {
+            E::NotConnected => AppError::Invalid("Intercom is not connected yet: connect it on the settings page first.".into()),
+            E::ReconnectNeeded => {
+                AppError::Intercom("Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into())
+            }
+            E::Intercom(cause) => {
+                tracing::warn!(error = %cause, "Intercom call failed");
+                AppError::Intercom(format!("Intercom cannot be reached right now ({cause}). Try again in a moment."))
+            }
+            E::UnknownRun(id) => AppError::NotFound(format!("There is no sync run {id}.")),
+            E::NotAllowed(message) => AppError::Invalid(message),
+            E::Integration(cause) => cause.into(),
+            E::Store(cause) => cause.into(),
+        }
+    }
+}

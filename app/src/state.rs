@@ -12,6 +12,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     pub config: Arc<AppConfig>,
+    pub sync: crate::sync::SyncEngine,
 }
 
 /// Settings read once at start-up.

@@ -30,6 +30,34 @@ pub enum Command {
     /// Export or import the integration settings as JSON.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Run a sync now, with a progress bar and the run's summary at the end.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// customers, contacts or interactions; repeat for several. Default: every object.
+    #[arg(long = "object", value_parser = parse_object)]
+    pub objects: Vec<app::domain::SyncObject>,
+    /// Read everything, not only what changed since the last run.
+    #[arg(long, conflicts_with = "incremental")]
+    pub full: bool,
+    /// Read only what changed since the last run (a full walk is not forced when due).
+    #[arg(long)]
+    pub incremental: bool,
+    /// Show what the run would create, update and churn, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Churn the customers that run RUN held back (over the threshold), then stop.
+    #[arg(long, value_name = "RUN")]
+    pub confirm_churn: Option<i64>,
+    #[command(flatten)]
+    pub intercom: IntercomArgs,
+}
+
+fn parse_object(value: &str) -> Result<app::domain::SyncObject, String> {
+    app::domain::SyncObject::parse(value)
+        .ok_or_else(|| format!("`{value}` is not an object to sync: use customers, contacts or interactions"))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -172,6 +200,23 @@ pub struct ServeArgs {
     /// Create the demo admin and member accounts and print their credentials.
     #[arg(long)]
     pub demo: bool,
+    /// Run queued and scheduled syncs in this process (`false`: another process does).
+    #[arg(long, env = "SKALIN_SYNC_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub sync_worker: bool,
+    /// Seconds without a heartbeat after which another process takes a sync run over.
+    #[arg(long, env = "SKALIN_SYNC_STALE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
+    pub sync_stale_seconds: u64,
+}
+
+impl ServeArgs {
+    pub fn engine_config(&self) -> app::sync::EngineConfig {
+        let stale = std::time::Duration::from_secs(self.sync_stale_seconds);
+        app::sync::EngineConfig {
+            stale_after: stale,
+            heartbeat_every: (stale / 6).max(std::time::Duration::from_secs(1)),
+            ..app::sync::EngineConfig::default()
+        }
+    }
 }
 
 impl ServeArgs {

@@ -5,6 +5,7 @@ pub mod config;
 mod oauth;
 pub mod sandbox;
 pub mod startup;
+pub mod sync_command;
 mod web;
 
 pub use startup::Application;

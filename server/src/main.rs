@@ -70,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Imported and saved the integration settings from {}", file.display());
             Ok(())
         }
+        Some(Command::Sync(args)) => server::sync_command::run(&database, args).await,
         None => serve(ServeArgs::parse_from(["serve"]), database).await,
         Some(Command::Sandbox(_)) => unreachable!("handled before opening the database"),
     }

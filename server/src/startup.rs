@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::state::{AppConfig, AppState, SecretKey};
+use app::integration::Integration;
 use app::store::Database;
+use app::sync::SyncEngine;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
@@ -19,6 +21,8 @@ pub struct Application {
     router: Router,
     addr: SocketAddr,
     public_url: String,
+    /// The sync worker this process runs beside the web server, unless disabled.
+    worker: Option<SyncEngine>,
 }
 
 impl Application {
@@ -48,11 +52,14 @@ impl Application {
             );
         }
 
-        let config = app_config(&public_url, &args.intercom)?;
-        let state = AppState { leptos_options, store: database.store, config: Arc::new(config) };
+        let config = Arc::new(app_config(&public_url, &args.intercom)?);
+        let integration = Integration::new(database.store.clone(), config.clone());
+        let sync = SyncEngine::new(database.store.clone(), integration, args.engine_config());
+        let worker = args.sync_worker.then(|| sync.clone());
+        let state = AppState { leptos_options, store: database.store, config, sync };
         let idle = time::Duration::minutes(i64::from(args.session_idle_minutes));
         let router = crate::web::router(state, database.sessions, idle);
-        Ok(Self { listener, router, addr, public_url })
+        Ok(Self { listener, router, addr, public_url, worker })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -64,7 +71,19 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
+    /// A run cut short by the shutdown is taken over by the next worker to start.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(engine) = self.worker {
+            let mut stopped = stopped.clone();
+            tokio::spawn(engine.run_forever(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }));
+        }
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
         axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await

@@ -725,3 +725,324 @@ async fn an_added_data_attribute_shows_up_in_the_list() {
     let list = body(api(&sb).get("/data_attributes?model=contact").await).await;
     assert!(!list["data"].as_array().unwrap().iter().any(|a| a["name"] == "Favourite Colour"));
 }
+
+async fn scroll_company_ids(api: &Api<'_>) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut param: Option<String> = None;
+    loop {
+        let path = match &param {
+            None => "/companies/scroll".to_string(),
+            Some(p) => format!("/companies/scroll?scroll_param={p}"),
+        };
+        let page = body(api.get(&path).await).await;
+        param = Some(page["scroll_param"].as_str().unwrap().to_string());
+        let data = page["data"].as_array().unwrap();
+        if data.is_empty() {
+            return seen;
+        }
+        seen.extend(data.iter().map(|c| c["id"].as_str().unwrap().to_string()));
+    }
+}
+
+async fn listed_company_ids(api: &Api<'_>, method: reqwest::Method, path: &str) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for page in 1.. {
+        let page = body(api.req(method.clone(), &format!("{path}?per_page=150&page={page}")).send().await.unwrap()).await;
+        let data = page["data"].as_array().unwrap();
+        if data.is_empty() {
+            return seen;
+        }
+        seen.extend(data.iter().map(|c| c["id"].as_str().unwrap().to_string()));
+    }
+    unreachable!()
+}
+
+fn ids_of(list: &Value, key: &str) -> Vec<String> {
+    list[key].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// A live contact that belongs to at least one company, and that company's id.
+fn contact_with_a_company(sb: &RunningSandbox) -> (String, String) {
+    sb.sandbox
+        .contact_ids()
+        .into_iter()
+        .find_map(|c| sb.sandbox.contact_company_ids(&c).first().cloned().map(|co| (c, co)))
+        .expect("a contact with a company")
+}
+
+#[tokio::test]
+async fn a_deleted_company_leaves_lookups_lists_the_scroll_and_its_contacts() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let (contact, id) = contact_with_a_company(&sb);
+    let company_id = body(api.get(&format!("/companies/{id}")).await).await["company_id"].as_str().unwrap().to_string();
+    assert!(scroll_company_ids(&api).await.contains(&id));
+    assert!(listed_company_ids(&api, reqwest::Method::GET, "/companies").await.contains(&id));
+    let stats_before = sb.sandbox.stats();
+
+    assert!(sb.sandbox.delete_company(&id));
+    assert!(!sb.sandbox.delete_company(&id), "a company is deleted once");
+    assert_eq!(sb.sandbox.stats(), stats_before, "deleting is not an API call");
+
+    let (status, code, message) = error_code(api.get(&format!("/companies/{id}")).await).await;
+    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::NOT_FOUND, "company_not_found", "Company Not Found"));
+    let (status, code, _) = error_code(api.get(&format!("/companies?company_id={company_id}")).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "company_not_found"));
+    assert_eq!(api.put(&format!("/companies/{id}"), json!({"name": "Ghost"})).await.status(), StatusCode::NOT_FOUND);
+    assert!(!scroll_company_ids(&api).await.contains(&id));
+    assert!(!listed_company_ids(&api, reqwest::Method::GET, "/companies").await.contains(&id));
+    assert!(!listed_company_ids(&api, reqwest::Method::POST, "/companies/list").await.contains(&id));
+
+    let embedded = body(api.get(&format!("/contacts/{contact}")).await).await;
+    assert!(!ids_of(&embedded["companies"], "data").contains(&id));
+    let companies = body(api.get(&format!("/contacts/{contact}/companies")).await).await;
+    assert!(!ids_of(&companies, "data").contains(&id));
+    assert_eq!(companies["total_count"].as_u64().unwrap() as usize, ids_of(&companies, "data").len());
+
+    assert!(!sb.sandbox.company_ids().contains(&id));
+    assert!(sb.sandbox.company_json(&id).is_none());
+    assert!(!sb.sandbox.contact_company_ids(&contact).contains(&id));
+    assert!(sb.sandbox.companies_json().iter().all(|c| c["id"] != id.as_str()));
+    // The company_id is free again: upserting it makes a new company.
+    let again = body(api.post("/companies", json!({"company_id": company_id, "name": "Reborn"})).await).await;
+    assert_ne!(again["id"], id.as_str());
+    assert_eq!(again["company_id"], company_id.as_str());
+}
+
+#[tokio::test]
+async fn a_storm_of_429s_refuses_exactly_that_many_calls_with_the_rate_limit_headers() {
+    let sb = sandbox(SandboxConfig { rate_limit_per_window: 500, ..small() }).await;
+    let api = api(&sb);
+    sb.sandbox.storm_429(3);
+    // Calls with bad credentials are refused before the rate limit and do not use up the storm.
+    let stranger = Client::new().get(sb.url("/admins")).bearer_auth("not-a-token").send().await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    for _ in 0..3 {
+        let refused = api.get("/admins").await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.headers()["x-ratelimit-limit"], "500");
+        assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+        let reset: i64 = refused.headers()["x-ratelimit-reset"].to_str().unwrap().parse().unwrap();
+        let now = sb.sandbox.now();
+        assert!(reset >= now && reset <= now + 2, "reset {reset} is about a second away from {now}");
+        let (_, code, message) = error_code(refused).await;
+        assert_eq!(code, "rate_limit_exceeded");
+        assert_eq!(message, "Exceeded rate limit of 500 in 10_seconds");
+    }
+    let fourth = api.get("/admins").await;
+    assert_eq!(fourth.status(), StatusCode::OK);
+    assert_eq!(fourth.headers()["x-ratelimit-remaining"], "499", "the storm did not spend the window");
+    assert_eq!(sb.sandbox.stats().rate_limited, 3);
+}
+
+#[tokio::test]
+async fn a_tag_added_through_the_api_shows_in_the_contact_tags_and_can_be_removed() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let id = sb.sandbox.contact_ids()[3].clone();
+    sb.sandbox.touch_contact(&id, 1_000);
+    let carried: HashSet<String> = ids_of(&body(api.get(&format!("/contacts/{id}/tags")).await).await, "data").into_iter().collect();
+    let workspace_tags = body(api.get("/tags").await).await;
+    let tag = workspace_tags["data"].as_array().unwrap().iter().find(|t| !carried.contains(t["id"].as_str().unwrap())).unwrap().clone();
+    let tag_id = tag["id"].as_str().unwrap();
+
+    let added = api.post(&format!("/contacts/{id}/tags"), json!({"id": tag_id})).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let added = body(added).await;
+    assert_eq!((added["type"].as_str(), added["id"].as_str(), &added["name"]), (Some("tag"), Some(tag_id), &tag["name"]));
+    assert!(added["applied_at"].as_i64().unwrap() >= sb.sandbox.now() - 2);
+    assert_eq!(added["applied_by"]["type"], "admin");
+    let listed = body(api.get(&format!("/contacts/{id}/tags")).await).await;
+    assert!(ids_of(&listed, "data").iter().any(|t| t == tag_id));
+    let contact = body(api.get(&format!("/contacts/{id}")).await).await;
+    assert!(contact["updated_at"].as_i64().unwrap() > 1_000, "tagging is a write to the contact");
+    assert!(sb.sandbox.contact_tag_names(&id).contains(&tag["name"].as_str().unwrap().to_string()));
+
+    sb.sandbox.touch_contact(&id, 1_000);
+    let removed = api.req(reqwest::Method::DELETE, &format!("/contacts/{id}/tags/{tag_id}")).send().await.unwrap();
+    assert_eq!(removed.status(), StatusCode::OK);
+    let removed = body(removed).await;
+    assert_eq!((removed["type"].as_str(), removed["id"].as_str()), (Some("tag"), Some(tag_id)));
+    assert_eq!(removed["applied_at"], added["applied_at"]);
+    let listed = body(api.get(&format!("/contacts/{id}/tags")).await).await;
+    assert!(!ids_of(&listed, "data").iter().any(|t| t == tag_id));
+    assert!(body(api.get(&format!("/contacts/{id}")).await).await["updated_at"].as_i64().unwrap() > 1_000);
+}
+
+#[tokio::test]
+async fn tagging_an_unknown_contact_or_with_an_unknown_tag_is_a_404() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let id = sb.sandbox.contact_ids()[0].clone();
+    let not_found = |message: &str| (StatusCode::NOT_FOUND, "not_found".to_string(), message.to_string());
+    let nobody = api.post("/contacts/000000000000000000000000/tags", json!({"id": "7001"})).await;
+    assert_eq!(error_code(nobody).await, not_found("User Not Found"));
+    // The spec's examples send the tag id as a number too.
+    let no_tag = api.post(&format!("/contacts/{id}/tags"), json!({"id": 123})).await;
+    assert_eq!(error_code(no_tag).await, not_found("Resource Not Found"));
+    let nobody = api.req(reqwest::Method::DELETE, "/contacts/000000000000000000000000/tags/7001").send().await.unwrap();
+    assert_eq!(error_code(nobody).await, not_found("User Not Found"));
+    let no_tag = api.req(reqwest::Method::DELETE, &format!("/contacts/{id}/tags/123")).send().await.unwrap();
+    assert_eq!(error_code(no_tag).await, not_found("Resource Not Found"));
+}
+
+#[tokio::test]
+async fn update_contact_moves_updated_at_to_now_and_search_sees_it_only_after_the_index_delay() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let id = sb.sandbox.contact_ids()[7].clone();
+    sb.sandbox.set_now(1_900_000_000);
+    sb.sandbox.set_search_index_delay(Duration::from_millis(1_500));
+    assert!(sb.sandbox.update_contact(
+        &id,
+        json!({"name": "Zora Quartz", "phone": null, "external_id": "ext-zq", "custom_attributes": {"Seats": 7, "Department": null}})
+    ));
+    let contact = body(api.get(&format!("/contacts/{id}")).await).await;
+    assert_eq!(contact["name"], "Zora Quartz");
+    assert!(contact["phone"].is_null());
+    assert_eq!(contact["external_id"], "ext-zq");
+    assert_eq!(contact["custom_attributes"]["Seats"], 7);
+    assert!(contact["custom_attributes"].get("Department").is_none());
+    assert!(contact["custom_attributes"].get("Job Title").is_some(), "custom attributes are merged, not replaced");
+    let updated_at = contact["updated_at"].as_i64().unwrap();
+    assert!((1_900_000_000..1_900_000_005).contains(&updated_at), "{updated_at}");
+
+    let by_name = search("name", "=", json!("Zora Quartz"));
+    assert_eq!(body(api.post("/contacts/search", by_name.clone()).await).await["total_count"], 0);
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(ids_of(&body(api.post("/contacts/search", by_name).await).await, "data"), vec![id.clone()]);
+
+    assert!(!sb.sandbox.update_contact(&id, json!({"role": "lead"})), "role is not a field the UI knob edits");
+    assert!(!sb.sandbox.update_contact(&id, json!({"custom_attributes": {"No Such Attribute": 1}})));
+    assert!(!sb.sandbox.update_contact("000000000000000000000000", json!({"name": "x"})));
+    assert_eq!(sb.sandbox.contact_json(&id).unwrap()["name"], "Zora Quartz", "a refused patch changes nothing");
+}
+
+#[tokio::test]
+async fn a_refused_contact_update_changes_nothing() {
+    let sb = sandbox(small()).await;
+    let id = sb.sandbox.contact_ids()[2].clone();
+    let before = sb.sandbox.contact_json(&id).unwrap();
+    let refused = api(&sb).put(&format!("/contacts/{id}"), json!({"name": "Half Written", "role": "admin"})).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(sb.sandbox.contact_json(&id).unwrap(), before);
+}
+
+#[tokio::test]
+async fn update_company_edits_fields_and_merges_custom_attributes() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let id = sb.sandbox.company_ids()[4].clone();
+    sb.sandbox.set_now(1_900_000_000);
+    let patch = json!({"name": "Renamed Co", "website": null, "industry": "Space", "size": 12, "monthly_spend": 99.9,
+                       "custom_attributes": {"Tier": "Gold", "Sales Region": null}});
+    assert!(sb.sandbox.update_company(&id, patch));
+    let company = body(api.get(&format!("/companies/{id}")).await).await;
+    assert_eq!(company["name"], "Renamed Co");
+    assert!(company["website"].is_null());
+    assert_eq!((company["industry"].as_str(), company["size"].as_i64(), company["monthly_spend"].as_i64()), (Some("Space"), Some(12), Some(99)));
+    assert_eq!(company["custom_attributes"]["Tier"], "Gold");
+    assert!(company["custom_attributes"].get("Sales Region").is_none());
+    assert!(company["custom_attributes"].get("Health Score").is_some(), "custom attributes are merged, not replaced");
+    assert!((1_900_000_000..1_900_000_005).contains(&company["updated_at"].as_i64().unwrap()));
+
+    assert!(!sb.sandbox.update_company(&id, json!({"company_id": "other"})), "company_id cannot change");
+    assert!(!sb.sandbox.update_company(&id, json!({"name": "Never", "size": "big"})));
+    assert!(!sb.sandbox.update_company("000000000000000000000000", json!({"name": "x"})));
+    assert_eq!(sb.sandbox.company_json(&id).unwrap()["name"], "Renamed Co", "a refused patch changes nothing");
+}
+
+#[tokio::test]
+async fn api_writes_to_companies_and_contacts_move_updated_at_to_the_sandbox_clock() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    sb.sandbox.set_now(1_900_000_000);
+    let around_now = |v: &Value| (1_900_000_000..1_900_000_005).contains(&v["updated_at"].as_i64().unwrap());
+    let company = sb.sandbox.company_ids()[1].clone();
+    assert!(around_now(&body(api.put(&format!("/companies/{company}"), json!({"industry": "Robots"})).await).await));
+    let contact = sb.sandbox.contact_ids()[1].clone();
+    assert!(around_now(&body(api.put(&format!("/contacts/{contact}"), json!({"name": "New Name"})).await).await));
+    let created = body(api.post("/companies", json!({"company_id": "brand-new-42", "name": "Brand New"})).await).await;
+    let created_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created_id.len(), 24);
+    assert!(around_now(&created));
+    assert_eq!(sb.sandbox.company_ids().iter().filter(|c| **c == created_id).count(), 1, "a fresh id");
+    assert_eq!(sb.sandbox.company_ids().len(), 251);
+}
+
+#[tokio::test]
+async fn tag_contact_by_name_creates_the_tag_and_untag_contact_removes_it() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let id = sb.sandbox.contact_ids()[9].clone();
+    sb.sandbox.touch_contact(&id, 1_000);
+    assert!(sb.sandbox.tag_contact(&id, "Brand New Tag"));
+    assert!(sb.sandbox.tag_contact(&id, "Brand New Tag"), "tagging twice is fine");
+    let tags = body(api.get("/tags").await).await;
+    assert_eq!(tags["data"].as_array().unwrap().iter().filter(|t| t["name"] == "Brand New Tag").count(), 1);
+    let names = sb.sandbox.contact_tag_names(&id);
+    assert!(names.contains(&"Brand New Tag".to_string()));
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted");
+    let listed = body(api.get(&format!("/contacts/{id}/tags")).await).await;
+    assert!(listed["data"].as_array().unwrap().iter().any(|t| t["name"] == "Brand New Tag"));
+    assert!(sb.sandbox.contact_json(&id).unwrap()["updated_at"].as_i64().unwrap() > 1_000);
+
+    sb.sandbox.touch_contact(&id, 1_000);
+    assert!(sb.sandbox.untag_contact(&id, "Brand New Tag"));
+    assert!(!sb.sandbox.untag_contact(&id, "Brand New Tag"), "it is no longer there");
+    assert!(!sb.sandbox.untag_contact(&id, "No Such Tag"));
+    assert!(!sb.sandbox.contact_tag_names(&id).contains(&"Brand New Tag".to_string()));
+    assert!(sb.sandbox.contact_json(&id).unwrap()["updated_at"].as_i64().unwrap() > 1_000);
+    assert!(!sb.sandbox.tag_contact("000000000000000000000000", "Brand New Tag"));
+}
+
+#[tokio::test]
+async fn update_ticket_changes_title_and_open_and_moves_updated_at() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let ids = sb.sandbox.ticket_ids();
+    assert_eq!(ids.len(), 60);
+    let id = ids[5].clone();
+    sb.sandbox.set_now(1_900_000_000);
+    assert!(sb.sandbox.update_ticket(&id, Some("Printer on fire"), Some(false)));
+    let ticket = body(api.get(&format!("/tickets/{id}")).await).await;
+    assert_eq!(ticket["ticket_attributes"]["_default_title_"], "Printer on fire");
+    assert_eq!(ticket["open"], false);
+    assert!((1_900_000_000..1_900_000_005).contains(&ticket["updated_at"].as_i64().unwrap()));
+    assert!(sb.sandbox.update_ticket(&id, None, Some(true)));
+    let ticket = body(api.get(&format!("/tickets/{id}")).await).await;
+    assert_eq!((ticket["ticket_attributes"]["_default_title_"].as_str(), ticket["open"].as_bool()), (Some("Printer on fire"), Some(true)));
+    assert!(!sb.sandbox.update_ticket("999999", Some("x"), None));
+    assert!(!sb.sandbox.update_ticket("not-a-number", None, None));
+}
+
+#[tokio::test]
+async fn the_read_back_helpers_match_what_the_api_serves_record_by_record() {
+    let sb = sandbox(SandboxConfig { companies: 120, contacts: 300, tickets: 15, ..SandboxConfig::default() }).await;
+    let api = api(&sb);
+    let companies = sb.sandbox.companies_json();
+    assert_eq!(companies.len(), 120, "companies without users too");
+    assert!(companies.iter().any(|c| c["user_count"] == 0));
+    for company in companies.iter().take(5) {
+        let served = body(api.get(&format!("/companies/{}", company["id"].as_str().unwrap())).await).await;
+        assert_eq!(&served, company);
+    }
+    let contacts = sb.sandbox.contacts_json();
+    assert_eq!(contacts.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(), sb.sandbox.contact_ids());
+    let served = body(api.get(&format!("/contacts/{}", contacts[0]["id"].as_str().unwrap())).await).await;
+    assert_eq!(served, contacts[0]);
+    let tickets = sb.sandbox.tickets_json();
+    assert_eq!(tickets.iter().map(|t| t["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(), sb.sandbox.ticket_ids());
+    let served = body(api.get(&format!("/tickets/{}", tickets[3]["id"].as_str().unwrap())).await).await;
+    assert_eq!(served, tickets[3]);
+
+    // A contact whose embedded lists are capped still reads back in full.
+    let crowded = contacts.iter().find(|c| c["tags"]["has_more"] == true).unwrap();
+    let id = crowded["id"].as_str().unwrap();
+    let names = sb.sandbox.contact_tag_names(id);
+    assert_eq!(names.len() as u64, crowded["tags"]["total_count"].as_u64().unwrap());
+    assert!(names.len() > 10 && names.windows(2).all(|w| w[0] <= w[1]));
+    let listed = body(api.get(&format!("/contacts/{id}/companies")).await).await;
+    assert_eq!(sb.sandbox.contact_company_ids(id), ids_of(&listed, "data"), "the contact's own order");
+    assert!(sb.sandbox.contact_tag_names("000000000000000000000000").is_empty());
+}

@@ -3,6 +3,7 @@
 mod paging;
 mod records;
 mod settings;
+mod sync;
 mod user;
 
 pub use paging::{Page, PageRequest};
@@ -11,4 +12,5 @@ pub use records::{
     NewInteraction, Zone,
 };
 pub use settings::*;
+pub use sync::*;
 pub use user::{Role, SessionUser};

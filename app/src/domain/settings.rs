@@ -172,6 +172,33 @@ pub struct IntegrationSettings {
     pub contacts: ContactSettings,
     pub interactions: InteractionSettings,
     pub data_transfer: DataTransferSettings,
+    /// Absent from documents saved before runs had a schedule.
+    #[serde(default)]
+    pub schedule: ScheduleSettings,
+}
+
+/// When runs start by themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    /// Minutes between scheduled runs; `None`: only *Sync now* and the command line.
+    pub every_minutes: Option<u32>,
+}
+
+impl ScheduleSettings {
+    /// The intervals the page offers, in minutes.
+    pub const CHOICES: [u32; 6] = [15, 30, 60, 180, 720, 1440];
+    pub const MIN_MINUTES: u32 = 5;
+    pub const MAX_MINUTES: u32 = 10_080;
+
+    pub fn label(&self) -> String {
+        match self.every_minutes {
+            None => "Off".to_string(),
+            Some(m) if m % 1440 == 0 => format!("Every {} day{}", m / 1440, if m == 1440 { "" } else { "s" }),
+            Some(m) if m % 60 == 0 => format!("Every {} hour{}", m / 60, if m == 60 { "" } else { "s" }),
+            Some(m) => format!("Every {m} minutes"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +265,7 @@ impl Default for IntegrationSettings {
             },
             interactions: InteractionSettings { mode: SyncMode::InputOnly, import_window: ImportWindow::Days90 },
             data_transfer: DataTransferSettings { upload_scores: false },
+            schedule: ScheduleSettings::default(),
         }
     }
 }
@@ -523,6 +551,18 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
     if settings.contacts.mode != SyncMode::Disabled && c.mode == SyncMode::Disabled {
         fail("contacts.mode", "Contacts belong to customers: enable customers first, or disable contacts.".to_string());
     }
+    if let Some(m) = settings.schedule.every_minutes {
+        if !(ScheduleSettings::MIN_MINUTES..=ScheduleSettings::MAX_MINUTES).contains(&m) {
+            fail(
+                "schedule.every_minutes",
+                format!(
+                    "Runs can be scheduled every {} minutes to once a week ({} minutes).",
+                    ScheduleSettings::MIN_MINUTES,
+                    ScheduleSettings::MAX_MINUTES
+                ),
+            );
+        }
+    }
     if settings.data_transfer.upload_scores && c.mode == SyncMode::Disabled {
         fail("data_transfer.upload_scores", "Uploading scores needs customers to be synchronized.".to_string());
     }
@@ -622,6 +662,7 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
     }
     diff("Ticket import", before.interactions.import_window.label().into(), after.interactions.import_window.label().into());
     diff("Upload Healthscore and CSM Pulse", on_off(before.data_transfer.upload_scores), on_off(after.data_transfer.upload_scores));
+    diff("Schedule", before.schedule.label(), after.schedule.label());
     out
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::client::{IntercomClient, Region, Request};
 use super::error::{IntercomError, Result};
 use super::models::*;
-use super::pagination::{cursor_stream, numbered_stream, HasId, ListPage};
+use super::pagination::{cursor_stream, numbered_stream, CursorPage, HasId, ListPage};
 use super::search::{Search, Target};
 
 #[derive(Deserialize)]
@@ -93,6 +93,23 @@ impl IntercomClient {
                 None => request,
             }
         })
+    }
+
+    /// One page of every contact, from a cursor (`None`: the first page).
+    pub async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {
+        let mut request = Request::get("/contacts").query("per_page", 150);
+        if let Some(cursor) = starting_after {
+            request = request.query("starting_after", cursor);
+        }
+        Ok(self.send::<ListPage<Contact>>(request).await?.into())
+    }
+
+    pub async fn search_contacts_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {
+        Ok(self.send::<ListPage<Contact>>(search_request("/contacts/search", search, starting_after)).await?.into())
+    }
+
+    pub async fn search_tickets_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Ticket>> {
+        Ok(self.send::<ListPage<Ticket>>(search_request("/tickets/search", search, starting_after)).await?.into())
     }
 
     pub fn search_contacts(&self, search: Search) -> impl Stream<Item = Result<Contact>> + Send + 'static {
@@ -207,6 +224,16 @@ impl OAuthEndpoints {
             .filter(|t| !t.is_empty())
             .map(SecretString::from)
             .ok_or_else(|| IntercomError::Decode { status, message: "no token in the answer".into(), request_id: None })
+    }
+}
+
+fn search_request(path: &str, search: &Search, starting_after: Option<&str>) -> Request {
+    Request {
+        method: Method::POST,
+        path: path.to_string(),
+        query: Vec::new(),
+        body: Some(search.body(starting_after)),
+        retry_server_errors: true,
     }
 }
 

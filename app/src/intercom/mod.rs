@@ -17,6 +17,7 @@ pub use client::{CallStats, IntercomClient, Region, INTERCOM_VERSION};
 pub use error::{ApiError, IntercomError, Result};
 pub use hosts::IntercomHosts;
 pub use models::*;
+pub use pagination::CursorPage;
 pub use retry::{Attempt, Decision, RetryPolicy};
 pub use scroll::ScrollOptions;
 pub use search::{Op, Order, Query, QueryError, Search, Target};

@@ -146,6 +146,9 @@ pub struct Company {
     pub custom_attributes: CustomAttributes,
     #[serde(default, deserialize_with = "lenient")]
     pub tags: TagList,
+    /// Every other field, so that a mapping can name any of Intercom's attributes.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -208,6 +211,9 @@ pub struct Contact {
     pub tags: Embedded,
     #[serde(default, deserialize_with = "lenient")]
     pub companies: Embedded,
+    /// Every other field, so that a mapping can name any of Intercom's attributes.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// A list embedded in a contact: at most 10 references; `has_more` means fetch `url`.

@@ -43,6 +43,8 @@ pub(crate) struct ListPage<T> {
     pub data: Vec<T>,
     #[serde(default)]
     pub pages: Option<Pages>,
+    #[serde(default)]
+    pub total_count: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +70,22 @@ impl<T> ListPage<T> {
             },
             None => false,
         }
+    }
+}
+
+/// One page of a cursor walk: its records, the cursor of the next page (none on the last)
+/// and the total Intercom reports, where it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+    pub total: Option<u64>,
+}
+
+impl<T> From<ListPage<T>> for CursorPage<T> {
+    fn from(page: ListPage<T>) -> Self {
+        let next = page.next_cursor();
+        CursorPage { items: page.data, next, total: page.total_count }
     }
 }
 

@@ -4,11 +4,13 @@ mod intercom;
 mod records;
 mod session;
 mod settings;
+mod sync;
 
 pub use intercom::*;
 pub use records::*;
 pub use session::*;
 pub use settings::*;
+pub use sync::*;
 
 #[cfg(feature = "ssr")]
 mod context {
@@ -72,6 +74,10 @@ mod context {
     /// `answered` for a whole result.
     pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         result.map_err(answered)
+    }
+
+    pub fn sync_engine() -> Result<crate::sync::SyncEngine, AppError> {
+        Ok(app_state()?.sync)
     }
 
     pub fn integration() -> Result<crate::integration::Integration, AppError> {

@@ -485,6 +485,18 @@ macro_rules! impl_store {
 impl_store!(SqliteStore, "SQLite");
 impl_store!(PostgresStore, "PostgreSQL");
 
+mod sync_impl {
+    use async_trait::async_trait;
+
+    use super::super::sync::*;
+    use super::super::{now, Result, StoreError};
+    use super::{PostgresStore, SqliteStore};
+    use crate::domain::{ChurnEntry, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure, SyncObject, SyncRun, WalkKind};
+
+    impl_sync_store!(SqliteStore);
+    impl_sync_store!(PostgresStore);
+}
+
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: i64,

@@ -5,6 +5,7 @@
 
 mod backend;
 mod sessions;
+mod sync;
 
 use std::sync::Arc;
 
@@ -18,6 +19,10 @@ use crate::domain::{
 pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
 pub use sessions::SessionBackend;
+pub use sync::{
+    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, RecordWrite, StoredContact, StoredCustomer,
+    StoredInteraction, SyncCursor, SyncStore,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -69,7 +74,7 @@ pub struct StoredSettings {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SyncStore + Send + Sync + 'static {
     /// Which backend this is, for logs and start-up messages.
     fn backend_name(&self) -> &'static str;
 
@@ -130,7 +135,7 @@ pub async fn open(url: &str) -> Result<Database> {
     }
 }
 
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -35,6 +35,12 @@ pub async fn gate(State(sandbox): State<Sandbox>, mut request: Request, next: Ne
         let token = bearer(request.headers()).filter(|t| state.tokens.contains(t));
         // Invalid credentials get no rate-limit headers (REFERENCE §5).
         let Some(token) = token else { return ApiError::unauthorized().into_response() };
+        if state.storm_429 > 0 {
+            state.storm_429 -= 1;
+            state.stats.rate_limited += 1;
+            let storm = rate_limit::storm(&state);
+            return with_budget(storm.error().into_response(), &storm);
+        }
         let budget = rate_limit::spend(&mut state, &token);
         if budget.exceeded {
             state.stats.rate_limited += 1;

@@ -165,6 +165,14 @@ impl Sandbox {
         self.lock().scroll_fail_after = Some(pages);
     }
 
+    /// The next `walks` scroll walks each get a 500 after `pages` pages: a walk that
+    /// cannot be completed however often it starts again.
+    pub fn fail_scrolls_after_pages(&self, pages: usize, walks: usize) {
+        let mut state = self.lock();
+        state.scroll_fail_after = Some(pages);
+        state.scroll_fail_repeat = walks.saturating_sub(1);
+    }
+
     /// As if the idle timeout had passed for the open scroll.
     pub fn expire_scrolls(&self) {
         self.lock().scroll = None;
@@ -194,9 +202,9 @@ impl Sandbox {
         contact.merged_into.is_none().then(|| render::contact(&state, contact, version))
     }
 
-    /// Ids of the companies and live contacts, in storage order, for tests.
+    /// Ids of the companies (deleted ones left out) and live contacts, in storage order, for tests.
     pub fn company_ids(&self) -> Vec<String> {
-        self.lock().companies.iter().map(|c| c.id.clone()).collect()
+        self.lock().companies.iter().filter(|c| !c.deleted).map(|c| c.id.clone()).collect()
     }
 
     pub fn contact_ids(&self) -> Vec<String> {
@@ -206,6 +214,124 @@ impl Sandbox {
     /// Ids of contacts that were merged away.
     pub fn merged_contact_ids(&self) -> Vec<String> {
         self.lock().contacts.iter().filter(|c| c.merged_into.is_some()).map(|c| c.id.clone()).collect()
+    }
+
+    /// Every company that is not deleted, users or not, as `GET /companies/{id}` serves it in the default version.
+    pub fn companies_json(&self) -> Vec<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        state.companies.iter().filter(|c| !c.deleted).map(|c| render::company(&state, c, version)).collect()
+    }
+
+    /// Every live (not merged) contact, as `GET /contacts/{id}` serves it in the default version.
+    pub fn contacts_json(&self) -> Vec<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        state.contacts.iter().filter(|c| c.merged_into.is_none()).map(|c| render::contact(&state, c, version)).collect()
+    }
+
+    /// Every ticket, as `GET /tickets/{id}` serves it in the default version.
+    pub fn tickets_json(&self) -> Vec<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        state.tickets.iter().map(|t| render::ticket(&state, t, version)).collect()
+    }
+
+    /// Ticket ids (the API `id`, not the Inbox `ticket_id`), in storage order.
+    pub fn ticket_ids(&self) -> Vec<String> {
+        self.lock().tickets.iter().map(|t| t.id.to_string()).collect()
+    }
+
+    /// Names of every tag on a live contact, sorted, not capped at the embedded 10; empty if unknown.
+    pub fn contact_tag_names(&self, id: &str) -> Vec<String> {
+        let state = self.lock();
+        let Some(index) = state.live_contact_index(id) else { return vec![] };
+        let mut names: Vec<String> =
+            state.contacts[index].tags.iter().filter_map(|(t, _)| state.tags.get(*t)).map(|t| t.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// Ids of every non-deleted company of a live contact, in the contact's order; empty if unknown.
+    pub fn contact_company_ids(&self, id: &str) -> Vec<String> {
+        let state = self.lock();
+        let Some(index) = state.live_contact_index(id) else { return vec![] };
+        state.contact_companies(&state.contacts[index]).map(|i| state.companies[i].id.clone()).collect()
+    }
+
+    /// Deletes a company as the UI does: gone from lookups (404), lists, the scroll and contacts; false if unknown.
+    pub fn delete_company(&self, id: &str) -> bool {
+        let mut state = self.lock();
+        let Some(index) = state.company_by_id.remove(id) else { return false };
+        // Out of both maps, so lookups answer 404 and `POST /companies` with the same
+        // company_id makes a new company, as after a real delete.
+        let company_id = state.companies[index].company_id.clone();
+        if state.company_by_company_id.get(&company_id) == Some(&index) {
+            state.company_by_company_id.remove(&company_id);
+        }
+        state.companies[index].deleted = true;
+        state.touch();
+        true
+    }
+
+    /// A UI edit of name, website, industry, size, monthly_spend, custom_attributes (merged, null removes); false and no change if refused.
+    pub fn update_company(&self, id: &str, patch: Value) -> bool {
+        let Value::Object(body) = patch else { return false };
+        let mut state = self.lock();
+        let Some(&index) = state.company_by_id.get(id) else { return false };
+        let Ok(changes) = routes::companies::changes(&state, &body, routes::companies::UI_FIELDS) else { return false };
+        let now = state.now();
+        routes::companies::apply(&mut state.companies[index], changes, now);
+        state.touch();
+        true
+    }
+
+    /// A UI edit of name, email, phone, external_id, custom_attributes (merged, null removes); false and no change if refused.
+    pub fn update_contact(&self, id: &str, patch: Value) -> bool {
+        let Value::Object(body) = patch else { return false };
+        let mut state = self.lock();
+        let Some(index) = state.live_contact_index(id) else { return false };
+        routes::contacts::apply_update(&mut state, index, &body, routes::contacts::UI_FIELDS).is_ok()
+    }
+
+    /// A teammate tags a live contact by tag name, creating the tag if needed; a tag it already carries changes nothing.
+    pub fn tag_contact(&self, contact_id: &str, tag_name: &str) -> bool {
+        let mut state = self.lock();
+        let Some(index) = state.live_contact_index(contact_id) else { return false };
+        let tag = state.tag_named_or_new(tag_name);
+        state.attach_tag(index, tag);
+        true
+    }
+
+    /// A teammate removes a tag, by name, from a live contact; false if either is unknown or the tag was not on it.
+    pub fn untag_contact(&self, contact_id: &str, tag_name: &str) -> bool {
+        let mut state = self.lock();
+        let Some(index) = state.live_contact_index(contact_id) else { return false };
+        let Some(tag) = state.tags.iter().position(|t| t.name == tag_name) else { return false };
+        state.detach_tag(index, tag).is_some()
+    }
+
+    /// The next `calls` authenticated calls answer 429 `rate_limit_exceeded`, as an exceeded window does.
+    pub fn storm_429(&self, calls: u32) {
+        self.lock().storm_429 = calls;
+    }
+
+    /// A teammate edits a ticket (by its API `id`); not searchable for `search_index_delay`; false if unknown.
+    pub fn update_ticket(&self, id: &str, title: Option<&str>, open: Option<bool>) -> bool {
+        let mut state = self.lock();
+        let Ok(id) = id.parse::<i64>() else { return false };
+        let now = state.now();
+        let Some(ticket) = state.tickets.iter_mut().find(|t| t.id == id) else { return false };
+        if let Some(title) = title {
+            ticket.title = title.to_string();
+        }
+        if let Some(open) = open {
+            ticket.open = open;
+        }
+        ticket.updated_at = now;
+        ticket.written_at = Some(std::time::Instant::now());
+        state.touch();
+        true
     }
 
     /// A custom attribute appears, as if a teammate created it in the UI.
@@ -240,8 +366,7 @@ impl Sandbox {
     /// A tag appears, as if a teammate created it in the UI.
     pub fn add_tag(&self, name: &str) {
         let mut state = self.lock();
-        let id = (9_001 + state.tags.len() as i64).to_string();
-        state.tags.push(model::Tag { id, name: name.to_string() });
+        state.tag_named_or_new(name);
         state.touch();
     }
 

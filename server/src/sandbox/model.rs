@@ -92,6 +92,9 @@ pub struct Company {
     pub custom_attributes: Map<String, Value>,
     pub tag_ids: Vec<usize>,
     pub segment_ids: Vec<usize>,
+    /// Deleted in the UI. The record stays so that contacts' indices keep pointing at the
+    /// right companies; every list, lookup and render skips it.
+    pub deleted: bool,
 }
 
 #[derive(Clone, Debug)]

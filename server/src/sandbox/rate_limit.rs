@@ -29,6 +29,12 @@ pub fn spend(state: &mut State, token: &str) -> Budget {
     Budget { limit, remaining: limit.saturating_sub(entry.1), reset: window_start + WINDOW, exceeded }
 }
 
+/// A refusal from `Sandbox::storm_429`: the window's limit, nothing left, a refill in one
+/// second. The window itself is not spent, as an exceeded one is not.
+pub fn storm(state: &State) -> Budget {
+    Budget { limit: state.config.rate_limit_per_window, remaining: 0, reset: state.now() + 1, exceeded: true }
+}
+
 impl Budget {
     pub fn write(&self, headers: &mut HeaderMap) {
         headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));

@@ -57,6 +57,14 @@ pub fn tag(t: &Tag) -> Value {
     json!({"type": "tag", "id": t.id, "name": t.name})
 }
 
+/// A tag as it sits on a contact: when and by whom it was applied.
+pub fn applied_tag(state: &State, t: &Tag, applied_at: i64) -> Value {
+    let mut out = tag(t);
+    out["applied_at"] = applied_at.into();
+    out["applied_by"] = json!({"type": "admin", "id": state.admins[0].id.to_string()});
+    out
+}
+
 fn embedded(items: Vec<Value>, url: String) -> Value {
     let total = items.len();
     let data: Vec<Value> = items.into_iter().take(EMBEDDED_CAP).collect();
@@ -78,10 +86,9 @@ pub fn contact(state: &State, c: &Contact, v: ApiVersion) -> Value {
         .filter_map(|(t, _)| state.tags.get(*t))
         .map(|t| json!({"type": "tag", "id": t.id, "url": format!("/tags/{}", t.id)}))
         .collect();
-    let companies = c
-        .companies
-        .iter()
-        .filter_map(|&i| state.companies.get(i))
+    let companies = state
+        .contact_companies(c)
+        .map(|i| &state.companies[i])
         .map(|co| json!({"type": "company", "id": co.id, "url": format!("/companies/{}", co.id)}))
         .collect();
     let email_domain = c.email.as_deref().and_then(|e| e.split_once('@')).map(|(_, d)| d.to_string());

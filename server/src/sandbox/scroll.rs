@@ -42,7 +42,14 @@ pub fn page(state: &mut State, param: Option<&str>) -> Result<(Vec<usize>, Strin
             param: state.misc_rng.uuid(),
             next: 0,
             pages_served: 0,
-            fail_after: state.scroll_fail_after.take(),
+            fail_after: match state.scroll_fail_after.take() {
+                Some(pages) if state.scroll_fail_repeat > 0 => {
+                    state.scroll_fail_repeat -= 1;
+                    state.scroll_fail_after = Some(pages);
+                    Some(pages)
+                }
+                other => other,
+            },
             last_used: Instant::now(),
             last_used_clock: state.now(),
         },
@@ -64,7 +71,8 @@ pub fn page(state: &mut State, param: Option<&str>) -> Result<(Vec<usize>, Strin
     let mut rows = Vec::with_capacity(PAGE);
     let mut i = scroll.next;
     while i < state.companies.len() && rows.len() < PAGE {
-        if include_empty || state.companies[i].user_count > 0 {
+        let company = &state.companies[i];
+        if !company.deleted && (include_empty || company.user_count > 0) {
             rows.push(i);
         }
         i += 1;

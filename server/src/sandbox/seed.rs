@@ -127,6 +127,8 @@ pub fn seed(config: SandboxConfig) -> State {
         search_cache: HashMap::new(),
         scroll: None,
         scroll_fail_after: None,
+        scroll_fail_repeat: 0,
+        storm_429: 0,
         scroll_includes_companies_without_users: true,
         contact_companies_key: "data",
         ticket_search_gt_inclusive: true,
@@ -299,6 +301,7 @@ fn seed_company(rng: &mut SplitMix64, anchor: i64, salt: u64, i: usize, n_tags: 
         custom_attributes: company_custom(rng, anchor),
         tag_ids,
         segment_ids: if n_segments > 0 && rng.chance(0.3) { vec![rng.below(n_segments as u64) as usize] } else { vec![] },
+        deleted: false,
     }
 }
 

@@ -37,6 +37,10 @@ pub struct State {
     pub search_cache: HashMap<String, (u64, std::sync::Arc<Vec<usize>>)>,
     pub scroll: Option<Scroll>,
     pub scroll_fail_after: Option<usize>,
+    /// Walks after the next one that fail the same way.
+    pub scroll_fail_repeat: usize,
+    /// Authenticated calls still to be refused with a 429, whatever the window says.
+    pub storm_429: u32,
     pub scroll_includes_companies_without_users: bool,
     pub contact_companies_key: &'static str,
     pub ticket_search_gt_inclusive: bool,
@@ -87,8 +91,57 @@ impl State {
         }
     }
 
+    /// What the page-numbered company lists show: no deleted companies, none without users.
     pub fn visible_companies(&self) -> impl Iterator<Item = (usize, &Company)> {
-        self.companies.iter().enumerate().filter(|(_, c)| c.user_count > 0)
+        self.companies.iter().enumerate().filter(|(_, c)| !c.deleted && c.user_count > 0)
+    }
+
+    /// A contact's companies in its own order, deleted ones left out.
+    pub fn contact_companies<'a>(&'a self, contact: &'a Contact) -> impl Iterator<Item = usize> + 'a {
+        contact.companies.iter().copied().filter(|&i| self.companies.get(i).is_some_and(|c| !c.deleted))
+    }
+
+    /// Tag names are unique in a workspace, so an existing tag is reused.
+    pub fn tag_named_or_new(&mut self, name: &str) -> usize {
+        if let Some(i) = self.tags.iter().position(|t| t.name == name) {
+            return i;
+        }
+        let id = (9_001 + self.tags.len() as i64).to_string();
+        self.tags.push(Tag { id, name: name.to_string() });
+        self.tags.len() - 1
+    }
+
+    /// Applies a tag as an API or UI write does; the applied_at of the tag on the contact.
+    /// Re-applying a tag the contact carries changes nothing (the write is idempotent).
+    pub fn attach_tag(&mut self, contact: usize, tag: usize) -> i64 {
+        let now = self.now();
+        let c = &mut self.contacts[contact];
+        if let Some(&(_, at)) = c.tags.iter().find(|(t, _)| *t == tag) {
+            return at;
+        }
+        c.tags.push((tag, now));
+        c.updated_at = now;
+        c.written_at = Some(Instant::now());
+        self.touch();
+        now
+    }
+
+    /// Removes a tag from a contact; the applied_at it had, or None if it did not carry it.
+    pub fn detach_tag(&mut self, contact: usize, tag: usize) -> Option<i64> {
+        let now = self.now();
+        let c = &mut self.contacts[contact];
+        let position = c.tags.iter().position(|(t, _)| *t == tag)?;
+        let (_, applied_at) = c.tags.remove(position);
+        c.updated_at = now;
+        c.written_at = Some(Instant::now());
+        self.touch();
+        Some(applied_at)
+    }
+
+    /// The index of a contact that was not merged away.
+    pub fn live_contact_index(&self, id: &str) -> Option<usize> {
+        let &i = self.contact_by_id.get(id)?;
+        self.contacts[i].merged_into.is_none().then_some(i)
     }
 
     pub fn active_custom_attributes(&self) -> usize {

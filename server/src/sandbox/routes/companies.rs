@@ -34,7 +34,7 @@ pub async fn list(
     let state = sandbox.lock();
     let lookup = match (query.get("company_id"), query.get("name")) {
         (Some(company_id), _) => Some(state.company_by_company_id.get(company_id).copied()),
-        (None, Some(name)) => Some(state.companies.iter().position(|c| c.name == name)),
+        (None, Some(name)) => Some(state.companies.iter().position(|c| !c.deleted && c.name == name)),
         (None, None) => None,
     };
     if let Some(found) = lookup {
@@ -119,10 +119,12 @@ const CREATE_FIELDS: &[&str] = &[
     "update_last_request_at", "monthly_spend",
 ];
 const UPDATE_FIELDS: &[&str] = &["name", "plan", "size", "website", "industry", "custom_attributes", "monthly_spend"];
+/// What `Sandbox::update_company` lets a teammate edit.
+pub const UI_FIELDS: &[&str] = &["name", "size", "website", "industry", "custom_attributes", "monthly_spend"];
 
 /// Validated changes, applied only once the whole body has been checked.
 #[derive(Default)]
-struct Changes {
+pub struct Changes {
     name: Option<String>,
     plan: Option<Option<String>>,
     size: Option<Option<i64>>,
@@ -154,7 +156,7 @@ fn int_field(body: &Map<String, Value>, key: &str) -> Result<Option<Option<i64>>
     }
 }
 
-fn changes(state: &Workspace, body: &Map<String, Value>, allowed: &[&str]) -> Result<Changes, ApiError> {
+pub fn changes(state: &Workspace, body: &Map<String, Value>, allowed: &[&str]) -> Result<Changes, ApiError> {
     if let Some(bad) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!("bad '{bad}' parameter")));
     }
@@ -175,7 +177,7 @@ fn changes(state: &Workspace, body: &Map<String, Value>, allowed: &[&str]) -> Re
     })
 }
 
-fn apply(company: &mut Company, changes: Changes, now: i64) {
+pub fn apply(company: &mut Company, changes: Changes, now: i64) {
     if let Some(name) = changes.name {
         company.name = name;
     }
@@ -246,6 +248,7 @@ pub async fn upsert(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
                 custom_attributes: Map::new(),
                 tag_ids: vec![],
                 segment_ids: vec![],
+                deleted: false,
             });
             let i = state.companies.len() - 1;
             state.company_by_id.insert(id, i);

@@ -1,12 +1,14 @@
 //! Contacts: the cursor list, search, lookups with the merged-contact rules of each
 //! version, updates, and the contact's companies and tags (REFERENCE §6, §7, §10).
 
+use std::time::Instant;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
 use super::{base_url, ok};
@@ -117,67 +119,80 @@ fn opt_int(value: &Value, key: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
-#[allow(clippy::result_large_err)]
+/// What `Sandbox::update_contact` lets a teammate edit.
+pub const UI_FIELDS: &[&str] = &["name", "email", "phone", "external_id", "custom_attributes"];
+
+/// Checks the whole body against a copy of the contact before anything is written, so a
+/// bad field halfway through leaves the contact as it was.
+pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    if let Some(bad) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!("bad '{bad}' parameter")));
+    }
+    let custom = match body.get("custom_attributes") {
+        None => vec![],
+        Some(value) => checked_custom_attributes(state, Model::Contact, value)?,
+    };
+    let mut contact = state.contacts[index].clone();
+    for (key, value) in body {
+        match key.as_str() {
+            "role" => match value.as_str() {
+                Some(role @ ("user" | "lead")) => contact.role = if role == "user" { "user" } else { "lead" },
+                _ => return Err(ApiError::parameter_invalid("role must be user or lead").with_field("role")),
+            },
+            "external_id" => contact.external_id = opt_string(value, key)?,
+            "email" => contact.email = opt_string(value, key)?,
+            "phone" => contact.phone = opt_string(value, key)?,
+            "name" => contact.name = opt_string(value, key)?,
+            "signed_up_at" => contact.signed_up_at = opt_int(value, key)?,
+            "last_seen_at" => contact.last_seen_at = opt_int(value, key)?,
+            // A string in 2.16 and an integer before; either is read.
+            "owner_id" => {
+                let owner = opt_int(value, key)?;
+                if owner.is_some_and(|o| !state.admins.iter().any(|a| a.id == o)) {
+                    return Err(ApiError::parameter_invalid("owner_id is not a teammate of this workspace").with_field("owner_id"));
+                }
+                contact.owner_id = owner;
+            }
+            "unsubscribed_from_emails" => contact.unsubscribed_from_emails = value.as_bool().unwrap_or(contact.unsubscribed_from_emails),
+            _ => {}
+        }
+    }
+    for (name, value) in custom {
+        if value.is_null() {
+            contact.custom_attributes.remove(&name);
+        } else {
+            contact.custom_attributes.insert(name, value);
+        }
+    }
+    contact.updated_at = state.now();
+    contact.written_at = Some(Instant::now());
+    state.contacts[index] = contact;
+    state.touch();
+    Ok(())
+}
+
 pub async fn update(
     State(sandbox): State<Sandbox>,
     Extension(v): Extension<ApiVersion>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let result = (|| -> Result<Value, Response> {
-        let body = json_object(&body).map_err(IntoResponse::into_response)?;
-        if let Some(bad) = body.keys().find(|k| !UPDATE_FIELDS.contains(&k.as_str())) {
-            return Err(ApiError::bad_request(format!("bad '{bad}' parameter")).into_response());
-        }
-        let mut state = sandbox.lock();
-        let index = live_contact(&state, &id, v)?;
-        let custom = match body.get("custom_attributes") {
-            None => vec![],
-            Some(value) => checked_custom_attributes(&state, Model::Contact, value).map_err(IntoResponse::into_response)?,
-        };
-        let now = state.now();
-        let admin_ids: Vec<i64> = state.admins.iter().map(|a| a.id).collect();
-        let contact = &mut state.contacts[index];
-        let err = |e: ApiError| e.into_response();
-        for (key, value) in &body {
-            match key.as_str() {
-                "role" => match value.as_str() {
-                    Some(role @ ("user" | "lead")) => contact.role = if role == "user" { "user" } else { "lead" },
-                    _ => return Err(err(ApiError::parameter_invalid("role must be user or lead").with_field("role"))),
-                },
-                "external_id" => contact.external_id = opt_string(value, key).map_err(err)?,
-                "email" => contact.email = opt_string(value, key).map_err(err)?,
-                "phone" => contact.phone = opt_string(value, key).map_err(err)?,
-                "name" => contact.name = opt_string(value, key).map_err(err)?,
-                "signed_up_at" => contact.signed_up_at = opt_int(value, key).map_err(err)?,
-                "last_seen_at" => contact.last_seen_at = opt_int(value, key).map_err(err)?,
-                // A string in 2.16 and an integer before; either is read.
-                "owner_id" => {
-                    let owner = opt_int(value, key).map_err(err)?;
-                    if owner.is_some_and(|o| !admin_ids.contains(&o)) {
-                        return Err(err(ApiError::parameter_invalid("owner_id is not a teammate of this workspace").with_field("owner_id")));
-                    }
-                    contact.owner_id = owner;
-                }
-                "unsubscribed_from_emails" => contact.unsubscribed_from_emails = value.as_bool().unwrap_or(contact.unsubscribed_from_emails),
-                _ => {}
-            }
-        }
-        for (name, value) in custom {
-            if value.is_null() {
-                contact.custom_attributes.remove(&name);
-            } else {
-                contact.custom_attributes.insert(name, value);
-            }
-        }
-        contact.updated_at = now;
-        contact.written_at = Some(std::time::Instant::now());
-        state.touch();
-        Ok(render::contact(&state, &state.contacts[index], v))
-    })();
-    match result {
-        Ok(value) => ok(value),
-        Err(response) => response,
+    let body = match json_object(&body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    // A bad field is a 400 whether or not the contact exists.
+    if let Some(bad) = body.keys().find(|k| !UPDATE_FIELDS.contains(&k.as_str())) {
+        return ApiError::bad_request(format!("bad '{bad}' parameter")).into_response();
+    }
+    let mut state = sandbox.lock();
+    let index = match live_contact(&state, &id, v) {
+        Ok(i) => i,
+        Err(response) => return response,
+    };
+    match apply_update(&mut state, index, &body, UPDATE_FIELDS) {
+        Ok(()) => ok(render::contact(&state, &state.contacts[index], v)),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -198,7 +213,7 @@ pub async fn companies(
         Ok(i) => i,
         Err(response) => return response,
     };
-    let all = &state.contacts[index].companies;
+    let all: Vec<usize> = state.contact_companies(&state.contacts[index]).collect();
     let start = (((page - 1) * per_page) as usize).min(all.len());
     let end = (start + per_page as usize).min(all.len());
     let data: Vec<Value> = all[start..end].iter().map(|&c| render::company(&state, &state.companies[c], v)).collect();
@@ -219,12 +234,65 @@ pub async fn tags(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVer
         Ok(i) => i,
         Err(response) => return response,
     };
-    let owner = state.admins[0].id.to_string();
     let data: Vec<Value> = state.contacts[index]
         .tags
         .iter()
-        .filter_map(|(t, at)| state.tags.get(*t).map(|tag| (tag, at)))
-        .map(|(tag, at)| json!({"type": "tag", "id": tag.id, "name": tag.name, "applied_at": at, "applied_by": {"type": "admin", "id": owner}}))
+        .filter_map(|(t, at)| state.tags.get(*t).map(|tag| render::applied_tag(&state, tag, *at)))
         .collect();
     ok(json!({"type": "list", "data": data}))
+}
+
+fn tag_not_found() -> ApiError {
+    ApiError::not_found("Resource Not Found")
+}
+
+/// The spec's examples send the tag id as a string or as a number; both are read.
+fn tag_id(body: &Map<String, Value>) -> Option<String> {
+    match body.get("id")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub async fn attach_tag(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match json_object(&body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let mut state = sandbox.lock();
+    let index = match live_contact(&state, &id, v) {
+        Ok(i) => i,
+        Err(response) => return response,
+    };
+    let Some(tag_id) = tag_id(&body) else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "id not specified").with_field("id").into_response();
+    };
+    let Some(tag) = state.tags.iter().position(|t| t.id == tag_id) else { return tag_not_found().into_response() };
+    let applied_at = state.attach_tag(index, tag);
+    ok(render::applied_tag(&state, &state.tags[tag], applied_at))
+}
+
+pub async fn detach_tag(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path((id, tag_id)): Path<(String, String)>,
+) -> Response {
+    let mut state = sandbox.lock();
+    let index = match live_contact(&state, &id, v) {
+        Ok(i) => i,
+        Err(response) => return response,
+    };
+    let Some(tag) = state.tags.iter().position(|t| t.id == tag_id) else { return tag_not_found().into_response() };
+    // UNCONFIRMED: removing a tag the contact does not carry; the spec's only other 404 is
+    // the unknown tag, so it is read as that.
+    match state.detach_tag(index, tag) {
+        Some(applied_at) => ok(render::applied_tag(&state, &state.tags[tag], applied_at)),
+        None => tag_not_found().into_response(),
+    }
 }

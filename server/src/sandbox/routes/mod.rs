@@ -9,7 +9,7 @@ pub mod tickets;
 use axum::http::HeaderMap;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde_json::Value;
 
@@ -32,7 +32,8 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/contacts/search", post(contacts::search))
         .route("/contacts/{id}", get(contacts::show).put(contacts::update))
         .route("/contacts/{id}/companies", get(contacts::companies))
-        .route("/contacts/{id}/tags", get(contacts::tags))
+        .route("/contacts/{id}/tags", get(contacts::tags).post(contacts::attach_tag))
+        .route("/contacts/{id}/tags/{tag_id}", delete(contacts::detach_tag))
         .route("/tickets/search", post(tickets::search))
         .route("/tickets/{id}", get(tickets::show))
         .route("/ticket_types", get(tickets::types))

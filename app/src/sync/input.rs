@@ -1,0 +1,628 @@
+//! Intercom → Skalin: one walk per object, each page written with its checkpoint.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use async_stream::try_stream;
+use futures::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use super::mapping::{self, Fields};
+use super::source::IntercomApi;
+use super::Result;
+use crate::domain::{ChurnEntry, IntegrationSettings, RoleSource, SyncObject, WalkKind};
+use crate::integration::CHURN_STAGE;
+use crate::intercom::{Company, Contact, CursorPage, IntercomError, Search, Ticket};
+use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, RecordWrite, Store, SyncCursor};
+
+/// Companies are written in pages of the scroll's size.
+const COMPANY_PAGE: usize = 100;
+/// Whether ticket search's `>` includes its bound is UNCONFIRMED, and recent writes reach
+/// the search index late: incremental ticket reads start this much before the cursor.
+const TICKET_OVERLAP: i64 = 3_600;
+/// Failed records retried at the start of each object's walk, at most.
+const RETRIES_PER_RUN: u32 = 500;
+
+/// What one object's walk needs; built per run.
+pub struct Walk<'a> {
+    pub store: &'a dyn Store,
+    pub api: &'a dyn IntercomApi,
+    pub settings: &'a IntegrationSettings,
+    pub run_id: i64,
+    pub started_at: i64,
+    pub dry_run: bool,
+}
+
+/// How an object's walk ended.
+#[derive(Debug)]
+pub enum WalkEnd {
+    /// Read completely; the next incremental read starts from `cursor`.
+    Complete { cursor: SyncCursor, churn: Option<ChurnOutcome> },
+}
+
+#[derive(Debug)]
+pub enum ChurnOutcome {
+    Applied(u64),
+    /// Over the threshold: waits for an admin.
+    Waiting(Vec<ChurnEntry>),
+    /// A dry run: who would be churned.
+    WouldChurn(Vec<ChurnEntry>),
+}
+
+/// Where a cursor walk stands, as saved with each page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    /// The lower bound the walk's search uses; fixed for the walk so a resumed cursor
+    /// belongs to the same query.
+    since: Option<i64>,
+    after: Option<String>,
+    /// The last page was written; only the bookkeeping is left.
+    end: bool,
+}
+
+impl Position {
+    fn read(checkpoint: &ObjectCheckpoint) -> Option<Position> {
+        checkpoint.cursor.as_deref().and_then(|c| serde_json::from_str(c).ok())
+    }
+
+    fn to_cursor(&self) -> Option<Option<String>> {
+        Some(serde_json::to_string(self).ok())
+    }
+}
+
+/// Pages of a cursor walk from `start`, ending when the cursor runs out or repeats.
+fn cursor_pages<'a, T, F, Fut>(start: Option<String>, fetch: F) -> impl Stream<Item = crate::intercom::Result<CursorPage<T>>> + 'a
+where
+    T: 'a,
+    F: Fn(Option<String>) -> Fut + 'a,
+    Fut: Future<Output = crate::intercom::Result<CursorPage<T>>> + 'a,
+{
+    try_stream! {
+        let mut cursor = start;
+        let mut seen = HashSet::new();
+        loop {
+            let page = fetch(cursor.clone()).await?;
+            let next = page.next.clone().filter(|n| seen.insert(n.clone()));
+            let last = next.is_none();
+            yield CursorPage { next: next.clone(), ..page };
+            if last {
+                break;
+            }
+            cursor = next;
+        }
+    }
+}
+
+fn failure(id: &str, err: &IntercomError) -> NewFailure {
+    NewFailure { intercom_id: id.to_string(), message: err.to_string(), request_id: err.request_id().map(str::to_string) }
+}
+
+fn refusal(id: &str, message: String) -> NewFailure {
+    NewFailure { intercom_id: id.to_string(), message, request_id: None }
+}
+
+impl Walk<'_> {
+    async fn write(&self, object: SyncObject, mut page: PageWrite) -> Result<()> {
+        if self.dry_run {
+            page.writes.clear();
+            page.seen.clear();
+            page.failures.clear();
+            page.resolved.clear();
+        }
+        self.store.apply_page(self.run_id, object, &page).await?;
+        Ok(())
+    }
+
+    fn next_cursor(&self, checkpoint_max: Option<i64>, walk: WalkKind) -> SyncCursor {
+        SyncCursor {
+            // Records changed while the walk went on may sit behind it: never past the start.
+            updated_since: checkpoint_max.map(|m| m.min(self.started_at)),
+            full_at: (walk == WalkKind::Full).then_some(self.started_at),
+        }
+    }
+
+    async fn checkpoint(&self, object: SyncObject) -> Result<Option<ObjectCheckpoint>> {
+        Ok(self.store.checkpoints(self.run_id).await?.into_iter().find(|c| c.object == object))
+    }
+
+    // ---- customers ------------------------------------------------------------------
+
+    /// Every company, then churn: the scroll cannot resume, so a resumed run walks again
+    /// from the start and `synced_run` keeps it from counting or churning twice.
+    pub async fn customers(&self, seen_in_dry_run: &mut HashSet<String>) -> Result<WalkEnd> {
+        let expected = self.store.intercom_customer_count().await?;
+        let mut stream = self.api.companies();
+        let mut batch: Vec<Company> = Vec::with_capacity(COMPANY_PAGE);
+        let mut first = true;
+        loop {
+            let item = stream.next().await;
+            let end = item.is_none();
+            match item {
+                Some(Ok(company)) => batch.push(company),
+                Some(Err(err)) => {
+                    // What was read is good; only the churn needs the walk complete.
+                    if !batch.is_empty() {
+                        let page = self.customer_page(std::mem::take(&mut batch), seen_in_dry_run).await?;
+                        self.write(SyncObject::Customers, page).await?;
+                    }
+                    return Err(err.into());
+                }
+                None => {}
+            }
+            if batch.len() >= COMPANY_PAGE || (end && !batch.is_empty()) {
+                let mut page = self.customer_page(std::mem::take(&mut batch), seen_in_dry_run).await?;
+                if first {
+                    page.expected = Some(expected);
+                    first = false;
+                }
+                self.write(SyncObject::Customers, page).await?;
+            }
+            if end {
+                break;
+            }
+        }
+        let max = self.checkpoint(SyncObject::Customers).await?.and_then(|c| c.max_updated_at);
+        let churn = self.churn(seen_in_dry_run).await?;
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, WalkKind::Full), churn })
+    }
+
+    async fn customer_page(&self, batch: Vec<Company>, seen_in_dry_run: &mut HashSet<String>) -> Result<PageWrite> {
+        let settings = &self.settings.customers;
+        let key = settings.id_field.as_deref().unwrap_or(crate::domain::INTERCOM_ID);
+        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+        let externals: Vec<String> = batch.iter().filter_map(|c| mapping::text(c.field(key))).collect();
+        let existing = self.store.customers_by_keys(&ids, &externals).await?;
+        let by_intercom: HashMap<&str, _> =
+            existing.iter().filter_map(|c| c.intercom_id.as_deref().map(|id| (id, c))).collect();
+        let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
+
+        let mut page = PageWrite::default();
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut in_page: HashSet<&str> = HashSet::new();
+        for company in &batch {
+            if !in_page.insert(company.id.as_str()) {
+                continue;
+            }
+            page.done += 1;
+            page.max_updated_at = page.max_updated_at.max(company.updated_at);
+            if self.dry_run && !seen_in_dry_run.insert(company.id.clone()) {
+                continue;
+            }
+            let current = by_intercom.get(company.id.as_str()).copied().or_else(|| {
+                let external = mapping::text(company.field(key))?;
+                by_external.get(external.as_str()).copied().filter(|c| c.intercom_id.is_none())
+            });
+            let row = match mapping::customer(company, settings, current, self.run_id) {
+                Ok(row) => row,
+                Err(message) => {
+                    page.counts.failed += 1;
+                    page.failures.push(refusal(&company.id, message));
+                    continue;
+                }
+            };
+            let clash = by_external.get(row.external_id.as_str()).filter(|other| other.id != row.id || row.id == 0);
+            if let Some(other) = clash {
+                page.counts.failed += 1;
+                let holder = other.intercom_id.as_deref().map_or("a customer created in Skalin".to_string(), |id| {
+                    format!("the Intercom company {id}")
+                });
+                page.failures.push(refusal(
+                    &company.id,
+                    format!("The customer ID \"{}\" is already used by {holder}.", row.external_id),
+                ));
+                continue;
+            }
+            if !taken.insert(row.external_id.clone()) {
+                page.counts.failed += 1;
+                page.failures.push(refusal(
+                    &company.id,
+                    format!("Two Intercom companies have the customer ID \"{}\".", row.external_id),
+                ));
+                continue;
+            }
+            page.resolved.push(company.id.clone());
+            match current {
+                None => {
+                    page.counts.created += 1;
+                    page.writes.push(RecordWrite::Customer(row));
+                }
+                Some(current) if mapping::customer_changed(current, &row) => {
+                    page.counts.updated += 1;
+                    page.writes.push(RecordWrite::Customer(row));
+                }
+                Some(current) => {
+                    if current.synced_run != Some(self.run_id) {
+                        page.counts.unchanged += 1;
+                    }
+                    if current.intercom_updated_at != row.intercom_updated_at {
+                        page.writes.push(RecordWrite::Customer(row));
+                    } else {
+                        page.seen.push(current.id);
+                    }
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// After a complete walk only: customers from Intercom that it did not see.
+    async fn churn(&self, seen_in_dry_run: &HashSet<String>) -> Result<Option<ChurnOutcome>> {
+        let settings = &self.settings.customers;
+        if !settings.churn_enabled {
+            return Ok(None);
+        }
+        let candidates: Vec<ChurnEntry> = if self.dry_run {
+            self.store
+                .unseen_customers(i64::MAX)
+                .await?
+                .into_iter()
+                .filter(|c| !seen_in_dry_run.contains(&c.intercom_id))
+                .collect()
+        } else {
+            self.store.unseen_customers(self.run_id).await?
+        };
+        if candidates.is_empty() {
+            return Ok(Some(ChurnOutcome::Applied(0)));
+        }
+        if self.dry_run {
+            return Ok(Some(ChurnOutcome::WouldChurn(candidates)));
+        }
+        let total = self.store.intercom_customer_count().await?;
+        if over_threshold(candidates.len() as u64, total, settings.churn_max_percent) {
+            return Ok(Some(ChurnOutcome::Waiting(candidates)));
+        }
+        let ids: Vec<String> = candidates.into_iter().map(|c| c.intercom_id).collect();
+        let churned = self.store.churn_customers(self.run_id, &ids, CHURN_STAGE, crate::store::now()).await?;
+        Ok(Some(ChurnOutcome::Applied(churned)))
+    }
+
+    // ---- contacts -------------------------------------------------------------------
+
+    pub async fn contacts(&self, walk: WalkKind, customers_read: bool) -> Result<WalkEnd> {
+        let tags_by_id = self.tag_names().await?;
+        self.retry_failed_contacts(&tags_by_id, customers_read).await?;
+        let checkpoint = self.checkpoint(SyncObject::Contacts).await?;
+        let resumed = checkpoint.as_ref().and_then(Position::read);
+        let position = match resumed {
+            Some(p) => p,
+            None => Position { since: self.incremental_since(SyncObject::Contacts, walk).await?, after: None, end: false },
+        };
+        if !position.end {
+            let since = position.since;
+            let search = since.map(Search::contacts_updated_since);
+            let fetch = |after: Option<String>| {
+                let search = search.clone();
+                async move {
+                    match &search {
+                        Some(s) => self.api.search_contacts_page(s, after.as_deref()).await,
+                        None => self.api.contacts_page(after.as_deref()).await,
+                    }
+                }
+            };
+            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
+            let mut first = true;
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    // A saved cursor Intercom no longer knows: walk again from the start.
+                    Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && position.after.is_some() => {
+                        tracing::warn!(sync.run_id = self.run_id, "the saved contacts cursor was refused; reading from the start");
+                        let restart = Position { after: None, ..position.clone() };
+                        self.store
+                            .apply_page(self.run_id, SyncObject::Contacts, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
+                            .await?;
+                        return Box::pin(self.contacts(walk, customers_read)).await;
+                    }
+                    other => other?,
+                };
+                first = false;
+                let next = page.next.clone();
+                let mut write = self.contact_page(page.items, &tags_by_id, customers_read).await?;
+                write.expected = page.total;
+                write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
+                self.write(SyncObject::Contacts, write).await?;
+            }
+        }
+        let max = self.checkpoint(SyncObject::Contacts).await?.and_then(|c| c.max_updated_at);
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+    }
+
+    async fn incremental_since(&self, object: SyncObject, walk: WalkKind) -> Result<Option<i64>> {
+        if walk == WalkKind::Full {
+            return Ok(None);
+        }
+        Ok(self.store.sync_cursor(object).await?.updated_since)
+    }
+
+    /// Tag ids to names, fetched only when a role is mapped to a tag.
+    async fn tag_names(&self) -> Result<HashMap<String, String>> {
+        let by_tag = mapping::role_sources(&self.settings.contacts).iter().any(|(_, s)| matches!(s, Some(RoleSource::Tag(_))));
+        if !by_tag {
+            return Ok(HashMap::new());
+        }
+        Ok(self.api.tags().await?.into_iter().map(|t| (t.id, t.name)).collect())
+    }
+
+    async fn retry_failed_contacts(&self, tags_by_id: &HashMap<String, String>, customers_read: bool) -> Result<()> {
+        let ids = self.store.open_failures(SyncObject::Contacts, RETRIES_PER_RUN).await?;
+        if ids.is_empty() || self.dry_run {
+            return Ok(());
+        }
+        let mut batch = Vec::new();
+        let mut gone = Vec::new();
+        for id in &ids {
+            match self.api.contact(id).await {
+                Ok(contact) => batch.push(contact),
+                Err(IntercomError::NotFound(_) | IntercomError::Gone { .. }) => gone.push(id.clone()),
+                Err(err) => tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed contact could not be read again; it stays failed"),
+            }
+        }
+        let mut page = self.contact_page(batch, tags_by_id, customers_read).await?;
+        page.resolved.extend(gone);
+        page.done = 0;
+        self.write(SyncObject::Contacts, page).await
+    }
+
+    async fn contact_page(
+        &self,
+        batch: Vec<Contact>,
+        tags_by_id: &HashMap<String, String>,
+        customers_read: bool,
+    ) -> Result<PageWrite> {
+        let settings = &self.settings.contacts;
+        let key = settings.id_field.as_deref().unwrap_or(crate::domain::INTERCOM_ID);
+        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+        let externals: Vec<String> = batch.iter().filter_map(|c| mapping::text(c.field(key))).collect();
+        let existing = self.store.contacts_by_keys(&ids, &externals).await?;
+        let by_intercom: HashMap<&str, _> =
+            existing.iter().filter_map(|c| c.intercom_id.as_deref().map(|id| (id, c))).collect();
+        let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
+        let company_ids: Vec<String> =
+            batch.iter().flat_map(|c| c.companies.data.iter().map(|r| r.id.clone())).collect::<HashSet<_>>().into_iter().collect();
+        let mut customer_of: HashMap<String, i64> = self
+            .store
+            .customers_by_keys(&company_ids, &[])
+            .await?
+            .into_iter()
+            .filter_map(|c| c.intercom_id.map(|i| (i, c.id)))
+            .collect();
+
+        let mut page = PageWrite::default();
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut in_page: HashSet<&str> = HashSet::new();
+        for contact in &batch {
+            if !in_page.insert(contact.id.as_str()) {
+                continue;
+            }
+            page.done += 1;
+            page.max_updated_at = page.max_updated_at.max(contact.updated_at);
+
+            let mut customer_id = contact.companies.data.iter().find_map(|r| customer_of.get(&r.id).copied());
+            if customer_id.is_none() && contact.companies.has_more && customers_read {
+                match self.api.contact_company_ids(&contact.id).await {
+                    Ok(all) => {
+                        let found = self.store.customers_by_keys(&all, &[]).await?;
+                        for c in found {
+                            if let Some(i) = c.intercom_id {
+                                customer_of.insert(i, c.id);
+                            }
+                        }
+                        customer_id = all.iter().find_map(|id| customer_of.get(id).copied());
+                    }
+                    Err(err) => {
+                        page.counts.failed += 1;
+                        page.failures.push(failure(&contact.id, &err));
+                        continue;
+                    }
+                }
+            }
+
+            let names = mapping::tag_names(contact, tags_by_id);
+            let mut role = mapping::role(contact, settings, &names);
+            if mapping::needs_all_tags(contact, settings, &role) {
+                match self.api.contact_tags(&contact.id).await {
+                    Ok(all) => {
+                        let all: HashSet<&str> = all.iter().map(|t| t.name.as_str()).collect();
+                        role = mapping::role(contact, settings, &all);
+                    }
+                    Err(err) => {
+                        page.counts.failed += 1;
+                        page.failures.push(failure(&contact.id, &err));
+                        continue;
+                    }
+                }
+            }
+
+            let current = by_intercom.get(contact.id.as_str()).copied().or_else(|| {
+                let external = mapping::text(contact.field(key))?;
+                by_external.get(external.as_str()).copied().filter(|c| c.intercom_id.is_none())
+            });
+            let row = match mapping::contact(contact, settings, current, customer_id, role, self.run_id) {
+                Ok(row) => row,
+                Err(message) => {
+                    page.counts.failed += 1;
+                    page.failures.push(refusal(&contact.id, message));
+                    continue;
+                }
+            };
+            let clash = by_external.get(row.external_id.as_str()).filter(|other| other.id != row.id || row.id == 0);
+            if clash.is_some() || !taken.insert(row.external_id.clone()) {
+                page.counts.failed += 1;
+                page.failures.push(refusal(
+                    &contact.id,
+                    format!("The contact ID \"{}\" is already used by another contact.", row.external_id),
+                ));
+                continue;
+            }
+            page.resolved.push(contact.id.clone());
+            match current {
+                None => {
+                    page.counts.created += 1;
+                    page.writes.push(RecordWrite::Contact(row));
+                }
+                Some(current) if mapping::contact_changed(current, &row) => {
+                    page.counts.updated += 1;
+                    page.writes.push(RecordWrite::Contact(row));
+                }
+                Some(current) => {
+                    if current.synced_run != Some(self.run_id) {
+                        page.counts.unchanged += 1;
+                    }
+                    if current.intercom_updated_at != row.intercom_updated_at {
+                        page.writes.push(RecordWrite::Contact(row));
+                    } else {
+                        page.seen.push(current.id);
+                    }
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    // ---- interactions ---------------------------------------------------------------
+
+    /// Tickets inside the import window: all of them on a full walk, those changed since
+    /// the cursor otherwise.
+    pub async fn interactions(&self, walk: WalkKind) -> Result<WalkEnd> {
+        let window_start = match self.settings.interactions.import_window.days() {
+            Some(days) => self.started_at - days * 86_400,
+            None => 0,
+        };
+        self.retry_failed_tickets(window_start).await?;
+        let checkpoint = self.checkpoint(SyncObject::Interactions).await?;
+        let position = match checkpoint.as_ref().and_then(Position::read) {
+            Some(p) => p,
+            None => {
+                let since = self.incremental_since(SyncObject::Interactions, walk).await?.map(|s| s - TICKET_OVERLAP);
+                Position { since, after: None, end: false }
+            }
+        };
+        if !position.end {
+            let since = position.since;
+            let search = match since {
+                Some(since) => Search::tickets_updated_since(since),
+                None => Search::tickets_created_since(window_start),
+            };
+            let fetch = |after: Option<String>| {
+                let search = search.clone();
+                async move { self.api.search_tickets_page(&search, after.as_deref()).await }
+            };
+            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                let next = page.next.clone();
+                let mut write = self.ticket_page(page.items, window_start).await?;
+                write.expected = page.total;
+                write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
+                self.write(SyncObject::Interactions, write).await?;
+            }
+        }
+        let max = self.checkpoint(SyncObject::Interactions).await?.and_then(|c| c.max_updated_at);
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+    }
+
+    async fn retry_failed_tickets(&self, window_start: i64) -> Result<()> {
+        let ids = self.store.open_failures(SyncObject::Interactions, RETRIES_PER_RUN).await?;
+        if ids.is_empty() || self.dry_run {
+            return Ok(());
+        }
+        let mut batch = Vec::new();
+        let mut gone = Vec::new();
+        for id in &ids {
+            match self.api.ticket(id).await {
+                Ok(ticket) => batch.push(ticket),
+                Err(IntercomError::NotFound(_)) => gone.push(id.clone()),
+                Err(err) => tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed ticket could not be read again; it stays failed"),
+            }
+        }
+        let mut page = self.ticket_page(batch, window_start).await?;
+        page.resolved.extend(gone);
+        page.done = 0;
+        self.write(SyncObject::Interactions, page).await
+    }
+
+    async fn ticket_page(&self, batch: Vec<Ticket>, window_start: i64) -> Result<PageWrite> {
+        let ids: Vec<String> = batch.iter().map(|t| t.id.clone()).collect();
+        let existing = self.store.interactions_by_intercom_ids(&ids).await?;
+        let by_intercom: HashMap<&str, _> =
+            existing.iter().filter_map(|i| i.intercom_id.as_deref().map(|id| (id, i))).collect();
+        let contact_ids: Vec<String> =
+            batch.iter().filter_map(|t| t.contacts.contacts.first().map(|r| r.id.clone())).collect();
+        let contacts: HashMap<String, (i64, Option<i64>)> = self
+            .store
+            .contacts_by_keys(&contact_ids, &[])
+            .await?
+            .into_iter()
+            .filter_map(|c| c.intercom_id.map(|i| (i, (c.id, c.customer_id))))
+            .collect();
+
+        let mut page = PageWrite::default();
+        let mut in_page: HashSet<&str> = HashSet::new();
+        for ticket in &batch {
+            if !in_page.insert(ticket.id.as_str()) {
+                continue;
+            }
+            page.done += 1;
+            page.max_updated_at = page.max_updated_at.max(ticket.updated_at);
+            page.resolved.push(ticket.id.clone());
+            if ticket.created_at.is_some_and(|c| c < window_start) {
+                continue;
+            }
+            let contact = ticket.contacts.contacts.first().and_then(|r| contacts.get(&r.id).copied());
+            let current = by_intercom.get(ticket.id.as_str()).copied();
+            let row = mapping::interaction(ticket, current, contact, self.run_id);
+            match current {
+                None => {
+                    page.counts.created += 1;
+                    page.writes.push(RecordWrite::Interaction(row));
+                }
+                Some(current) if mapping::interaction_changed(current, &row) => {
+                    page.counts.updated += 1;
+                    page.writes.push(RecordWrite::Interaction(row));
+                }
+                Some(current) => {
+                    if current.synced_run != Some(self.run_id) {
+                        page.counts.unchanged += 1;
+                    }
+                    if current.intercom_updated_at != row.intercom_updated_at {
+                        page.writes.push(RecordWrite::Interaction(row));
+                    } else {
+                        page.seen.push(current.id);
+                    }
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// Whether churning `candidates` of `total` customers goes over `max_percent`.
+pub fn over_threshold(candidates: u64, total: u64, max_percent: u8) -> bool {
+    candidates * 100 > total.max(1) * u64::from(max_percent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn churn_waits_only_above_the_threshold() {
+        assert!(!over_threshold(1, 10, 10));
+        assert!(over_threshold(2, 10, 10));
+        assert!(over_threshold(1, 0, 10));
+        assert!(!over_threshold(0, 0, 0));
+    }
+
+    #[test]
+    fn a_position_survives_its_round_trip_through_the_checkpoint() {
+        let p = Position { since: Some(5), after: Some("WzE/+".into()), end: false };
+        let checkpoint = ObjectCheckpoint {
+            object: SyncObject::Contacts,
+            status: crate::domain::ObjectStatus::Running,
+            walk: WalkKind::Incremental,
+            cursor: p.to_cursor().flatten(),
+            done: 0,
+            max_updated_at: None,
+        };
+        assert_eq!(Position::read(&checkpoint), Some(p));
+    }
+}

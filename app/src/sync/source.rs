@@ -1,0 +1,68 @@
+//! The one seam between the sync engine and Intercom. The real client implements it; so
+//! may any stand-in, though tests prefer a fake server (the sandbox) to a fake trait.
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::intercom::{CallStats, Company, Contact, CursorPage, IntercomClient, Result, Search, Tag, Ticket};
+
+#[async_trait]
+pub trait IntercomApi: Send + Sync {
+    /// Calls made so far through this handle, for progress and benchmarks.
+    fn stats(&self) -> CallStats;
+    async fn tags(&self) -> Result<Vec<Tag>>;
+    /// Every company once: a complete walk or an error, never a silent partial one.
+    fn companies(&self) -> BoxStream<'static, Result<Company>>;
+    async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>>;
+    async fn search_contacts_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Contact>>;
+    async fn search_tickets_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Ticket>>;
+    async fn contact(&self, id: &str) -> Result<Contact>;
+    async fn contact_tags(&self, id: &str) -> Result<Vec<Tag>>;
+    /// Every company id of a contact, past the 10 the contact embeds.
+    async fn contact_company_ids(&self, id: &str) -> Result<Vec<String>>;
+    async fn ticket(&self, id: &str) -> Result<Ticket>;
+}
+
+#[async_trait]
+impl IntercomApi for IntercomClient {
+    fn stats(&self) -> CallStats {
+        IntercomClient::stats(self)
+    }
+
+    async fn tags(&self) -> Result<Vec<Tag>> {
+        IntercomClient::tags(self).await
+    }
+
+    fn companies(&self) -> BoxStream<'static, Result<Company>> {
+        self.scroll_companies().boxed()
+    }
+
+    async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {
+        IntercomClient::contacts_page(self, starting_after).await
+    }
+
+    async fn search_contacts_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {
+        IntercomClient::search_contacts_page(self, search, starting_after).await
+    }
+
+    async fn search_tickets_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Ticket>> {
+        IntercomClient::search_tickets_page(self, search, starting_after).await
+    }
+
+    async fn contact(&self, id: &str) -> Result<Contact> {
+        IntercomClient::contact(self, id).await
+    }
+
+    async fn contact_tags(&self, id: &str) -> Result<Vec<Tag>> {
+        IntercomClient::contact_tags(self, id).await
+    }
+
+    async fn contact_company_ids(&self, id: &str) -> Result<Vec<String>> {
+        self.contact_companies(id).map_ok(|c| c.id).try_collect().await
+    }
+
+    async fn ticket(&self, id: &str) -> Result<Ticket> {
+        IntercomClient::ticket(self, id).await
+    }
+}

@@ -1,0 +1,627 @@
+//! The sync engine against the sandbox Intercom: what Skalin holds after a run equals
+//! what the sandbox holds, record by record, whatever faults the sandbox injects.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::{
+    IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, SyncMode, SyncObject,
+    SyncRun, WalkKind, Zone,
+};
+use app::integration::{Integration, CHURN_STAGE};
+use app::intercom::IntercomHosts;
+use app::state::{AppConfig, SecretKey};
+use app::store::Store;
+use app::sync::{EngineConfig, Outcome, SyncEngine};
+use serde_json::{json, Value};
+use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use skalin_tests::*;
+
+// ---------------------------------------------------------------------------------------
+// Set-up
+// ---------------------------------------------------------------------------------------
+
+struct Stage {
+    sb: RunningSandbox,
+    store: Arc<dyn Store>,
+    integration: Integration,
+    _db: Option<SqliteDb>,
+}
+
+/// A scroll left open by a failed page blocks the next one until it expires: a short
+/// idle timeout keeps restarts quick.
+fn small(seed: u64) -> SandboxConfig {
+    SandboxConfig {
+        companies: 60,
+        contacts: 400,
+        tickets: 60,
+        seed,
+        scroll_idle_timeout: Duration::from_secs(2),
+        ..SandboxConfig::default()
+    }
+}
+
+async fn stage(config: SandboxConfig) -> Stage {
+    let db = fresh_sqlite();
+    let url = db.url.clone();
+    let mut stage = stage_on(config, &url).await;
+    stage._db = Some(db);
+    stage
+}
+
+async fn stage_on(config: SandboxConfig, database_url: &str) -> Stage {
+    let sb = Sandbox::spawn(config).await.expect("start the sandbox");
+    let store = app::store::open(database_url).await.expect("open the database").store;
+    let integration = integration_for(&store, &sb.base_url);
+    integration
+        .connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "ada@example.com")
+        .await
+        .expect("connect the sandbox");
+    Stage { sb, store, integration, _db: None }
+}
+
+fn integration_for(store: &Arc<dyn Store>, base_url: &str) -> Integration {
+    let config = AppConfig {
+        public_url: "http://localhost".into(),
+        secret_key: SecretKey([7; 32]),
+        intercom_client_id: None,
+        intercom_client_secret: None,
+        intercom_hosts: IntercomHosts::single(base_url),
+    };
+    Integration::new(store.clone(), Arc::new(config))
+}
+
+/// Every mapping in use: fields of each type, a yes/no field and tags for the roles.
+fn mapped_settings() -> IntegrationSettings {
+    let mut s = IntegrationSettings::default();
+    s.customers.id_field = Some("company_id".into());
+    s.customers.domain_field = Some("website".into());
+    s.customers.csm_owner_field = Some("custom_attributes.Sales Region".into());
+    s.customers.stage_field = Some("custom_attributes.Tier".into());
+    s.customers.profile_field = Some("plan.name".into());
+    s.contacts.champion = Some(RoleSource::Tag("Champion".into()));
+    s.contacts.sponsor = Some(RoleSource::Tag("Sponsor".into()));
+    s.contacts.key_user = Some(RoleSource::Field("custom_attributes.Is Admin".into()));
+    s.contacts.end_user = Some(RoleSource::Tag("End user".into()));
+    s.interactions.import_window = app::domain::ImportWindow::All;
+    s
+}
+
+impl Stage {
+    async fn save(&self, settings: IntegrationSettings) {
+        self.integration.save_settings(settings, "ada@example.com").await.expect("save the settings");
+    }
+
+    fn engine(&self, worker: &str) -> SyncEngine {
+        engine_for(&self.store, self.integration.clone(), worker)
+    }
+
+    /// Queues a run and works it to its end, as *Sync now* and the worker do.
+    async fn sync(&self, request: RunRequest) -> SyncRun {
+        let engine = self.engine("worker-a");
+        let (id, new) = engine.start(request, RunTrigger::Manual, "ada@example.com").await.expect("start a run");
+        assert!(new, "no other run was going");
+        assert_eq!(engine.run_once().await.expect("work the run"), Outcome::Worked(id));
+        self.store.sync_run(id).await.unwrap().expect("the run is recorded")
+    }
+
+    async fn sync_all(&self) -> SyncRun {
+        self.sync(RunRequest { objects: vec![], walk: None, dry_run: false }).await
+    }
+}
+
+fn engine_for(store: &Arc<dyn Store>, integration: Integration, worker: &str) -> SyncEngine {
+    let config = EngineConfig {
+        worker: worker.into(),
+        heartbeat_every: Duration::from_millis(300),
+        stale_after: Duration::from_secs(2),
+        full_every: Duration::from_secs(24 * 3600),
+        poll_every: Duration::from_millis(100),
+    };
+    SyncEngine::new(store.clone(), integration, config)
+}
+
+fn counts_of(run: &SyncRun, object: SyncObject) -> app::domain::Counts {
+    run.objects.iter().find(|o| o.object == object).map(|o| o.counts).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Skalin's data against the sandbox's, record by record
+// ---------------------------------------------------------------------------------------
+
+async fn all_customers(store: &dyn Store) -> Vec<app::domain::Customer> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let batch = store.list_customers(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
+        let more = batch.has_next();
+        out.extend(batch.items);
+        if !more {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+async fn all_contacts(store: &dyn Store) -> Vec<app::domain::Contact> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let batch = store.list_contacts(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
+        let more = batch.has_next();
+        out.extend(batch.items);
+        if !more {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+async fn all_interactions(store: &dyn Store) -> Vec<app::domain::Interaction> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let batch = store.list_interactions(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
+        let more = batch.has_next();
+        out.extend(batch.items);
+        if !more {
+            return out;
+        }
+        page += 1;
+    }
+}
+
+/// Equal maps, or a failure naming the first records that differ (not all of them).
+fn assert_same<V: PartialEq + std::fmt::Debug>(what: &str, actual: &BTreeMap<String, V>, expected: &BTreeMap<String, V>) {
+    let mut diffs = Vec::new();
+    for (id, want) in expected {
+        match actual.get(id) {
+            None => diffs.push(format!("{id}: missing, expected {want:?}")),
+            Some(got) if got != want => diffs.push(format!("{id}: got {got:?}, expected {want:?}")),
+            Some(_) => {}
+        }
+    }
+    for (id, got) in actual {
+        if !expected.contains_key(id) {
+            diffs.push(format!("{id}: not in Intercom, got {got:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{what}: {} differ:\n{}", diffs.len(), diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n"));
+}
+
+fn s(v: &Value) -> Option<String> {
+    app::sync::mapping::text(Some(v.clone()))
+}
+
+/// What each Intercom company must be in Skalin under `mapped_settings`.
+fn expected_customers(sb: &Sandbox) -> BTreeMap<String, (String, String, Option<String>, Option<String>, Option<String>, Option<String>)> {
+    sb.companies_json()
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_str().unwrap().to_string();
+            let external = s(&c["company_id"]).unwrap();
+            let name = s(&c["name"]).unwrap();
+            let domain = c["website"].as_str().and_then(app::sync::mapping::domain);
+            let owner = s(&c["custom_attributes"]["Sales Region"]);
+            let stage = s(&c["custom_attributes"]["Tier"]);
+            let profile = s(&c["plan"]["name"]);
+            (id, (external, name, domain, owner, stage, profile))
+        })
+        .collect()
+}
+
+async fn assert_customers_match(stage: &Stage) {
+    let expected = expected_customers(&stage.sb.sandbox);
+    let customers = all_customers(stage.store.as_ref()).await;
+    let actual: BTreeMap<String, _> = customers
+        .iter()
+        .filter(|c| c.stage.as_deref() != Some(CHURN_STAGE))
+        .map(|c| {
+            let id = c.intercom_id.clone().expect("every synced customer keeps its Intercom id");
+            (id, (c.external_id.clone(), c.name.clone(), c.domain.clone(), c.csm_owner.clone(), c.stage.clone(), c.profile.clone()))
+        })
+        .collect();
+    assert_same("customers", &actual, &expected);
+    let ids: HashSet<_> = customers.iter().map(|c| c.intercom_id.clone()).collect();
+    assert_eq!(ids.len(), customers.len(), "one customer per company, no duplicate");
+}
+
+fn role_of(sb: &Sandbox, contact: &Value) -> Option<String> {
+    let tags: HashSet<String> = sb.contact_tag_names(contact["id"].as_str().unwrap()).into_iter().collect();
+    if tags.contains("Champion") {
+        Some("Champion".into())
+    } else if tags.contains("Sponsor") {
+        Some("Sponsor".into())
+    } else if contact["custom_attributes"]["Is Admin"].as_bool() == Some(true) {
+        Some("Key user".into())
+    } else if tags.contains("End user") {
+        Some("End user".into())
+    } else {
+        None
+    }
+}
+
+async fn assert_contacts_match(stage: &Stage) {
+    let sb = &stage.sb.sandbox;
+    let company_names: BTreeMap<String, String> =
+        sb.companies_json().iter().map(|c| (c["id"].as_str().unwrap().to_string(), s(&c["name"]).unwrap())).collect();
+    let expected: BTreeMap<String, (Option<String>, Option<String>, Option<String>)> = sb
+        .contacts_json()
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_str().unwrap().to_string();
+            let customer = sb.contact_company_ids(&id).first().and_then(|cid| company_names.get(cid).cloned());
+            (id, (s(&c["email"]), customer, role_of(sb, c)))
+        })
+        .collect();
+    let contacts = all_contacts(stage.store.as_ref()).await;
+    let actual: BTreeMap<String, _> = contacts
+        .iter()
+        .map(|c| (c.intercom_id.clone().unwrap(), (c.email.clone(), c.customer_name.clone(), c.role_tag.clone())))
+        .collect();
+    assert_same("contacts", &actual, &expected);
+    assert_eq!(contacts.len(), expected.len(), "one contact per live Intercom contact, no duplicate");
+}
+
+async fn assert_interactions_match(stage: &Stage) {
+    let sb = &stage.sb.sandbox;
+    let emails: BTreeMap<String, Option<String>> =
+        sb.contacts_json().iter().map(|c| (c["id"].as_str().unwrap().to_string(), s(&c["email"]))).collect();
+    let expected: BTreeMap<String, (String, Option<String>, i64)> = sb
+        .tickets_json()
+        .iter()
+        .map(|t| {
+            let contact = t["contacts"]["contacts"].get(0).and_then(|c| c["id"].as_str()).and_then(|id| emails.get(id).cloned().flatten());
+            let title = s(&t["ticket_attributes"]["_default_title_"]).unwrap();
+            (t["id"].as_str().map(str::to_string).unwrap_or_else(|| t["id"].to_string()), (title, contact, t["created_at"].as_i64().unwrap()))
+        })
+        .collect();
+    let interactions = all_interactions(stage.store.as_ref()).await;
+    let actual: BTreeMap<String, _> = interactions
+        .iter()
+        .map(|i| (i.intercom_id.clone().unwrap(), (i.title.clone(), i.contact_email.clone(), i.created_at)))
+        .collect();
+    assert_same("interactions", &actual, &expected);
+    assert_eq!(interactions.len(), expected.len(), "one interaction per ticket, no duplicate");
+}
+
+async fn assert_everything_matches(stage: &Stage) {
+    assert_customers_match(stage).await;
+    assert_contacts_match(stage).await;
+    assert_interactions_match(stage).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_first_run_brings_every_company_contact_and_ticket_with_the_saved_mappings() {
+    let stage = stage(small(1)).await;
+    stage.save(mapped_settings()).await;
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Customers).created, 60);
+    assert_eq!(counts_of(&run, SyncObject::Contacts).created as usize, stage.sb.sandbox.contacts_json().len());
+    assert_everything_matches(&stage).await;
+}
+
+#[tokio::test]
+async fn a_second_run_changes_nothing_and_says_so() {
+    let stage = stage(small(2)).await;
+    stage.save(mapped_settings()).await;
+    stage.sync_all().await;
+    let second = stage.sync(RunRequest { objects: vec![], walk: Some(WalkKind::Full), dry_run: false }).await;
+    assert_eq!(second.status, RunStatus::Success);
+    let totals = second.totals();
+    assert_eq!((totals.created, totals.updated, totals.churned, totals.failed), (0, 0, 0, 0), "{second:#?}");
+    assert_eq!(counts_of(&second, SyncObject::Customers).unchanged, 60);
+    assert_everything_matches(&stage).await;
+}
+
+#[tokio::test]
+async fn an_incremental_run_reads_only_what_changed_in_intercom() {
+    let stage = stage(small(3)).await;
+    stage.save(mapped_settings()).await;
+    stage.sync_all().await;
+    let contact = stage.sb.sandbox.contact_ids()[5].clone();
+    assert!(stage.sb.sandbox.update_contact(&contact, json!({"email": "new.address@example.com"})));
+    assert!(stage.sb.sandbox.tag_contact(&contact, "Champion"));
+    stage.sb.sandbox.reset_stats();
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap();
+    assert_eq!(contacts.walk, WalkKind::Incremental);
+    assert_eq!(contacts.counts.updated, 1, "{contacts:#?}");
+    assert!(contacts.done < 400, "read {} contacts, not all 400", contacts.done);
+    assert_eq!(stage.sb.sandbox.stats().calls_to("GET /contacts"), 0, "no full list walk");
+    assert_contacts_match(&stage).await;
+}
+
+#[tokio::test]
+async fn objects_whose_mode_is_disabled_are_left_alone() {
+    let stage = stage(small(4)).await;
+    let mut settings = mapped_settings();
+    settings.interactions.mode = SyncMode::Disabled;
+    stage.save(settings).await;
+    let run = stage.sync_all().await;
+    let interactions = run.objects.iter().find(|o| o.object == SyncObject::Interactions).unwrap();
+    assert_eq!(interactions.status, ObjectStatus::Skipped);
+    assert!(all_interactions(stage.store.as_ref()).await.is_empty());
+    assert_eq!(stage.sb.sandbox.stats().calls_to("POST /tickets/search"), 0);
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_what_it_would_do_and_writes_nothing() {
+    let stage = stage(small(5)).await;
+    stage.save(mapped_settings()).await;
+    let run = stage.sync(RunRequest { objects: vec![], walk: None, dry_run: true }).await;
+    assert!(run.dry_run);
+    assert_eq!(counts_of(&run, SyncObject::Customers).created, 60);
+    assert!(counts_of(&run, SyncObject::Contacts).created > 0);
+    assert!(all_customers(stage.store.as_ref()).await.is_empty());
+    assert!(all_contacts(stage.store.as_ref()).await.is_empty());
+    let real = stage.sync_all().await;
+    assert_eq!(counts_of(&real, SyncObject::Customers).created, 60, "the dry run left no cursor behind");
+}
+
+#[tokio::test]
+async fn tickets_older_than_the_import_window_are_not_imported() {
+    let stage = stage(small(6)).await;
+    let mut settings = mapped_settings();
+    settings.interactions.import_window = app::domain::ImportWindow::Days30;
+    stage.save(settings).await;
+    stage.sync_all().await;
+    let cutoff = stage.sb.sandbox.now() - 30 * 86_400;
+    let expected: HashSet<String> = stage
+        .sb
+        .sandbox
+        .tickets_json()
+        .iter()
+        .filter(|t| t["created_at"].as_i64().unwrap() >= cutoff + 60)
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    let actual: HashSet<String> = all_interactions(stage.store.as_ref()).await.into_iter().filter_map(|i| i.intercom_id).collect();
+    assert!(expected.is_subset(&actual), "every ticket of the last 30 days is there");
+    for interaction in all_interactions(stage.store.as_ref()).await {
+        assert!(interaction.created_at >= cutoff - 60, "{interaction:?} is older than the window");
+    }
+}
+
+#[tokio::test]
+async fn a_company_without_the_mapped_id_is_a_failed_record_with_a_plain_message_and_is_retried() {
+    let stage = stage(small(7)).await;
+    let mut settings = mapped_settings();
+    settings.customers.id_field = Some("custom_attributes.Sales Region".into());
+    stage.save(settings).await;
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Partial);
+    let detail = stage.engine("worker-a").run_detail(run.id).await.unwrap();
+    let failure = detail.failures.first().expect("a failed record is listed");
+    assert!(failure.message.contains("Sales Region"), "{failure:?}");
+    assert!(detail.failures.len() as u64 == counts_of(&run, SyncObject::Customers).failed);
+}
+
+// ---------------------------------------------------------------------------------------
+// Faults: nothing lost, nothing duplicated
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn injected_server_errors_lose_and_duplicate_nothing_over_several_seeds() {
+    let mut faults = 0;
+    for seed in [11, 12, 13, 14, 15] {
+        let stage = stage(SandboxConfig { fault_rate: 0.02, contacts: 6_000, tickets: 900, ..small(seed) }).await;
+        stage.save(mapped_settings()).await;
+        let run = stage.sync_all().await;
+        assert_eq!(run.status, RunStatus::Success, "seed {seed}: {run:#?}");
+        faults += stage.sb.sandbox.stats().faults_injected;
+        assert_everything_matches(&stage).await;
+    }
+    assert!(faults > 0, "the seeds injected faults");
+}
+
+#[tokio::test]
+async fn a_storm_of_429s_is_waited_out() {
+    let stage = stage(small(14)).await;
+    stage.save(mapped_settings()).await;
+    stage.sb.sandbox.storm_429(6);
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert!(stage.sb.sandbox.stats().rate_limited >= 6);
+    assert_everything_matches(&stage).await;
+}
+
+#[tokio::test]
+async fn a_scroll_that_fails_midway_or_expires_is_walked_again_from_the_start() {
+    let stage = stage(SandboxConfig { companies: 250, ..small(15) }).await;
+    stage.save(mapped_settings()).await;
+    stage.sb.sandbox.fail_scroll_after_pages(1);
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Customers).created, 250);
+    assert_customers_match(&stage).await;
+}
+
+#[tokio::test]
+async fn contacts_written_just_before_a_run_are_caught_by_the_next_one_despite_the_search_index_delay() {
+    let stage = stage(small(16)).await;
+    stage.save(mapped_settings()).await;
+    stage.sync_all().await;
+    stage.sb.sandbox.set_search_index_delay(Duration::from_secs(2));
+    let contact = stage.sb.sandbox.contact_ids()[9].clone();
+    stage.sb.sandbox.update_contact(&contact, json!({"name": "Renamed Late"}));
+    let incremental = RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false };
+    stage.sync(incremental.clone()).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let run = stage.sync(incremental).await;
+    assert_eq!(counts_of(&run, SyncObject::Contacts).updated, 1, "{run:#?}");
+    let renamed = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.intercom_id.as_deref() == Some(&contact)).unwrap();
+    assert_eq!(renamed.name, "Renamed Late");
+}
+
+#[tokio::test]
+async fn a_run_killed_midway_is_taken_over_and_ends_with_the_same_data() {
+    let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
+    stage.save(mapped_settings()).await;
+    let first = stage.engine("doomed");
+    let (id, _) = first.start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada").await.unwrap();
+    let worker = tokio::spawn(async move { first.run_once().await });
+    // Killed once some contacts are in: mid-object, with a checkpoint behind it.
+    loop {
+        let run = stage.store.sync_run(id).await.unwrap().unwrap();
+        let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).map_or(0, |o| o.done);
+        if contacts >= 300 {
+            break;
+        }
+        assert!(run.status.is_active(), "the run ended before it could be killed: {run:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    let killed = stage.store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!(killed.status, RunStatus::Running, "the dead worker's run still looks running");
+
+    let second = stage.engine("rescuer");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match second.run_once().await.unwrap() {
+            Outcome::Worked(worked) => {
+                assert_eq!(worked, id, "the abandoned run is the one taken over");
+                break;
+            }
+            Outcome::Idle => {
+                assert!(std::time::Instant::now() < deadline, "the run was never taken over");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let run = stage.store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Contacts).created as usize, stage.sb.sandbox.contacts_json().len(), "each contact counted once");
+    assert_everything_matches(&stage).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Churn
+// ---------------------------------------------------------------------------------------
+
+fn with_churn(max_percent: u8) -> IntegrationSettings {
+    let mut settings = mapped_settings();
+    settings.customers.churn_enabled = true;
+    settings.customers.churn_max_percent = max_percent;
+    settings
+}
+
+#[tokio::test]
+async fn a_company_gone_from_intercom_makes_its_customer_churn_without_deleting_it() {
+    let stage = stage(small(21)).await;
+    stage.save(with_churn(10)).await;
+    stage.sync_all().await;
+    let gone = stage.sb.sandbox.company_ids()[3].clone();
+    assert!(stage.sb.sandbox.delete_company(&gone));
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
+    assert_eq!(counts_of(&run, SyncObject::Customers).churned, 1, "{run:#?}");
+    let customers = all_customers(stage.store.as_ref()).await;
+    assert_eq!(customers.len(), 60, "churned customers are kept");
+    let churned = customers.iter().find(|c| c.intercom_id.as_deref() == Some(&gone)).unwrap();
+    assert_eq!(churned.stage.as_deref(), Some(CHURN_STAGE));
+    assert_customers_match(&stage).await;
+}
+
+#[tokio::test]
+async fn above_the_threshold_the_run_waits_for_an_admin_and_lists_who_would_churn() {
+    let stage = stage(small(22)).await;
+    stage.save(with_churn(10)).await;
+    stage.sync_all().await;
+    let gone: Vec<String> = stage.sb.sandbox.company_ids().into_iter().take(8).collect();
+    for id in &gone {
+        stage.sb.sandbox.delete_company(id);
+    }
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::AwaitingConfirmation, "{run:#?}");
+    let customers = run.objects.iter().find(|o| o.object == SyncObject::Customers).unwrap();
+    let listed: HashSet<String> = customers.churn.iter().map(|c| c.intercom_id.clone()).collect();
+    assert_eq!(listed, gone.iter().cloned().collect());
+    assert!(all_customers(stage.store.as_ref()).await.iter().all(|c| c.stage.as_deref() != Some(CHURN_STAGE)), "no one churned yet");
+    assert_eq!(run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap().status, ObjectStatus::Done, "the rest of the run went on");
+
+    let confirmed = stage.engine("worker-a").confirm_churn(run.id, "ada@example.com").await.unwrap();
+    assert_eq!(confirmed.status, RunStatus::Success);
+    assert_eq!(counts_of(&confirmed, SyncObject::Customers).churned, 8);
+    let churned = all_customers(stage.store.as_ref()).await.into_iter().filter(|c| c.stage.as_deref() == Some(CHURN_STAGE)).count();
+    assert_eq!(churned, 8);
+    assert!(stage.engine("worker-a").confirm_churn(run.id, "ada@example.com").await.is_err(), "confirmed once only");
+}
+
+#[tokio::test]
+async fn a_walk_that_fails_midway_churns_no_one() {
+    let stage = stage(SandboxConfig { companies: 250, ..small(23) }).await;
+    stage.save(with_churn(100)).await;
+    stage.sync_all().await;
+    stage.sb.sandbox.fail_scrolls_after_pages(1, 100);
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Failed, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Customers).churned, 0);
+    assert!(all_customers(stage.store.as_ref()).await.iter().all(|c| c.stage.as_deref() != Some(CHURN_STAGE)));
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_who_would_churn_and_churns_no_one() {
+    let stage = stage(small(24)).await;
+    stage.save(with_churn(50)).await;
+    stage.sync_all().await;
+    let gone = stage.sb.sandbox.company_ids()[0].clone();
+    stage.sb.sandbox.delete_company(&gone);
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: true }).await;
+    let customers = run.objects.iter().find(|o| o.object == SyncObject::Customers).unwrap();
+    assert_eq!(customers.churn.iter().map(|c| c.intercom_id.clone()).collect::<Vec<_>>(), vec![gone]);
+    assert!(all_customers(stage.store.as_ref()).await.iter().all(|c| c.stage.as_deref() != Some(CHURN_STAGE)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs: one at a time, scheduled once across processes
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sync_now_while_a_run_is_queued_answers_that_run() {
+    let stage = stage(small(31)).await;
+    let engine = stage.engine("worker-a");
+    let request = RunRequest { objects: vec![], walk: None, dry_run: false };
+    let (first, new) = engine.start(request.clone(), RunTrigger::Manual, "ada").await.unwrap();
+    assert!(new);
+    let (second, new) = engine.start(request, RunTrigger::Manual, "ada").await.unwrap();
+    assert_eq!((second, new), (first, false));
+}
+
+#[tokio::test]
+async fn two_server_processes_on_postgresql_run_one_scheduled_sync_once() {
+    let Some(db) = fresh_postgres("two_server_processes_on_postgresql_run_one_scheduled_sync_once").await else { return };
+    let stage = stage_on(small(32), &db.url).await;
+    let mut settings = mapped_settings();
+    settings.schedule.every_minutes = Some(15);
+    stage.save(settings).await;
+    // A second process: its own pool on the same database.
+    let other_store = app::store::open(&db.url).await.unwrap().store;
+    let other = engine_for(&other_store, integration_for(&other_store, &stage.sb.base_url), "process-b");
+    let this = stage.engine("process-a");
+    stage.sb.sandbox.reset_stats();
+
+    let now = app::store::now();
+    let (a, b) = tokio::join!(this.enqueue_due(now), other.enqueue_due(now));
+    let queued: Vec<i64> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(queued.len(), 1, "one process queued the slot's run");
+    let (a, b) = tokio::join!(this.run_once(), other.run_once());
+    let worked: Vec<Outcome> = [a.unwrap(), b.unwrap()].into_iter().filter(|o| *o != Outcome::Idle).collect();
+    assert_eq!(worked, vec![Outcome::Worked(queued[0])]);
+    assert_eq!(this.enqueue_due(now + 1).await.unwrap(), None, "the slot runs once");
+    let runs = stage.store.sync_runs(10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, RunStatus::Success, "{:#?}", runs[0]);
+    assert_eq!(runs[0].trigger, RunTrigger::Schedule);
+    let pages = 60usize.div_ceil(100) + 1;
+    assert!(stage.sb.sandbox.stats().calls_to("GET /companies/scroll") as usize <= pages + 1, "companies walked once");
+    assert_everything_matches(&stage).await;
+    drop(stage);
+    drop_postgres(db).await;
+}
