@@ -625,3 +625,188 @@ async fn two_server_processes_on_postgresql_run_one_scheduled_sync_once() {
     drop(stage);
     drop_postgres(db).await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Output and Two-ways
+// ---------------------------------------------------------------------------------------
+
+/// Customers, by Intercom id, as Skalin holds them after a first import.
+async fn customers_by_intercom_id(store: &dyn Store) -> BTreeMap<String, app::domain::Customer> {
+    all_customers(store).await.into_iter().filter_map(|c| Some((c.intercom_id.clone()?, c))).collect()
+}
+
+async fn edit_stage(stage: &Stage, customer: &app::domain::Customer, value: Option<&str>) {
+    let edit = app::domain::CustomerEdit {
+        stage: value.map(Into::into),
+        csm_owner: customer.csm_owner.clone(),
+        csm_pulse: customer.csm_pulse.clone(),
+        health_score: customer.health_score,
+    };
+    assert!(stage.store.edit_customer(customer.id, &edit, "ada@example.com", app::store::now()).await.unwrap());
+}
+
+fn tier_in_intercom(sb: &Sandbox, id: &str) -> Option<String> {
+    s(&sb.company_json(id).unwrap()["custom_attributes"]["Tier"])
+}
+
+fn with_mode(customers: SyncMode, contacts: SyncMode) -> IntegrationSettings {
+    let mut settings = mapped_settings();
+    settings.customers.mode = customers;
+    settings.contacts.mode = contacts;
+    // Writing modes need an ID Skalin can write: every sandbox contact has an email.
+    settings.contacts.id_field = Some("email".into());
+    settings
+}
+
+#[tokio::test]
+async fn output_only_makes_intercom_hold_skalin_s_values_record_by_record() {
+    let stage = stage(small(41)).await;
+    stage.save(mapped_settings()).await;
+    stage.sync_all().await;
+    let mut output = with_mode(SyncMode::OutputOnly, SyncMode::OutputOnly);
+    output.data_transfer.upload_scores = true;
+    stage.save(output).await;
+    let customers = customers_by_intercom_id(stage.store.as_ref()).await;
+    for (n, customer) in customers.values().enumerate().take(20) {
+        let edit = app::domain::CustomerEdit {
+            stage: Some(format!("Stage {}", n % 3)),
+            csm_owner: Some(format!("owner{}@skalin.io", n % 4)),
+            csm_pulse: Some(["good", "bad"][n % 2].to_string()),
+            health_score: Some(50 + n as i64),
+        };
+        stage.store.edit_customer(customer.id, &edit, "ada@example.com", app::store::now()).await.unwrap();
+    }
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Customers).updated, 20, "{run:#?}");
+
+    let sb = &stage.sb.sandbox;
+    for (id, customer) in customers_by_intercom_id(stage.store.as_ref()).await {
+        let company = sb.company_json(&id).unwrap();
+        assert_eq!(s(&company["custom_attributes"]["Tier"]), customer.stage, "stage of {id}");
+        assert_eq!(s(&company["custom_attributes"]["Sales Region"]), customer.csm_owner, "CSM owner of {id}");
+        assert_eq!(s(&company["custom_attributes"]["Skalin CSM Pulse"]), customer.csm_pulse, "CSM Pulse of {id}");
+        assert_eq!(company["custom_attributes"]["Skalin Healthscore"].as_i64(), customer.health_score, "Healthscore of {id}");
+    }
+    sb.reset_stats();
+    let again = stage.sync_all().await;
+    assert_eq!(again.totals().updated, 0, "{again:#?}");
+    assert_eq!(sb.stats().calls_to("PUT /companies/{id}"), 0, "nothing left to write");
+}
+
+#[tokio::test]
+async fn output_only_never_imports_intercom_s_companies() {
+    let stage = stage(small(42)).await;
+    stage.save(with_mode(SyncMode::OutputOnly, SyncMode::Disabled)).await;
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert!(all_customers(stage.store.as_ref()).await.is_empty());
+}
+
+#[tokio::test]
+async fn in_two_ways_the_later_change_wins_field_by_field_and_an_empty_value_never_overwrites() {
+    let stage = stage(small(43)).await;
+    stage.save(with_mode(SyncMode::TwoWays, SyncMode::TwoWays)).await;
+    stage.sync_all().await;
+    let sb = &stage.sb.sandbox;
+    let customers = customers_by_intercom_id(stage.store.as_ref()).await;
+    let ids: Vec<&String> = customers.keys().collect();
+    let (skalin_only, intercom_only, both_intercom_later, both_skalin_later, skalin_cleared) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    let now = app::store::now();
+
+    // Intercom's change well before Skalin's edit of the same field.
+    sb.set_now(now - 100);
+    sb.update_company(both_skalin_later, json!({"custom_attributes": {"Tier": "From Intercom, earlier"}}));
+    edit_stage(&stage, &customers[both_skalin_later], Some("From Skalin, later")).await;
+    edit_stage(&stage, &customers[skalin_only], Some("From Skalin")).await;
+    edit_stage(&stage, &customers[both_intercom_later], Some("From Skalin, earlier")).await;
+    edit_stage(&stage, &customers[skalin_cleared], None).await;
+    // Intercom's change after Skalin's.
+    sb.set_now(now + 100);
+    sb.update_company(both_intercom_later, json!({"custom_attributes": {"Tier": "From Intercom, later"}}));
+    sb.update_company(intercom_only, json!({"custom_attributes": {"Tier": "From Intercom"}}));
+
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let after = customers_by_intercom_id(stage.store.as_ref()).await;
+    let expect = [
+        (skalin_only, "From Skalin"),
+        (intercom_only, "From Intercom"),
+        (both_intercom_later, "From Intercom, later"),
+        (both_skalin_later, "From Skalin, later"),
+    ];
+    for (id, value) in expect {
+        assert_eq!(after[id].stage.as_deref(), Some(value), "Skalin's stage of {id}");
+        assert_eq!(tier_in_intercom(sb, id).as_deref(), Some(value), "Intercom's Tier of {id}");
+    }
+    let kept = customers[skalin_cleared].stage.clone();
+    assert!(kept.is_some());
+    assert_eq!(after[skalin_cleared].stage, kept, "a cleared field does not wipe Intercom's value");
+    assert_eq!(tier_in_intercom(sb, skalin_cleared), kept);
+    assert_customers_match(&stage).await;
+
+    // Our own writes do not come back as changes, and a second run changes nothing.
+    sb.reset_stats();
+    let second = stage.sync(RunRequest { objects: vec![], walk: Some(WalkKind::Full), dry_run: false }).await;
+    let totals = second.totals();
+    assert_eq!((totals.created, totals.updated, totals.failed), (0, 0, 0), "{second:#?}");
+    assert_eq!(sb.stats().calls_to("PUT /companies/{id}"), 0);
+}
+
+#[tokio::test]
+async fn a_role_set_in_skalin_reaches_intercom_as_tags_and_fields_and_settles() {
+    let stage = stage(small(44)).await;
+    stage.save(with_mode(SyncMode::TwoWays, SyncMode::TwoWays)).await;
+    stage.sync_all().await;
+    let sb = &stage.sb.sandbox;
+    let contacts = all_contacts(stage.store.as_ref()).await;
+    let champion = contacts.iter().find(|c| c.role_tag.as_deref() == Some("Key user")).expect("a key user to promote");
+    let demoted = contacts.iter().find(|c| c.role_tag.as_deref() == Some("Sponsor")).expect("a sponsor to demote");
+    let edit = |role: Option<&str>| app::domain::ContactEdit { role_tag: role.map(Into::into) };
+    stage.store.edit_contact(champion.id, &edit(Some("Champion")), "ada", app::store::now()).await.unwrap();
+    stage.store.edit_contact(demoted.id, &edit(Some("End user")), "ada", app::store::now()).await.unwrap();
+
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let champion_id = champion.intercom_id.clone().unwrap();
+    let demoted_id = demoted.intercom_id.clone().unwrap();
+    assert!(sb.contact_tag_names(&champion_id).contains(&"Champion".to_string()));
+    assert_eq!(sb.contact_json(&champion_id).unwrap()["custom_attributes"]["Is Admin"], json!(false));
+    let tags = sb.contact_tag_names(&demoted_id);
+    assert!(tags.contains(&"End user".to_string()) && !tags.contains(&"Sponsor".to_string()), "{tags:?}");
+    assert_contacts_match(&stage).await;
+
+    sb.reset_stats();
+    let second = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Full), dry_run: false }).await;
+    assert_eq!(second.totals().updated, 0, "{second:#?}");
+    assert_eq!(sb.stats().calls_to("POST /contacts/{id}/tags") + sb.stats().calls_to("DELETE /contacts/{id}/tags/{tag_id}"), 0);
+}
+
+#[tokio::test]
+async fn customers_intercom_does_not_know_become_companies_only_when_chosen() {
+    let stage = stage(small(45)).await;
+    let mut settings = with_mode(SyncMode::OutputOnly, SyncMode::Disabled);
+    stage.save(settings.clone()).await;
+    let new = app::domain::NewCustomer {
+        external_id: "sk-new-1".into(),
+        intercom_id: None,
+        name: "Brand New Ltd".into(),
+        domain: Some("brandnew.example.com".into()),
+        stage: Some("Onboarding".into()),
+    };
+    stage.store.insert_customer(&new).await.unwrap();
+    stage.sync_all().await;
+    assert_eq!(stage.sb.sandbox.companies_json().len(), 60, "off by default: nothing created");
+
+    settings.customers.create_in_intercom = true;
+    stage.save(settings).await;
+    let run = stage.sync_all().await;
+    assert_eq!(counts_of(&run, SyncObject::Customers).created, 1, "{run:#?}");
+    let created = stage.sb.sandbox.companies_json().into_iter().find(|c| c["company_id"] == "sk-new-1").expect("the company exists");
+    assert_eq!(created["name"], "Brand New Ltd");
+    assert_eq!(created["custom_attributes"]["Tier"], "Onboarding");
+    let customer = all_customers(stage.store.as_ref()).await.into_iter().find(|c| c.external_id == "sk-new-1").unwrap();
+    assert_eq!(customer.intercom_id.as_deref(), created["id"].as_str());
+    let again = stage.sync_all().await;
+    assert_eq!(counts_of(&again, SyncObject::Customers).created, 0, "created once");
+}

@@ -8,7 +8,7 @@ mod user;
 
 pub use paging::{Page, PageRequest};
 pub use records::{
-    format_timestamp, percent_encode, Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
+    format_timestamp, percent_encode, Contact, ContactEdit, Customer, CustomerEdit, CONTACT_ROLES, Interaction, IntercomConnection, NewContact, NewCustomer,
     NewInteraction, Zone,
 };
 pub use settings::*;

@@ -11,8 +11,79 @@ pub struct Customer {
     pub csm_owner: Option<String>,
     pub stage: Option<String>,
     pub profile: Option<String>,
+    /// Skalin's score for the customer, 0–100.
+    pub health_score: Option<i64>,
+    /// The CSM's read of the relationship, in a word or two.
+    pub csm_pulse: Option<String>,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// What the Customers page lets a user change; every field is written as given (`None`
+/// clears it) and each change goes to Intercom on the next run that writes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CustomerEdit {
+    pub stage: Option<String>,
+    pub csm_owner: Option<String>,
+    pub csm_pulse: Option<String>,
+    pub health_score: Option<i64>,
+}
+
+/// What the Contacts page lets a user change.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactEdit {
+    /// One of Champion, Sponsor, Key user, End user, or none.
+    pub role_tag: Option<String>,
+}
+
+/// The roles a contact can have, strongest first.
+pub const CONTACT_ROLES: [&str; 4] = ["Champion", "Sponsor", "Key user", "End user"];
+
+/// Intercom keeps string attributes to 255 characters (help-centre note; UNCONFIRMED for
+/// the REST API), so longer values are refused before they reach it.
+pub const MAX_TEXT: usize = 255;
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+}
+
+impl CustomerEdit {
+    /// Trimmed, blanks as none; each problem under its field's key.
+    pub fn checked(&self) -> Result<CustomerEdit, Vec<super::FieldError>> {
+        let mut errors = Vec::new();
+        let edit = CustomerEdit {
+            stage: clean(&self.stage),
+            csm_owner: clean(&self.csm_owner),
+            csm_pulse: clean(&self.csm_pulse),
+            health_score: self.health_score,
+        };
+        for (key, value) in [("stage", &edit.stage), ("csm_owner", &edit.csm_owner), ("csm_pulse", &edit.csm_pulse)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
+                errors.push(super::FieldError { key: key.into(), message: format!("At most {MAX_TEXT} characters.") });
+            }
+        }
+        if edit.health_score.is_some_and(|h| !(0..=100).contains(&h)) {
+            errors.push(super::FieldError { key: "health_score".into(), message: "The Healthscore goes from 0 to 100.".into() });
+        }
+        if errors.is_empty() {
+            Ok(edit)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl ContactEdit {
+    pub fn checked(&self) -> Result<ContactEdit, Vec<super::FieldError>> {
+        let role = clean(&self.role_tag);
+        match role {
+            Some(r) if !CONTACT_ROLES.contains(&r.as_str()) => Err(vec![super::FieldError {
+                key: "role_tag".into(),
+                message: format!("The role must be one of {}, or none.", CONTACT_ROLES.join(", ")),
+            }]),
+            role => Ok(ContactEdit { role_tag: role }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +239,18 @@ mod tests {
         assert_eq!(Zone::parse("EU"), Some(Zone::Eu));
         assert_eq!(Zone::parse("australia"), Some(Zone::Au));
         assert_eq!(Zone::parse("asia"), None);
+    }
+
+    #[test]
+    fn edits_are_trimmed_and_checked_before_they_are_saved() {
+        let edit = CustomerEdit { stage: Some("  active ".into()), csm_owner: Some(" ".into()), health_score: Some(80), ..Default::default() };
+        let checked = edit.checked().unwrap();
+        assert_eq!((checked.stage.as_deref(), checked.csm_owner), (Some("active"), None));
+        let bad = CustomerEdit { health_score: Some(101), csm_pulse: Some("x".repeat(256)), ..Default::default() };
+        let keys: Vec<String> = bad.checked().unwrap_err().into_iter().map(|e| e.key).collect();
+        assert_eq!(keys, ["csm_pulse", "health_score"]);
+        assert!(ContactEdit { role_tag: Some("Boss".into()) }.checked().is_err());
+        assert_eq!(ContactEdit { role_tag: Some("Sponsor".into()) }.checked().unwrap().role_tag.as_deref(), Some("Sponsor"));
     }
 
     #[test]

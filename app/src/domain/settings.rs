@@ -6,6 +6,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// How Two-ways settles a field both sides changed, as the settings page states it.
+pub const CONFLICT_RULE: &str = "When a field changed on both sides since the last run, the most recent change wins, field by field. An empty value never overwrites a filled one.";
+
 /// The mapping value that means "Intercom's own id" (not a data attribute).
 pub const INTERCOM_ID: &str = "id";
 /// Intercom's limit on custom data attributes per workspace (archived ones do not count).
@@ -209,6 +212,10 @@ pub struct CustomerSettings {
     pub churn_enabled: bool,
     /// A run that would churn more than this share of the customers waits for confirmation.
     pub churn_max_percent: u8,
+    /// Output and Two-ways: customers Intercom does not know yet become companies there.
+    /// Off by default: an explicit choice.
+    #[serde(default)]
+    pub create_in_intercom: bool,
     pub id_field: Option<String>,
     pub domain_field: Option<String>,
     pub csm_owner_field: Option<String>,
@@ -249,6 +256,7 @@ impl Default for IntegrationSettings {
                 mode: SyncMode::InputOnly,
                 churn_enabled: false,
                 churn_max_percent: 10,
+                create_in_intercom: false,
                 id_field: Some(INTERCOM_ID.to_string()),
                 domain_field: Some("website".to_string()),
                 csm_owner_field: None,
@@ -551,6 +559,15 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
     if settings.contacts.mode != SyncMode::Disabled && c.mode == SyncMode::Disabled {
         fail("contacts.mode", "Contacts belong to customers: enable customers first, or disable contacts.".to_string());
     }
+    if c.create_in_intercom && !c.mode.writes() {
+        fail("customers.create_in_intercom", "Creating companies in Intercom needs customers in Output only or Two-ways.".to_string());
+    }
+    if c.create_in_intercom && c.id_field.as_deref() != Some("company_id") {
+        fail(
+            "customers.create_in_intercom",
+            "Creating companies in Intercom needs the customer ID mapped to Intercom's company_id, the only ID Skalin can give a new company.".to_string(),
+        );
+    }
     if let Some(m) = settings.schedule.every_minutes {
         if !(ScheduleSettings::MIN_MINUTES..=ScheduleSettings::MAX_MINUTES).contains(&m) {
             fail(
@@ -663,6 +680,7 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
     diff("Ticket import", before.interactions.import_window.label().into(), after.interactions.import_window.label().into());
     diff("Upload Healthscore and CSM Pulse", on_off(before.data_transfer.upload_scores), on_off(after.data_transfer.upload_scores));
     diff("Schedule", before.schedule.label(), after.schedule.label());
+    diff("Create companies in Intercom", on_off(before.customers.create_in_intercom), on_off(after.customers.create_in_intercom));
     out
 }
 

@@ -30,6 +30,8 @@ mod tests {
             csm_owner: None,
             stage: stage.map(Into::into),
             profile: None,
+            health_score: None,
+            csm_pulse: None,
             updated_at: 0,
         }
     }

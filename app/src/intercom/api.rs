@@ -149,6 +149,17 @@ impl IntercomClient {
         numbered_stream(self.clone(), move |page| Request::get(path.clone()).query("page", page).query("per_page", 50))
     }
 
+    /// Tags a contact with an existing tag, by the tag's id.
+    pub async fn tag_contact(&self, id: &str, tag_id: &str) -> Result<Tag> {
+        let body = serde_json::json!({ "id": tag_id });
+        self.send(Request::with_method(Method::POST, format!("/contacts/{}/tags", segment(id)), body)?).await
+    }
+
+    pub async fn untag_contact(&self, id: &str, tag_id: &str) -> Result<Tag> {
+        let path = format!("/contacts/{}/tags/{}", segment(id), segment(tag_id));
+        self.send(Request { method: Method::DELETE, ..Request::get(path) }).await
+    }
+
     pub async fn contact_tags(&self, id: &str) -> Result<Vec<Tag>> {
         Ok(self.send::<Bare<Tag>>(Request::get(format!("/contacts/{}/tags", segment(id)))).await?.data)
     }

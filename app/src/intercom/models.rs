@@ -173,6 +173,12 @@ pub struct CompanyUpsert {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_spend: Option<i64>,
     #[serde(skip_serializing_if = "CustomAttributes::is_empty")]
     pub custom_attributes: CustomAttributes,
 }
@@ -184,6 +190,12 @@ pub struct CompanyUpdate {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_spend: Option<i64>,
     #[serde(skip_serializing_if = "CustomAttributes::is_empty")]
     pub custom_attributes: CustomAttributes,
 }

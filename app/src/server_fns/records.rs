@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use crate::domain::{Contact, Customer, Interaction, Page};
+use leptos::server_fn::codec::Json;
+
+use crate::domain::{Contact, ContactEdit, Customer, CustomerEdit, Interaction, Page};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -22,4 +24,39 @@ pub async fn list_contacts(page: u32) -> Result<Page<Contact>, AppError> {
 pub async fn list_interactions(page: u32) -> Result<Page<Interaction>, AppError> {
     require_user().await?;
     Ok(app_state()?.store.list_interactions(PageRequest::new(Some(page), None)).await?)
+}
+
+/// Saves a customer's stage, CSM owner, CSM Pulse and Healthscore; the next run that
+/// writes to Intercom carries the changes there. Admins only.
+#[server(input = Json)]
+pub async fn update_customer(id: i64, edit: CustomerEdit) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    answer(
+        async {
+            let edit = edit.checked().map_err(AppError::Rejected)?;
+            let store = app_state()?.store;
+            match store.edit_customer(id, &edit, &admin.email, crate::store::now()).await? {
+                true => Ok(()),
+                false => Err(AppError::NotFound(format!("There is no customer {id}."))),
+            }
+        }
+        .await,
+    )
+}
+
+/// Saves a contact's role (Champion, Sponsor, Key user, End user or none). Admins only.
+#[server(input = Json)]
+pub async fn update_contact(id: i64, edit: ContactEdit) -> Result<(), AppError> {
+    let admin = require_admin().await?;
+    answer(
+        async {
+            let edit = edit.checked().map_err(AppError::Rejected)?;
+            let store = app_state()?.store;
+            match store.edit_contact(id, &edit, &admin.email, crate::store::now()).await? {
+                true => Ok(()),
+                false => Err(AppError::NotFound(format!("There is no contact {id}."))),
+            }
+        }
+        .await,
+    )
 }

@@ -308,7 +308,8 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 let items = sqlx::query_as::<_, CustomerRow>(
-                    "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, updated_at \
+                    "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, health_score, \
+                         csm_pulse, updated_at \
                      from customers order by lower(name), id limit $1 offset $2",
                 )
                 .bind(page.limit())
@@ -491,7 +492,10 @@ mod sync_impl {
     use super::super::sync::*;
     use super::super::{now, Result, StoreError};
     use super::{PostgresStore, SqliteStore};
-    use crate::domain::{ChurnEntry, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure, SyncObject, SyncRun, WalkKind};
+    use crate::domain::{
+        ChurnEntry, ContactEdit, CustomerEdit, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure, SyncObject,
+        SyncRun, WalkKind,
+    };
 
     impl_sync_store!(SqliteStore);
     impl_sync_store!(PostgresStore);
@@ -507,6 +511,8 @@ struct CustomerRow {
     csm_owner: Option<String>,
     stage: Option<String>,
     profile: Option<String>,
+    health_score: Option<i64>,
+    csm_pulse: Option<String>,
     updated_at: i64,
 }
 
@@ -521,6 +527,8 @@ impl From<CustomerRow> for Customer {
             csm_owner: r.csm_owner,
             stage: r.stage,
             profile: r.profile,
+            health_score: r.health_score,
+            csm_pulse: r.csm_pulse,
             updated_at: r.updated_at,
         }
     }

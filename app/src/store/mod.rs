@@ -20,7 +20,7 @@ pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
 pub use sessions::SessionBackend;
 pub use sync::{
-    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, RecordWrite, StoredContact, StoredCustomer,
+    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, StoredContact, StoredCustomer,
     StoredInteraction, SyncCursor, SyncStore,
 };
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::Result;
 use crate::domain::{
-    ChurnEntry, Counts, ObjectReport, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncFailure, SyncObject,
+    ChurnEntry, ContactEdit, Counts, CustomerEdit, ObjectReport, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncFailure, SyncObject,
     SyncRun, WalkKind,
 };
 
@@ -61,9 +61,22 @@ pub struct StoredCustomer {
     pub csm_owner: Option<String>,
     pub stage: Option<String>,
     pub profile: Option<String>,
+    pub health_score: Option<i64>,
+    pub csm_pulse: Option<String>,
     pub intercom_updated_at: Option<i64>,
     pub synced_run: Option<i64>,
     pub churned_at: Option<i64>,
+}
+
+/// An edit made in Skalin that Intercom has not received yet.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingEdit {
+    pub record_id: i64,
+    pub field: String,
+    pub value: Option<String>,
+    /// The value before the first unsent edit: what Intercom last agreed with.
+    pub base: Option<String>,
+    pub changed_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -120,6 +133,9 @@ pub struct PageWrite {
     pub failures: Vec<NewFailure>,
     /// Intercom ids whose earlier failures this page cleared.
     pub resolved: Vec<String>,
+    /// Edits Intercom now has (or overruled): `(record id, field, changed_at)`; an edit
+    /// made since keeps its row.
+    pub sent: Vec<(i64, String, i64)>,
     /// The new checkpoint; `None` leaves it as it was.
     pub cursor: Option<Option<String>>,
     pub max_updated_at: Option<i64>,
@@ -181,6 +197,18 @@ pub trait SyncStore: Send + Sync + 'static {
     /// Sets stage = `stage` on these customers unless a later run read them; returns how
     /// many changed. The count goes to the run's customers object in the same transaction.
     async fn churn_customers(&self, run_id: i64, intercom_ids: &[String], stage: &str, now: i64) -> Result<u64>;
+
+    /// Writes a user's edit and queues each changed field for Intercom, both or neither;
+    /// `false` when there is no such customer.
+    async fn edit_customer(&self, id: i64, edit: &CustomerEdit, who: &str, now: i64) -> Result<bool>;
+    async fn edit_contact(&self, id: i64, edit: &ContactEdit, who: &str, now: i64) -> Result<bool>;
+    async fn pending_edits(&self, object: SyncObject, record_ids: &[i64]) -> Result<Vec<PendingEdit>>;
+    /// Records with unsent edits, oldest edit first.
+    async fn pending_record_ids(&self, object: SyncObject, limit: u32) -> Result<Vec<i64>>;
+    async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>>;
+    async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>>;
+    /// Customers Intercom does not know yet (no Intercom id), for creating companies.
+    async fn customers_without_intercom(&self, limit: u32) -> Result<Vec<StoredCustomer>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -321,12 +349,18 @@ pub(super) const RUN_COLUMNS: &str = "id, trigger, requested_by, request, status
      calls, retries, rate_limit_waits, message";
 pub(super) const OBJECT_COLUMNS: &str = "run_id, object, status, walk, cursor, done, expected, created, updated, \
      unchanged, churned, failed, max_updated_at, message, churn";
-pub(super) const CUSTOMER_COLUMNS: &str =
-    "id, external_id, intercom_id, name, domain, csm_owner, stage, profile, intercom_updated_at, synced_run, churned_at";
+pub(super) const CUSTOMER_COLUMNS: &str = "id, external_id, intercom_id, name, domain, csm_owner, stage, profile, \
+     health_score, csm_pulse, intercom_updated_at, synced_run, churned_at";
 pub(super) const CONTACT_COLUMNS: &str =
     "id, external_id, intercom_id, name, email, customer_id, role_tag, intercom_updated_at, synced_run";
 pub(super) const INTERACTION_COLUMNS: &str =
     "id, intercom_id, title, state, contact_id, customer_id, created_at, intercom_updated_at, synced_run";
+/// Queues one field's edit for Intercom. A second edit before a run keeps the first one's
+/// base: that is still what Intercom has.
+pub(super) const QUEUE_EDIT: &str = "insert into sync_outbox (object, record_id, field, value, base, changed_at, changed_by) \
+     values ($1, $2, $3, $4, $5, $6, $7) \
+     on conflict (object, record_id, field) do update set \
+         value = excluded.value, changed_at = excluded.changed_at, changed_by = excluded.changed_by";
 /// Keeps `in (…)` lists well inside both backends' limits on bound values.
 pub(super) const CHUNK: usize = 500;
 
@@ -470,8 +504,9 @@ macro_rules! impl_sync_store {
                         RecordWrite::Customer(c) if c.id == 0 => {
                             sqlx::query(
                                 "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, \
-                                     profile, intercom_updated_at, synced_run, churned_at, updated_at) \
-                                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                     profile, intercom_updated_at, synced_run, churned_at, updated_at, health_score, \
+                                     csm_pulse) \
+                                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                             )
                             .bind(&c.external_id)
                             .bind(&c.intercom_id)
@@ -484,6 +519,8 @@ macro_rules! impl_sync_store {
                             .bind(c.synced_run)
                             .bind(c.churned_at)
                             .bind(now)
+                            .bind(c.health_score)
+                            .bind(&c.csm_pulse)
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -491,8 +528,9 @@ macro_rules! impl_sync_store {
                             sqlx::query(
                                 "update customers set external_id = $1, intercom_id = $2, name = $3, domain = $4, \
                                      csm_owner = $5, stage = $6, profile = $7, intercom_updated_at = $8, \
-                                     synced_run = $9, churned_at = $10, updated_at = $11 \
-                                 where id = $12",
+                                     synced_run = $9, churned_at = $10, updated_at = $11, health_score = $12, \
+                                     csm_pulse = $13 \
+                                 where id = $14",
                             )
                             .bind(&c.external_id)
                             .bind(&c.intercom_id)
@@ -505,6 +543,8 @@ macro_rules! impl_sync_store {
                             .bind(c.synced_run)
                             .bind(c.churned_at)
                             .bind(now)
+                            .bind(c.health_score)
+                            .bind(&c.csm_pulse)
                             .bind(c.id)
                             .execute(&mut *tx)
                             .await?;
@@ -625,6 +665,17 @@ macro_rules! impl_sync_store {
                         query = query.bind(id);
                     }
                     query.execute(&mut *tx).await?;
+                }
+                for (record_id, field, changed_at) in &page.sent {
+                    sqlx::query(
+                        "delete from sync_outbox where object = $1 and record_id = $2 and field = $3 and changed_at = $4",
+                    )
+                    .bind(object.as_str())
+                    .bind(record_id)
+                    .bind(field)
+                    .bind(changed_at)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 let (cursor_set, cursor) = match &page.cursor {
                     Some(c) => (1i64, c.clone()),
@@ -898,7 +949,139 @@ macro_rules! impl_sync_store {
                 tx.commit().await?;
                 Ok(churned)
             }
+
+            async fn edit_customer(&self, id: i64, edit: &CustomerEdit, who: &str, now: i64) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let current: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "select stage, csm_owner, csm_pulse, health_score from customers where id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((stage, csm_owner, csm_pulse, health_score)) = current else { return Ok(false) };
+                let changes = [
+                    ("stage", stage, edit.stage.clone()),
+                    ("csm_owner", csm_owner, edit.csm_owner.clone()),
+                    ("csm_pulse", csm_pulse, edit.csm_pulse.clone()),
+                    ("health_score", health_score.map(|h| h.to_string()), edit.health_score.map(|h| h.to_string())),
+                ];
+                sqlx::query(
+                    "update customers set stage = $1, csm_owner = $2, csm_pulse = $3, health_score = $4, updated_at = $5 \
+                     where id = $6",
+                )
+                .bind(&edit.stage)
+                .bind(&edit.csm_owner)
+                .bind(&edit.csm_pulse)
+                .bind(edit.health_score)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                for (field, before, after) in changes {
+                    if before != after {
+                        sqlx::query(QUEUE_EDIT)
+                            .bind("customers")
+                            .bind(id)
+                            .bind(field)
+                            .bind(after.as_deref())
+                            .bind(before.as_deref())
+                            .bind(now)
+                            .bind(who)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn edit_contact(&self, id: i64, edit: &ContactEdit, who: &str, now: i64) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let current: Option<(Option<String>,)> =
+                    sqlx::query_as("select role_tag from contacts where id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                let Some((before,)) = current else { return Ok(false) };
+                sqlx::query("update contacts set role_tag = $1, updated_at = $2 where id = $3")
+                    .bind(&edit.role_tag)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if before != edit.role_tag {
+                    sqlx::query(QUEUE_EDIT)
+                        .bind("contacts")
+                        .bind(id)
+                        .bind("role_tag")
+                        .bind(edit.role_tag.as_deref())
+                        .bind(before.as_deref())
+                        .bind(now)
+                        .bind(who)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn pending_edits(&self, object: SyncObject, record_ids: &[i64]) -> Result<Vec<PendingEdit>> {
+                let mut out = Vec::new();
+                for chunk in record_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "select record_id, field, value, base, changed_at from sync_outbox \
+                         where object = $1 and record_id in ({})",
+                        placeholders(2, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, PendingEdit>(&sql).bind(object.as_str());
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    out.extend(query.fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn pending_record_ids(&self, object: SyncObject, limit: u32) -> Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "select record_id from sync_outbox where object = $1 \
+                     group by record_id order by min(changed_at), record_id limit $2",
+                )
+                .bind(object.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let sql = format!("select {CUSTOMER_COLUMNS} from customers where id in ({})", placeholders(1, chunk.len()));
+                    let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    out.extend(query.fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let sql = format!("select {CONTACT_COLUMNS} from contacts where id in ({})", placeholders(1, chunk.len()));
+                    let mut query = sqlx::query_as::<_, StoredContact>(&sql);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    out.extend(query.fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn customers_without_intercom(&self, limit: u32) -> Result<Vec<StoredCustomer>> {
+                let sql = format!("select {CUSTOMER_COLUMNS} from customers where intercom_id is null order by id limit $1");
+                Ok(sqlx::query_as::<_, StoredCustomer>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
+            }
         }
+
     };
 }
 

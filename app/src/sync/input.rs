@@ -8,18 +8,22 @@ use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::mapping::{self, Fields};
+use super::output::{self, CompanyWrite, Resolution};
 use super::source::IntercomApi;
 use super::Result;
-use crate::domain::{ChurnEntry, IntegrationSettings, RoleSource, SyncObject, WalkKind};
+use crate::domain::{ChurnEntry, DataType, IntegrationSettings, RoleSource, SyncMode, SyncObject, WalkKind};
 use crate::integration::CHURN_STAGE;
 use crate::intercom::{Company, Contact, CursorPage, IntercomError, Search, Ticket};
-use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, RecordWrite, Store, SyncCursor};
+use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, Store, StoredCustomer, SyncCursor};
 
 /// Companies are written in pages of the scroll's size.
 const COMPANY_PAGE: usize = 100;
 /// Whether ticket search's `>` includes its bound is UNCONFIRMED, and recent writes reach
 /// the search index late: incremental ticket reads start this much before the cursor.
 const TICKET_OVERLAP: i64 = 3_600;
+/// Churn candidates looked up one by one before they count as gone, at most; beyond this
+/// the threshold's confirmation is the check.
+const MAX_CHURN_LOOKUPS: usize = 200;
 /// Failed records retried at the start of each object's walk, at most.
 const RETRIES_PER_RUN: u32 = 500;
 
@@ -31,6 +35,8 @@ pub struct Walk<'a> {
     pub run_id: i64,
     pub started_at: i64,
     pub dry_run: bool,
+    /// Company attribute types by key, for typing values written to Intercom.
+    pub company_types: HashMap<String, DataType>,
 }
 
 /// How an object's walk ended.
@@ -91,6 +97,10 @@ where
             cursor = next;
         }
     }
+}
+
+fn str_set(names: &HashSet<String>) -> HashSet<&str> {
+    names.iter().map(String::as_str).collect()
 }
 
 fn failure(id: &str, err: &IntercomError) -> NewFailure {
@@ -161,6 +171,7 @@ impl Walk<'_> {
                 break;
             }
         }
+        self.create_companies().await?;
         let max = self.checkpoint(SyncObject::Customers).await?.and_then(|c| c.max_updated_at);
         let churn = self.churn(seen_in_dry_run).await?;
         Ok(WalkEnd::Complete { cursor: self.next_cursor(max, WalkKind::Full), churn })
@@ -175,6 +186,8 @@ impl Walk<'_> {
         let by_intercom: HashMap<&str, _> =
             existing.iter().filter_map(|c| c.intercom_id.as_deref().map(|id| (id, c))).collect();
         let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
+        let writables = output::customer_writables(self.settings);
+        let pending = self.pending(SyncObject::Customers, existing.iter().map(|c| c.id).collect(), !writables.is_empty()).await?;
 
         let mut page = PageWrite::default();
         let mut taken: HashSet<String> = HashSet::new();
@@ -192,7 +205,18 @@ impl Walk<'_> {
                 let external = mapping::text(company.field(key))?;
                 by_external.get(external.as_str()).copied().filter(|c| c.intercom_id.is_none())
             });
-            let row = match mapping::customer(company, settings, current, self.run_id) {
+            let mapped = if settings.mode == SyncMode::OutputOnly {
+                // Output only: Intercom's companies are matched, never imported.
+                let Some(current) = current else { continue };
+                let mut row = current.clone();
+                row.intercom_id = Some(company.id.clone());
+                row.intercom_updated_at = company.updated_at;
+                row.synced_run = Some(self.run_id);
+                Ok(row)
+            } else {
+                mapping::customer(company, settings, current, self.run_id)
+            };
+            let mut row = match mapped {
                 Ok(row) => row,
                 Err(message) => {
                     page.counts.failed += 1;
@@ -220,13 +244,25 @@ impl Walk<'_> {
                 ));
                 continue;
             }
+
+            let pushed = match current {
+                Some(current) => match self.push_customer(company, current, &mut row, &writables, &pending, &mut page).await {
+                    Ok(pushed) => pushed,
+                    Err(failed) => {
+                        page.counts.failed += 1;
+                        page.failures.push(failed);
+                        false
+                    }
+                },
+                None => false,
+            };
             page.resolved.push(company.id.clone());
             match current {
                 None => {
                     page.counts.created += 1;
                     page.writes.push(RecordWrite::Customer(row));
                 }
-                Some(current) if mapping::customer_changed(current, &row) => {
+                Some(current) if mapping::customer_changed(current, &row) || pushed => {
                     page.counts.updated += 1;
                     page.writes.push(RecordWrite::Customer(row));
                 }
@@ -245,6 +281,131 @@ impl Walk<'_> {
         Ok(page)
     }
 
+    /// Unsent Skalin edits of these records, by record and field.
+    async fn pending(&self, object: SyncObject, ids: Vec<i64>, wanted: bool) -> Result<HashMap<(i64, String), PendingEdit>> {
+        if !wanted || ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let edits = self.store.pending_edits(object, &ids).await?;
+        Ok(edits.into_iter().map(|e| ((e.record_id, e.field.clone()), e)).collect())
+    }
+
+    /// Settles each writable field of a customer by the rule, and writes Skalin's winners
+    /// to Intercom in one call. `Ok(true)` when Intercom was written (or would be, in a
+    /// dry run); the settled edits go to `page.sent`.
+    async fn push_customer(
+        &self,
+        company: &Company,
+        current: &StoredCustomer,
+        row: &mut StoredCustomer,
+        writables: &[output::Writable],
+        pending: &HashMap<(i64, String), PendingEdit>,
+        page: &mut PageWrite,
+    ) -> std::result::Result<bool, NewFailure> {
+        let mut write = CompanyWrite::default();
+        let mut settled = Vec::new();
+        let mut sent_on_success = Vec::new();
+        for w in writables {
+            let skalin = output::customer_value(current, w.field);
+            let intercom = mapping::text(company.field(&w.key));
+            let edit = pending.get(&(current.id, w.field.to_string()));
+            match output::resolve(w.mode, skalin.as_deref(), intercom.as_deref(), edit, company.updated_at) {
+                Resolution::Keep => {
+                    output::set_customer_value(row, w.field, skalin);
+                    settled.extend(edit);
+                }
+                Resolution::TakeIntercom => {
+                    output::set_customer_value(row, w.field, intercom);
+                    settled.extend(edit);
+                }
+                Resolution::PushSkalin => {
+                    let value = skalin.clone().unwrap_or_default();
+                    output::set_customer_value(row, w.field, skalin);
+                    write.set(&w.key, &value, &self.company_types).map_err(|m| refusal(&company.id, m))?;
+                    sent_on_success.extend(edit);
+                }
+            }
+        }
+        page.sent.extend(settled.into_iter().map(|e| (e.record_id, e.field.clone(), e.changed_at)));
+        if write.is_empty() {
+            return Ok(false);
+        }
+        if !self.dry_run {
+            let written = self.api.update_company(&company.id, &write.update()).await.map_err(|e| failure(&company.id, &e))?;
+            row.intercom_updated_at = written.updated_at.or(row.intercom_updated_at);
+        }
+        page.sent.extend(sent_on_success.into_iter().map(|e| (e.record_id, e.field.clone(), e.changed_at)));
+        Ok(true)
+    }
+
+    /// Output and Two-ways with the choice on: customers Intercom does not know become
+    /// companies there, keyed by their customer ID (`company_id`).
+    async fn create_companies(&self) -> Result<()> {
+        let settings = &self.settings.customers;
+        if !(settings.create_in_intercom && settings.mode.writes()) {
+            return Ok(());
+        }
+        let writables = output::customer_writables(self.settings);
+        loop {
+            let rows = self.store.customers_without_intercom(COMPANY_PAGE as u32).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let pending = self.pending(SyncObject::Customers, rows.iter().map(|r| r.id).collect(), true).await?;
+            let mut page = PageWrite::default();
+            let last_batch = self.dry_run || rows.len() < COMPANY_PAGE;
+            let mut refused = 0;
+            for row in rows {
+                let mut write = CompanyWrite { name: Some(row.name.clone()), ..CompanyWrite::default() };
+                if settings.domain_field.as_deref() == Some("website") {
+                    write.website = row.domain.as_ref().map(|d| format!("https://{d}"));
+                }
+                let mut refusal_message = None;
+                for w in &writables {
+                    if let Some(value) = output::customer_value(&row, w.field) {
+                        if let Err(message) = write.set(&w.key, &value, &self.company_types) {
+                            refusal_message = Some(message);
+                        }
+                    }
+                }
+                let key = format!("skalin:{}", row.external_id);
+                if let Some(message) = refusal_message {
+                    refused += 1;
+                    page.counts.failed += 1;
+                    page.failures.push(refusal(&key, message));
+                    continue;
+                }
+                page.counts.created += 1;
+                if self.dry_run {
+                    continue;
+                }
+                match self.api.upsert_company(&write.upsert(row.external_id.clone())).await {
+                    Ok(company) => {
+                        let mut created = row.clone();
+                        created.intercom_id = Some(company.id.clone());
+                        created.intercom_updated_at = company.updated_at;
+                        created.synced_run = Some(self.run_id);
+                        page.sent.extend(
+                            pending.values().filter(|e| e.record_id == row.id).map(|e| (e.record_id, e.field.clone(), e.changed_at)),
+                        );
+                        page.writes.push(RecordWrite::Customer(created));
+                    }
+                    Err(err) => {
+                        refused += 1;
+                        page.counts.created -= 1;
+                        page.counts.failed += 1;
+                        page.failures.push(failure(&key, &err));
+                    }
+                }
+            }
+            self.write(SyncObject::Customers, page).await?;
+            // Refused customers keep no Intercom id: stop rather than ask for them again.
+            if last_batch || refused > 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// After a complete walk only: customers from Intercom that it did not see.
     async fn churn(&self, seen_in_dry_run: &HashSet<String>) -> Result<Option<ChurnOutcome>> {
         let settings = &self.settings.customers;
@@ -261,6 +422,10 @@ impl Walk<'_> {
         } else {
             self.store.unseen_customers(self.run_id).await?
         };
+        if candidates.is_empty() {
+            return Ok(Some(ChurnOutcome::Applied(0)));
+        }
+        let candidates = self.still_gone(candidates).await?;
         if candidates.is_empty() {
             return Ok(Some(ChurnOutcome::Applied(0)));
         }
@@ -322,8 +487,40 @@ impl Walk<'_> {
                 self.write(SyncObject::Contacts, write).await?;
             }
         }
+        self.push_pending_contacts(&tags_by_id, customers_read).await?;
         let max = self.checkpoint(SyncObject::Contacts).await?.and_then(|c| c.max_updated_at);
         Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+    }
+
+    /// Contacts edited in Skalin that the walk did not read (an incremental walk reads
+    /// only what changed in Intercom): read each and settle it.
+    async fn push_pending_contacts(&self, tags_by_id: &HashMap<String, String>, customers_read: bool) -> Result<()> {
+        let settings = &self.settings.contacts;
+        if !settings.mode.writes() {
+            return Ok(());
+        }
+        let ids = self.store.pending_record_ids(SyncObject::Contacts, RETRIES_PER_RUN).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let rows = self.store.contacts_by_ids(&ids).await?;
+        let mut batch = Vec::new();
+        let mut page = PageWrite::default();
+        for row in rows {
+            let Some(intercom_id) = row.intercom_id else { continue };
+            match self.api.contact(&intercom_id).await {
+                Ok(contact) => batch.push(contact),
+                Err(err) => {
+                    page.counts.failed += 1;
+                    page.failures.push(failure(&intercom_id, &err));
+                }
+            }
+        }
+        let mut settled = self.contact_page(batch, tags_by_id, customers_read).await?;
+        settled.done = 0;
+        settled.counts.failed += page.counts.failed;
+        settled.failures.extend(page.failures);
+        self.write(SyncObject::Contacts, settled).await
     }
 
     async fn incremental_since(&self, object: SyncObject, walk: WalkKind) -> Result<Option<i64>> {
@@ -386,6 +583,9 @@ impl Walk<'_> {
             .filter_map(|c| c.intercom_id.map(|i| (i, c.id)))
             .collect();
 
+        let writes_roles = settings.mode.writes() && mapping::role_sources(settings).iter().any(|(_, s)| s.is_some());
+        let pending = self.pending(SyncObject::Contacts, existing.iter().map(|c| c.id).collect(), writes_roles).await?;
+
         let mut page = PageWrite::default();
         let mut taken: HashSet<String> = HashSet::new();
         let mut in_page: HashSet<&str> = HashSet::new();
@@ -416,13 +616,18 @@ impl Walk<'_> {
                 }
             }
 
-            let names = mapping::tag_names(contact, tags_by_id);
-            let mut role = mapping::role(contact, settings, &names);
-            if mapping::needs_all_tags(contact, settings, &role) {
+            let mut names: HashSet<String> = mapping::tag_names(contact, tags_by_id).into_iter().map(str::to_string).collect();
+            let mut role = mapping::role(contact, settings, &str_set(&names));
+            let current = by_intercom.get(contact.id.as_str()).copied().or_else(|| {
+                let external = mapping::text(contact.field(key))?;
+                by_external.get(external.as_str()).copied().filter(|c| c.intercom_id.is_none())
+            });
+            let pushing_role = writes_roles && current.is_some();
+            if contact.tags.has_more && (mapping::needs_all_tags(contact, settings, &role) || pushing_role) {
                 match self.api.contact_tags(&contact.id).await {
                     Ok(all) => {
-                        let all: HashSet<&str> = all.iter().map(|t| t.name.as_str()).collect();
-                        role = mapping::role(contact, settings, &all);
+                        names = all.into_iter().map(|t| t.name).collect();
+                        role = mapping::role(contact, settings, &str_set(&names));
                     }
                     Err(err) => {
                         page.counts.failed += 1;
@@ -432,11 +637,18 @@ impl Walk<'_> {
                 }
             }
 
-            let current = by_intercom.get(contact.id.as_str()).copied().or_else(|| {
-                let external = mapping::text(contact.field(key))?;
-                by_external.get(external.as_str()).copied().filter(|c| c.intercom_id.is_none())
-            });
-            let row = match mapping::contact(contact, settings, current, customer_id, role, self.run_id) {
+            let mapped = if settings.mode == SyncMode::OutputOnly {
+                // Output only: Intercom's contacts are matched, never imported.
+                let Some(current) = current else { continue };
+                let mut row = current.clone();
+                row.intercom_id = Some(contact.id.clone());
+                row.intercom_updated_at = contact.updated_at;
+                row.synced_run = Some(self.run_id);
+                Ok(row)
+            } else {
+                mapping::contact(contact, settings, current, customer_id, role.clone(), self.run_id)
+            };
+            let mut row = match mapped {
                 Ok(row) => row,
                 Err(message) => {
                     page.counts.failed += 1;
@@ -453,13 +665,27 @@ impl Walk<'_> {
                 ));
                 continue;
             }
+            let pushed = match (current, pushing_role) {
+                (Some(current), true) => {
+                    let intercom = role.clone().flatten();
+                    match self.push_role(contact, current, intercom, &names, tags_by_id, &pending, &mut row, &mut page).await {
+                        Ok(pushed) => pushed,
+                        Err(failed) => {
+                            page.counts.failed += 1;
+                            page.failures.push(failed);
+                            false
+                        }
+                    }
+                }
+                _ => false,
+            };
             page.resolved.push(contact.id.clone());
             match current {
                 None => {
                     page.counts.created += 1;
                     page.writes.push(RecordWrite::Contact(row));
                 }
-                Some(current) if mapping::contact_changed(current, &row) => {
+                Some(current) if mapping::contact_changed(current, &row) || pushed => {
                     page.counts.updated += 1;
                     page.writes.push(RecordWrite::Contact(row));
                 }
@@ -476,6 +702,73 @@ impl Walk<'_> {
             }
         }
         Ok(page)
+    }
+
+    /// Settles a contact's role by the rule and, when Skalin's wins, writes it: the role's
+    /// tag or yes/no field set, the other roles' cleared.
+    #[allow(clippy::too_many_arguments)]
+    async fn push_role(
+        &self,
+        contact: &Contact,
+        current: &crate::store::StoredContact,
+        intercom: Option<String>,
+        tag_names: &HashSet<String>,
+        tags_by_id: &HashMap<String, String>,
+        pending: &HashMap<(i64, String), PendingEdit>,
+        row: &mut crate::store::StoredContact,
+        page: &mut PageWrite,
+    ) -> std::result::Result<bool, NewFailure> {
+        let settings = &self.settings.contacts;
+        let edit = pending.get(&(current.id, "role_tag".to_string()));
+        let skalin = current.role_tag.clone();
+        let settle = |page: &mut PageWrite| {
+            if let Some(e) = edit {
+                page.sent.push((e.record_id, e.field.clone(), e.changed_at));
+            }
+        };
+        match output::resolve(settings.mode, skalin.as_deref(), intercom.as_deref(), edit, contact.updated_at) {
+            Resolution::Keep => {
+                row.role_tag = skalin;
+                settle(page);
+                Ok(false)
+            }
+            Resolution::TakeIntercom => {
+                row.role_tag = intercom;
+                settle(page);
+                Ok(false)
+            }
+            Resolution::PushSkalin => {
+                row.role_tag = skalin.clone();
+                let sources = mapping::role_sources(settings);
+                let write = output::role_write(
+                    skalin.as_deref(),
+                    &sources,
+                    |tag| tag_names.contains(tag),
+                    |key| mapping::truthy(contact.field(key)),
+                )
+                .map_err(|m| refusal(&contact.id, m))?;
+                if !self.dry_run {
+                    let tag_id = |name: &str| {
+                        tags_by_id
+                            .iter()
+                            .find(|(_, n)| n.as_str() == name)
+                            .map(|(id, _)| id.clone())
+                            .ok_or_else(|| refusal(&contact.id, format!("The tag \"{name}\" is no longer in Intercom.")))
+                    };
+                    for name in &write.add_tags {
+                        self.api.tag_contact(&contact.id, &tag_id(name)?).await.map_err(|e| failure(&contact.id, &e))?;
+                    }
+                    for name in &write.remove_tags {
+                        self.api.untag_contact(&contact.id, &tag_id(name)?).await.map_err(|e| failure(&contact.id, &e))?;
+                    }
+                    if let Some(update) = &write.update {
+                        self.api.update_contact(&contact.id, update).await.map_err(|e| failure(&contact.id, &e))?;
+                    }
+                }
+                settle(page);
+                Ok(true)
+            }
+        }
     }
 
     // ---- interactions ---------------------------------------------------------------
@@ -592,6 +885,30 @@ impl Walk<'_> {
             }
         }
         Ok(page)
+    }
+}
+
+impl Walk<'_> {
+    /// Whether the scroll lists companies that have no users is UNCONFIRMED: a company
+    /// missing from the walk is looked up before it counts as gone. Any error other than
+    /// "not found" stops the churn for this run.
+    async fn still_gone(&self, candidates: Vec<ChurnEntry>) -> Result<Vec<ChurnEntry>> {
+        if candidates.len() > MAX_CHURN_LOOKUPS {
+            return Ok(candidates);
+        }
+        let mut gone = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            match self.api.company(&candidate.intercom_id).await {
+                Err(IntercomError::NotFound(_)) => gone.push(candidate),
+                Ok(_) => tracing::info!(
+                    sync.run_id = self.run_id,
+                    intercom.id = %candidate.intercom_id,
+                    "a company missing from the scroll still exists (no users?): not churned"
+                ),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(gone)
     }
 }
 

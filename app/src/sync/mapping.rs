@@ -143,6 +143,8 @@ pub fn customer(
         csm_owner: None,
         stage: None,
         profile: None,
+        health_score: None,
+        csm_pulse: None,
         intercom_updated_at: None,
         synced_run: None,
         churned_at: None,
@@ -292,8 +294,8 @@ pub fn interaction(
 
 /// Whether two versions of a row differ in anything a user sees (not the bookkeeping).
 pub fn customer_changed(a: &StoredCustomer, b: &StoredCustomer) -> bool {
-    (&a.external_id, &a.intercom_id, &a.name, &a.domain, &a.csm_owner, &a.stage, &a.profile, a.churned_at)
-        != (&b.external_id, &b.intercom_id, &b.name, &b.domain, &b.csm_owner, &b.stage, &b.profile, b.churned_at)
+    (&a.external_id, &a.intercom_id, &a.name, &a.domain, &a.csm_owner, &a.stage, &a.profile, a.churned_at, a.health_score, &a.csm_pulse)
+        != (&b.external_id, &b.intercom_id, &b.name, &b.domain, &b.csm_owner, &b.stage, &b.profile, b.churned_at, b.health_score, &b.csm_pulse)
 }
 
 pub fn contact_changed(a: &StoredContact, b: &StoredContact) -> bool {
@@ -356,6 +358,8 @@ mod tests {
             csm_owner: Some("Skalin's own".into()),
             stage: None,
             profile: None,
+            health_score: None,
+            csm_pulse: None,
             intercom_updated_at: None,
             synced_run: None,
             churned_at: None,

@@ -8,9 +8,10 @@
 mod error;
 mod input;
 pub mod mapping;
+pub mod output;
 mod source;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ pub use input::over_threshold;
 pub use source::IntercomApi;
 
 use crate::domain::{
-    IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, SyncMode,
+    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, SyncMode,
     SyncObject, SyncRun, WalkKind,
 };
 use crate::integration::{Integration, CHURN_STAGE};
@@ -212,6 +213,15 @@ impl SyncEngine {
         let settings = self.integration.settings().await?.settings;
         let plan = self.plan(&run.request, &settings).await?;
         self.store.plan_objects(run.id, &plan).await?;
+        let company_types = if output::customer_writables(&settings).is_empty() {
+            HashMap::new()
+        } else {
+            api.data_attributes(crate::intercom::Model::Company)
+                .await?
+                .into_iter()
+                .map(|a| (a.full_name.clone().unwrap_or_else(|| a.name.clone()), DataType::parse(&a.data_type)))
+                .collect()
+        };
         let walk = Walk {
             store: self.store.as_ref(),
             api: api.as_ref(),
@@ -219,6 +229,7 @@ impl SyncEngine {
             run_id: run.id,
             started_at: run.started_at,
             dry_run: run.request.dry_run,
+            company_types,
         };
         let mut seen_in_dry_run = HashSet::new();
         let mut fatal: Option<String> = None;
@@ -315,11 +326,8 @@ impl SyncEngine {
                     }
                 }
             };
-            let status = if mode.reads() { ObjectStatus::Pending } else { ObjectStatus::Skipped };
+            let status = if mode == SyncMode::Disabled { ObjectStatus::Skipped } else { ObjectStatus::Pending };
             plan.push((object, walk, status));
-            if mode == SyncMode::OutputOnly {
-                tracing::info!(sync.object = object.as_str(), "output only: nothing to read from Intercom");
-            }
         }
         Ok(plan)
     }

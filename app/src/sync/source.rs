@@ -5,7 +5,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::intercom::{CallStats, Company, Contact, CursorPage, IntercomClient, Result, Search, Tag, Ticket};
+use crate::intercom::{
+    CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactUpdate, CursorPage, DataAttribute, IntercomClient, Model,
+    Result, Search, Tag, Ticket,
+};
 
 #[async_trait]
 pub trait IntercomApi: Send + Sync {
@@ -22,6 +25,14 @@ pub trait IntercomApi: Send + Sync {
     /// Every company id of a contact, past the 10 the contact embeds.
     async fn contact_company_ids(&self, id: &str) -> Result<Vec<String>>;
     async fn ticket(&self, id: &str) -> Result<Ticket>;
+    async fn company(&self, id: &str) -> Result<Company>;
+    async fn data_attributes(&self, model: Model) -> Result<Vec<DataAttribute>>;
+    async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<Company>;
+    /// Creates (or updates) the company with this `company_id`.
+    async fn upsert_company(&self, company: &CompanyUpsert) -> Result<Company>;
+    async fn update_contact(&self, id: &str, update: &ContactUpdate) -> Result<Contact>;
+    async fn tag_contact(&self, id: &str, tag_id: &str) -> Result<()>;
+    async fn untag_contact(&self, id: &str, tag_id: &str) -> Result<()>;
 }
 
 #[async_trait]
@@ -64,5 +75,33 @@ impl IntercomApi for IntercomClient {
 
     async fn ticket(&self, id: &str) -> Result<Ticket> {
         IntercomClient::ticket(self, id).await
+    }
+
+    async fn company(&self, id: &str) -> Result<Company> {
+        IntercomClient::company(self, id).await
+    }
+
+    async fn data_attributes(&self, model: Model) -> Result<Vec<DataAttribute>> {
+        IntercomClient::data_attributes(self, model, false).await
+    }
+
+    async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<Company> {
+        IntercomClient::update_company(self, id, update).await
+    }
+
+    async fn upsert_company(&self, company: &CompanyUpsert) -> Result<Company> {
+        IntercomClient::upsert_company(self, company).await
+    }
+
+    async fn update_contact(&self, id: &str, update: &ContactUpdate) -> Result<Contact> {
+        IntercomClient::update_contact(self, id, update).await
+    }
+
+    async fn tag_contact(&self, id: &str, tag_id: &str) -> Result<()> {
+        IntercomClient::tag_contact(self, id, tag_id).await.map(|_| ())
+    }
+
+    async fn untag_contact(&self, id: &str, tag_id: &str) -> Result<()> {
+        IntercomClient::untag_contact(self, id, tag_id).await.map(|_| ())
     }
 }
