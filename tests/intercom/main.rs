@@ -273,8 +273,8 @@ async fn a_company_written_by_company_id_keeps_its_custom_attributes() {
         .upsert_company(&CompanyUpsert {
             company_id: "skalin-42".into(),
             name: Some("Acme".into()),
-            website: None,
             custom_attributes: custom,
+            ..CompanyUpsert::default()
         })
         .await
         .unwrap();
