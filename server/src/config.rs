@@ -51,6 +51,9 @@ pub struct SyncArgs {
     /// Churn the customers that run RUN held back (over the threshold), then stop.
     #[arg(long, value_name = "RUN")]
     pub confirm_churn: Option<i64>,
+    /// A run whose process stopped beating this many seconds ago is taken over.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
+    pub takeover_after: u64,
     #[command(flatten)]
     pub intercom: IntercomArgs,
 }

@@ -14,7 +14,13 @@ use crate::config::SyncArgs;
 
 pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<()> {
     let integration = integration(database, &args.intercom)?;
-    let config = EngineConfig { worker: format!("cli-{}", std::process::id()), ..EngineConfig::default() };
+    let stale_after = Duration::from_secs(args.takeover_after);
+    let config = EngineConfig {
+        worker: format!("cli-{}", std::process::id()),
+        stale_after,
+        heartbeat_every: (stale_after / 6).max(Duration::from_secs(1)),
+        ..EngineConfig::default()
+    };
     let engine = SyncEngine::new(database.store.clone(), integration, config);
     let who = command_line_user();
 
@@ -39,12 +45,19 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<()> {
 
     let follow = follow(&engine, id);
     let work = async {
-        // Takes over the run unless a web server's worker already has it; then only follows.
+        // Works the run unless a live worker (a web server's) has it, and takes it over
+        // if that worker stops beating.
         loop {
             match engine.run_once().await.map_err(explain)? {
                 Outcome::Worked(worked) if worked == id => return anyhow::Ok(()),
                 Outcome::Worked(_) => continue,
-                Outcome::Idle => return anyhow::Ok(()),
+                Outcome::Idle => {
+                    let run = engine.run_detail(id).await.map_err(explain)?.run;
+                    if !run.status.is_active() {
+                        return anyhow::Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
         }
     };
