@@ -162,7 +162,8 @@ impl Walk<'_> {
             if batch.len() >= COMPANY_PAGE || (end && !batch.is_empty()) {
                 let mut page = self.customer_page(std::mem::take(&mut batch), seen_in_dry_run).await?;
                 if first {
-                    page.expected = Some(expected);
+                    // Intercom does not count companies; what Skalin had is the estimate.
+                    page.expected = (expected > 0).then_some(expected);
                     first = false;
                 }
                 self.write(SyncObject::Customers, page).await?;

@@ -294,6 +294,8 @@ impl SyncEngine {
                 }
             }
         }
+        // The last count of calls, while the claim still holds (a finished run takes no beats).
+        self.beat(run.id, api.as_ref()).await;
         let report = self.store.sync_run(run.id).await?.ok_or(SyncError::UnknownRun(run.id))?;
         let status = final_status(&report.objects);
         self.store.finish_run(run.id, status, fatal.as_deref(), crate::store::now()).await?;
