@@ -29,7 +29,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::AppShell;
 use crate::pages::{
-    ContactsPage, CustomersPage, HomePage, IntercomPage, InteractionsPage, NotFoundPage, SignInPage,
+    ContactsPage, CustomersPage, HomePage, IntercomPage, InteractionsPage, NotFoundPage, SignInPage, SyncPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/integrations/intercom") view=IntercomPage ssr=SsrMode::Async />
+                    <Route path=path!("/integrations/intercom/sync") view=SyncPage ssr=SsrMode::Async />
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/interactions") view=InteractionsPage ssr=SsrMode::Async />

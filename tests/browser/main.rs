@@ -4,6 +4,7 @@
 mod driver;
 mod scenarios;
 mod settings;
+mod sync;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ fn main() {
     };
 
     let mut trials = Vec::new();
-    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()) {
+    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()) {
         for js in [false, true] {
             if scenario.js_only && !js {
                 continue;

@@ -403,7 +403,7 @@ async fn a_member_sees_everything_read_only(_: Arc<World>, b: Browser) -> anyhow
     open_settings_as(&b, MEMBER_EMAIL, MEMBER_PASSWORD).await?;
     ensure!(b.text("[data-testid=read-only]").await?.contains("only admins can change them"));
     ensure!(status(&b).await? == "Connected");
-    for label in ["Customers mode", "Customer stage", "Champion", "Interactions mode", "Upload Healthscore and CSM Pulse", "Churn threshold (%)"] {
+    for label in ["Customers mode", "Customer stage", "Champion", "Interactions mode", "Upload Healthscore and CSM Pulse", "Churn threshold (%)", "Schedule"] {
         ensure!(b.is_disabled(label).await?, "{label} is not disabled");
     }
     for button in ["Save", "Disconnect", "Change zone", "Import settings", "Connect me"] {

@@ -22,7 +22,9 @@ pub fn AppShell() -> impl IntoView {
                 <ul>
                     <li class="nav-group">
                         <span class="nav-group-label">"Integrations"</span>
-                        <A href="/integrations/intercom">"Intercom"</A>
+                        // Exact: on the sync page only its own link is the current one.
+                        <A href="/integrations/intercom" exact=true>"Intercom"</A>
+                        <A href="/integrations/intercom/sync">"Sync runs"</A>
                     </li>
                     <li><A href="/customers">"Customers"</A></li>
                     <li><A href="/contacts">"Contacts"</A></li>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{FieldOption, IntercomFields, Mapping, RoleSource, SyncMode, SyncObject};
+use crate::domain::{FieldOption, IntercomFields, Mapping, RoleSource, ScheduleSettings, SyncMode, SyncObject};
 use crate::error::AppError;
 
 use super::connection::FieldMessage;
@@ -170,6 +170,39 @@ pub fn RoleSelect(
                     }
                 }}
             </select>
+            <FieldMessage error key />
+        </div>
+    }
+}
+
+/// How often runs start by themselves. An interval the page does not offer (set by an
+/// import) stays shown as saved rather than being silently changed.
+#[component]
+pub fn ScheduleSelect(
+    value: Signal<Option<u32>>,
+    set: Callback<Option<u32>>,
+    disabled: bool,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let key = "schedule.every_minutes";
+    let id = dom_id(key);
+    let option = move |minutes: Option<u32>| {
+        let is_selected = move || value.get() == minutes;
+        view! {
+            <option value=minutes.map(|m| m.to_string()).unwrap_or_default() selected=is_selected prop:selected=is_selected>
+                {ScheduleSettings { every_minutes: minutes }.label()}
+            </option>
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Schedule"</label>
+            <select id=id disabled=disabled on:change=move |ev| set.run(event_target_value(&ev).parse::<u32>().ok())>
+                {option(None)}
+                {ScheduleSettings::CHOICES.into_iter().map(|m| option(Some(m))).collect_view()}
+                {move || value.get().filter(|m| !ScheduleSettings::CHOICES.contains(m)).map(|m| option(Some(m)))}
+            </select>
+            <p class="hint">"Scheduled runs read what changed since the last one, and everything once a day. Off: runs start only with Sync now or the command line."</p>
             <FieldMessage error key />
         </div>
     }

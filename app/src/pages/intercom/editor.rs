@@ -10,7 +10,8 @@ use crate::server_fns::{
 };
 
 use super::connection::FieldMessage;
-use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect};
+use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect, ScheduleSelect};
+use super::sync::SYNC_PATH;
 
 type Draft = RwSignal<IntegrationSettings>;
 
@@ -77,6 +78,7 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
     let (threshold, set_threshold) = bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
     let (upload, set_upload) = bind(draft, |s| s.data_transfer.upload_scores, |s, v| s.data_transfer.upload_scores = v);
     let (window_value, set_window) = bind(draft, |s| s.interactions.import_window, |s, v| s.interactions.import_window = v);
+    let (schedule, set_schedule) = bind(draft, |s| s.schedule.every_minutes, |s, v| s.schedule.every_minutes = v);
     let suggested = Signal::derive(move || first_setup.get());
 
     let field = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<String>, put: fn(&mut IntegrationSettings, Option<String>)| {
@@ -183,6 +185,14 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                     Ok(f) => format!("{} of {CUSTOM_ATTRIBUTE_LIMIT} custom attributes used in Intercom.", f.custom_attributes_used),
                     Err(_) => "Intercom's custom attribute budget is unknown while it cannot be reached.".to_string(),
                 })}</p>
+            </section>
+            }.into_any()}
+
+            {view! {
+            <section class="card" aria-labelledby="schedule-heading">
+                <h2 id="schedule-heading">"Scheduled sync"</h2>
+                <ScheduleSelect value=schedule set=set_schedule disabled error=error_signal />
+                <p><a href=SYNC_PATH>"Sync now, and the history of runs"</a></p>
             </section>
             }.into_any()}
 

@@ -4,6 +4,10 @@
 mod connection;
 mod controls;
 mod editor;
+mod sync;
+mod sync_chart;
+
+pub use sync::{SyncPage, SYNC_PATH};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,7 +35,10 @@ pub fn IntercomPage() -> impl IntoView {
     view! {
         <Title text="Intercom" />
         <p class="breadcrumb">"Integrations"</p>
-        <h1>"Intercom"</h1>
+        <div class="page-title">
+            <h1>"Intercom"</h1>
+            <a href=SYNC_PATH>"Sync runs"</a>
+        </div>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let can_edit = matches!(user.await, Ok(Some(u)) if u.role.can_edit_settings());

@@ -1,0 +1,540 @@
+//! Integrations → Intercom → Sync runs: start a run, follow it, and read what past runs
+//! did. Everyone signed in reads; only admins start runs and confirm a held-back churn.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::{CurrentUser, ErrorNotice};
+use crate::domain::{
+    format_timestamp, Counts, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, SyncFailure, SyncObject, SyncRun,
+    WalkKind,
+};
+use crate::error::AppError;
+use crate::server_fns::{confirm_churn, get_sync_run, get_sync_runs, start_sync, StartedRun};
+
+use super::sync_chart::RunChart;
+
+pub const SYNC_PATH: &str = "/integrations/intercom/sync";
+const HISTORY_LIMIT: u32 = 50;
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+#[component]
+pub fn SyncPage() -> impl IntoView {
+    let user = expect_context::<CurrentUser>().0;
+    let runs = Resource::new(|| (), |_| get_sync_runs(HISTORY_LIMIT));
+    let query = use_query_map();
+    // A link, not a click handler, opens a run's detail: it works without JavaScript too.
+    let selected = Memo::new(move |_| query.read().get("run").and_then(|r| r.parse::<i64>().ok()));
+
+    view! {
+        <Title text="Sync runs" />
+        <p class="breadcrumb">"Integrations → Intercom"</p>
+        <div class="page-title">
+            <h1>"Sync runs"</h1>
+            <a href="/integrations/intercom">"Intercom settings"</a>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let can_edit = matches!(user.await, Ok(Some(u)) if u.role.can_edit_settings());
+                match runs.await {
+                    Ok(runs) => view! { <SyncBoard runs can_edit selected /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page once the history is read. It keeps the history in a signal rather than a
+/// resource, so that refreshing it neither blanks the page nor resets the form.
+#[component]
+fn SyncBoard(runs: Vec<SyncRun>, can_edit: bool, selected: Memo<Option<i64>>) -> impl IntoView {
+    let live = RwSignal::new(runs.first().filter(|r| r.status.is_active()).cloned());
+    let runs = RwSignal::new(runs);
+    let detail = Resource::new(move || selected.get(), |id| async move {
+        match id {
+            Some(id) => get_sync_run(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let reload = Action::new(|_: &()| get_sync_runs(HISTORY_LIMIT));
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = reload.value().get() {
+            // The worker records a run's last calls just after ending it: the history,
+            // read after the end, has them when the last poll did not.
+            live.update(|followed| {
+                if let Some(run) = followed.as_mut() {
+                    if let Some(fresh) = list.iter().find(|r| r.id == run.id) {
+                        *run = fresh.clone();
+                    }
+                }
+            });
+            runs.set(list);
+            if selected.get_untracked().is_some() {
+                detail.refetch();
+            }
+        }
+    });
+    let refresh = Callback::new(move |_| {
+        reload.dispatch(());
+    });
+    let on_started = Callback::new(move |run: SyncRun| {
+        runs.update(|list| {
+            if !list.iter().any(|r| r.id == run.id) {
+                list.insert(0, run.clone());
+            }
+        });
+        live.set(Some(run));
+    });
+    let poll_error = follow_live_run(live, refresh);
+
+    view! {
+        {if can_edit {
+            view! { <SyncNowForm on_started /> }.into_any()
+        } else {
+            view! {
+                <p class="notice notice-info" data-testid="read-only">
+                    "You can follow the runs here; only admins can start one."
+                </p>
+            }.into_any()
+        }}
+        {move || live.get().map(|run| view! { <LiveProgress run error=poll_error /> })}
+        {view! {
+            <section class="card" aria-labelledby="chart-heading">
+                <h2 id="chart-heading">"Runs over time"</h2>
+                <RunChart runs=runs.into() />
+            </section>
+        }.into_any()}
+        {view! {
+            <section class="card" aria-labelledby="history-heading">
+                <h2 id="history-heading">"History"</h2>
+                <RunHistory runs=runs.into() selected />
+            </section>
+        }.into_any()}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(detail)) => view! {
+                        <RunDetailCard detail can_edit on_change=refresh />
+                    }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Polls the followed run every second while it is queued or running, in the browser
+/// only (effects do not run on the server), and calls `on_end` once it ends.
+fn follow_live_run(live: RwSignal<Option<SyncRun>>, on_end: Callback<()>) -> Signal<Option<AppError>> {
+    let poll = Action::new(|id: &i64| get_sync_run(*id));
+    let error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| match poll.value().get() {
+        Some(Ok(RunDetail { run, .. })) => {
+            let ended = !run.status.is_active();
+            error.set(None);
+            live.set(Some(run));
+            if ended {
+                on_end.run(());
+            }
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let following = Memo::new(move |_| live.with(|run| run.as_ref().filter(|r| r.status.is_active()).map(|r| r.id)));
+    Effect::new(move |_| {
+        let Some(id) = following.get() else { return };
+        let tick = move || {
+            // A slow answer is not asked for again before it arrives.
+            if !poll.pending().get_untracked() {
+                poll.dispatch(id);
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(tick, POLL_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    error.into()
+}
+
+/// Seconds since the Unix epoch, by the clock of wherever this runs.
+fn now() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (web_sys::js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+    }
+}
+
+/// "12 s", "3 min 05 s", "2 h 07 min": as precise as a run's length deserves.
+pub fn format_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn object_status_label(status: ObjectStatus) -> &'static str {
+    match status {
+        ObjectStatus::Pending => "Waiting",
+        ObjectStatus::Running => "Running",
+        ObjectStatus::Done => "Done",
+        ObjectStatus::AwaitingConfirmation => "Waiting for confirmation",
+        ObjectStatus::Failed => "Failed",
+        ObjectStatus::Skipped => "Skipped (mode off)",
+    }
+}
+
+fn walk_label(walk: WalkKind) -> &'static str {
+    match walk {
+        WalkKind::Incremental => "changes since the last run",
+        WalkKind::Full => "full reconciliation",
+    }
+}
+
+/// "120 of 300 records" when Intercom said how many there are, "120 records" otherwise.
+/// Intercom's totals can lag behind what a walk finds; the count read is never hidden.
+fn records_read(done: u64, expected: Option<u64>) -> String {
+    match expected.map(|e| e.max(done)) {
+        Some(expected) => format!("{done} of {expected} records"),
+        None => format!("{done} records"),
+    }
+}
+
+const OBJECT_CHOICES: [(&str, &str); 4] =
+    [("all", "All"), ("customers", "Customers"), ("contacts", "Contacts"), ("interactions", "Interactions")];
+
+/// *Sync now*: which objects, how far to read, and whether to write anything.
+#[component]
+fn SyncNowForm(on_started: Callback<SyncRun>) -> impl IntoView {
+    let objects = RwSignal::new("all".to_string());
+    let full = RwSignal::new(false);
+    let dry_run = RwSignal::new(false);
+    let start = Action::new(|request: &RunRequest| start_sync(request.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(StartedRun { run, .. })) = start.value().get() {
+            on_started.run(run);
+        }
+    });
+    let request = move || RunRequest {
+        objects: SyncObject::parse(&objects.get_untracked()).into_iter().collect(),
+        walk: full.get_untracked().then_some(WalkKind::Full),
+        dry_run: dry_run.get_untracked(),
+    };
+
+    view! {
+        <form id="sync-now" class="card sync-now" aria-labelledby="sync-now-heading" on:submit=move |ev| {
+            ev.prevent_default();
+            start.dispatch(request());
+        }>
+            <h2 id="sync-now-heading">"Sync now"</h2>
+            <div class="sync-now-controls">
+                <div class="field">
+                    <label for="sync-objects">"Objects"</label>
+                    <select id="sync-objects" on:change=move |ev| objects.set(event_target_value(&ev))>
+                        {OBJECT_CHOICES.into_iter().map(|(value, label)| view! {
+                            <option value=value selected=move || objects.get() == value prop:selected=move || objects.get() == value>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field checkbox">
+                    <input id="sync-full" type="checkbox" prop:checked=move || full.get()
+                        on:change=move |ev| full.set(event_target_checked(&ev)) />
+                    <label for="sync-full">"Full reconciliation"</label>
+                </div>
+                <div class="field checkbox">
+                    <input id="sync-dry-run" type="checkbox" prop:checked=move || dry_run.get()
+                        on:change=move |ev| dry_run.set(event_target_checked(&ev)) />
+                    <label for="sync-dry-run">"Dry run (write nothing)"</label>
+                </div>
+                <button type="submit" disabled=move || start.pending().get()>"Sync now"</button>
+            </div>
+            <p class="hint">
+                "Without full reconciliation, a run reads only what changed since the last one (and everything once a day)."
+            </p>
+            {move || start.value().get().map(|answer| match answer {
+                Ok(StartedRun { run, already_running: true }) => view! {
+                    <p class="notice notice-info" role="status" data-testid="sync-notice">
+                        {format!("A run is already going (run {}); it is followed below. Start another once it ends.", run.id)}
+                    </p>
+                }.into_any(),
+                Ok(StartedRun { run, already_running: false }) => view! {
+                    <p class="notice notice-info" role="status" data-testid="sync-notice">
+                        {format!("Run {} is queued; it starts within a few seconds.", run.id)}
+                    </p>
+                }.into_any(),
+                Err(e) => view! { <p class="notice notice-error" role="alert" data-testid="sync-error">{e.to_string()}</p> }.into_any(),
+            })}
+        </form>
+    }
+}
+
+/// Where the followed run stands, refreshed by the poll; its last state stays shown
+/// once it has ended, so that the outcome is not missed.
+#[component]
+fn LiveProgress(run: SyncRun, error: Signal<Option<AppError>>) -> impl IntoView {
+    let active = run.status.is_active();
+    let done = run.done();
+    let expected = run.expected();
+    let heading = if active {
+        format!("Run {}: {}", run.id, run.status.label())
+    } else {
+        format!("Run {} ended: {}", run.id, run.status.label())
+    };
+    let elapsed = run.duration(now()).map(format_duration).unwrap_or_else(|| "not started yet".into());
+    let progress = match expected {
+        Some(max) => view! { <progress max=max.max(1) value=done.min(max)>{format!("{done} / {max}")}</progress> }.into_any(),
+        None if active => view! { <progress>"in progress"</progress> }.into_any(),
+        None => ().into_any(),
+    };
+    view! {
+        <section id="sync-progress" class="card sync-progress" aria-labelledby="sync-progress-heading" aria-live="polite"
+            data-run-id=run.id data-status=run.status.as_str()>
+            <h2 id="sync-progress-heading">{heading}</h2>
+            {run.dry_run.then(|| view! { <p class="badge">"Dry run: nothing is written"</p> })}
+            {progress}
+            <dl class="facts">
+                <dt>"Records read"</dt><dd data-testid="progress-records">{records_read(done, expected)}</dd>
+                <dt>"Time"</dt><dd>{elapsed}</dd>
+                <dt>"Intercom calls"</dt><dd data-testid="progress-calls">{run.calls}</dd>
+                <dt>"Retries"</dt><dd>{run.retries}</dd>
+                <dt>"Waits for the rate limit"</dt><dd>{run.rate_limit_waits}</dd>
+            </dl>
+            <ul class="object-progress">
+                {run.objects.into_iter().map(|o| view! {
+                    <li data-object=o.object.as_str() data-status=o.status.as_str()>
+                        <strong>{o.object.label()}</strong>": "{object_status_label(o.status)}
+                        {(o.status != ObjectStatus::Skipped).then(|| format!(" · {}", records_read(o.done, o.expected)))}
+                        {o.message.map(|m| view! { <span class="hint">" "{m}</span> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {run.message.map(|m| view! { <p class="notice notice-warn">{m}</p> })}
+            {move || error.get().map(|e| view! {
+                <p class="field-error" role="alert">{format!("The progress cannot be read right now: {e}")}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn RunHistory(runs: Signal<Vec<SyncRun>>, selected: Memo<Option<i64>>) -> impl IntoView {
+    move || {
+        let list = runs.get();
+        if list.is_empty() {
+            return view! { <p class="hint" data-testid="no-runs">"No runs yet."</p> }.into_any();
+        }
+        let now = now();
+        view! {
+            <table class="records runs" data-testid="run-history">
+                <thead>
+                    <tr>
+                        <th scope="col">"Run"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Trigger"</th>
+                        <th scope="col">"Who"</th>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Duration"</th>
+                        <th scope="col">"Records"</th>
+                        <th scope="col"><span class="visually-hidden">"Detail"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|run| view! { <RunRow run now selected /> }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn RunRow(run: SyncRun, now: i64, selected: Memo<Option<i64>>) -> impl IntoView {
+    let id = run.id;
+    let duration = run.duration(now).map(format_duration).unwrap_or_else(|| "—".into());
+    let started = run.started_at.map(format_timestamp).unwrap_or_else(|| "not yet".into());
+    view! {
+        <tr data-run-id=id data-status=run.status.as_str() data-dry-run=run.dry_run.to_string()
+            class:selected=move || selected.get() == Some(id)>
+            <td data-label="Run">{id}</td>
+            <td data-label="Status">
+                <span class=format!("run-status run-status-{}", run.status.as_str())>{run.status.label()}</span>
+                {run.dry_run.then(|| view! { " "<span class="badge" data-testid="dry-run">"Dry run"</span> })}
+            </td>
+            <td data-label="Trigger">{run.trigger.label()}</td>
+            <td data-label="Who">{run.requested_by}</td>
+            <td data-label="Started">{started}</td>
+            <td data-label="Duration">{duration}</td>
+            <td data-label="Records" class="records-cell"><ObjectCounts objects=run.objects /></td>
+            <td><a href=format!("{SYNC_PATH}?run={id}#run-detail")>"Details"<span class="visually-hidden">{format!(" of run {id}")}</span></a></td>
+        </tr>
+    }
+}
+
+/// Each object's counts on a line; skipped objects say so instead of a row of zeros.
+#[component]
+fn ObjectCounts(objects: Vec<ObjectReport>) -> impl IntoView {
+    view! {
+        <ul class="object-counts">
+            {objects.into_iter().map(|o| {
+                let counts = (o.status != ObjectStatus::Skipped).then(|| view! { <CountList counts=o.counts /> });
+                view! {
+                    <li data-object=o.object.as_str()>
+                        <span class="object-name">{o.object.label()}</span>" "
+                        {counts.map(|c| c.into_any()).unwrap_or_else(|| view! { <span class="hint">"skipped"</span> }.into_any())}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn CountList(counts: Counts) -> impl IntoView {
+    let Counts { created, updated, unchanged, churned, failed } = counts;
+    [("created", created), ("updated", updated), ("unchanged", unchanged), ("churned", churned), ("failed", failed)]
+        .into_iter()
+        .map(|(what, n)| {
+            view! {
+                <span class="count" class:zero={n == 0} class:count-failed={what == "failed" && n > 0}>
+                    <span data-count=what>{n}</span>" "{what}
+                </span>
+            }
+        })
+        .collect_view()
+}
+
+/// One run in full: its objects, the records it could not write, and a churn that
+/// waits for an admin.
+#[component]
+fn RunDetailCard(detail: RunDetail, can_edit: bool, on_change: Callback<()>) -> impl IntoView {
+    let RunDetail { run, failures } = detail;
+    let id = run.id;
+    let confirm = Action::new(move |_: &()| confirm_churn(id));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = confirm.value().get() {
+            on_change.run(());
+        }
+    });
+    let waiting = run.status == RunStatus::AwaitingConfirmation;
+    let churn: Vec<_> = run.objects.iter().filter(|o| o.object == SyncObject::Customers).flat_map(|o| o.churn.clone()).collect();
+    let summary = format!(
+        "{} · {} · by {} · {}",
+        run.status.label(),
+        run.trigger.label(),
+        run.requested_by,
+        run.started_at.map(format_timestamp).unwrap_or_else(|| "not started yet".into())
+    );
+
+    view! {
+        <section id="run-detail" class="card run-detail" aria-labelledby="run-detail-heading" data-run-id=id data-status=run.status.as_str()>
+            <h2 id="run-detail-heading">{format!("Run {id}")}</h2>
+            <p>{summary}{run.dry_run.then_some(" · dry run: nothing was written")}</p>
+            {run.message.clone().map(|m| view! { <p class="notice notice-warn">{m}</p> })}
+            <h3>"Objects"</h3>
+            <ul class="object-reports">
+                {run.objects.iter().cloned().map(|o| view! {
+                    <li data-object=o.object.as_str() data-status=o.status.as_str()>
+                        <strong>{o.object.label()}</strong>": "{object_status_label(o.status)}
+                        {(o.status != ObjectStatus::Skipped).then(|| format!(", {}: {} read.", walk_label(o.walk), records_read(o.done, o.expected)))}
+                        {o.message.map(|m| view! { <span class="object-message">" "{m}</span> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+            {(!churn.is_empty()).then(|| {
+                let intro = if waiting {
+                    format!("{} customers are no longer in Intercom and wait for an admin's confirmation before they are churned:", churn.len())
+                } else {
+                    format!("{} customers no longer in Intercom would be churned:", churn.len())
+                };
+                view! {
+                    <div class="churn-confirmation" data-testid="churn-confirmation">
+                        <p>{intro}</p>
+                        <ul>
+                            {churn.into_iter().map(|c| view! { <li>{format!("{} ({})", c.name, c.external_id)}</li> }).collect_view()}
+                        </ul>
+                        {(waiting && can_edit).then(|| view! {
+                            <button type="button" class="danger" disabled=move || confirm.pending().get()
+                                on:click=move |_| { confirm.dispatch(()); }>
+                                "Confirm churn"
+                            </button>
+                        })}
+                        {(waiting && !can_edit).then(|| view! { <p class="hint">"Only an admin can confirm it."</p> })}
+                        {move || confirm.value().get().and_then(Result::err).map(|e| view! {
+                            <p class="field-error" role="alert">{e.to_string()}</p>
+                        })}
+                    </div>
+                }
+            })}
+            {view! { <Failures failures /> }.into_any()}
+            <p><a href=SYNC_PATH>"Close"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn Failures(failures: Vec<SyncFailure>) -> impl IntoView {
+    if failures.is_empty() {
+        return view! { <h3>"Failed records"</h3><p class="hint" data-testid="no-failures">"No failed records."</p> }.into_any();
+    }
+    view! {
+        <h3>"Failed records"</h3>
+        <table class="records failures" data-testid="run-failures">
+            <thead>
+                <tr>
+                    <th scope="col">"Object"</th>
+                    <th scope="col">"Intercom id"</th>
+                    <th scope="col">"What went wrong"</th>
+                    <th scope="col">"Intercom request id"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {failures.into_iter().map(|f| view! {
+                    <tr>
+                        <td data-label="Object">{f.object.label()}</td>
+                        <td data-label="Intercom id"><code>{f.intercom_id}</code></td>
+                        <td data-label="What went wrong">{f.message}</td>
+                        <td data-label="Intercom request id">{f.request_id.map(|r| view! { <code>{r}</code> }.into_any()).unwrap_or_else(|| "—".into_any())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_precisely_as_they_deserve() {
+        let cases = [(-3, "0 s"), (0, "0 s"), (59, "59 s"), (60, "1 min 00 s"), (185, "3 min 05 s"), (3_600, "1 h 00 min"), (7_625, "2 h 07 min")];
+        for (seconds, text) in cases {
+            assert_eq!(format_duration(seconds), text, "{seconds} s");
+        }
+    }
+
+    #[test]
+    fn records_read_name_the_total_only_when_intercom_gave_one() {
+        assert_eq!(records_read(120, Some(300)), "120 of 300 records");
+        assert_eq!(records_read(7, None), "7 records");
+        assert_eq!(records_read(20, Some(0)), "20 of 20 records");
+    }
+
+    #[test]
+    fn the_object_choice_all_asks_for_every_object() {
+        let objects: Vec<Vec<SyncObject>> =
+            OBJECT_CHOICES.iter().map(|(value, _)| SyncObject::parse(value).into_iter().collect()).collect();
+        assert_eq!(objects, [vec![], vec![SyncObject::Customers], vec![SyncObject::Contacts], vec![SyncObject::Interactions]]);
+    }
+}

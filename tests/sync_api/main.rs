@@ -1,0 +1,241 @@
+//! The sync runs' server functions over real HTTP, as the Sync runs page calls them:
+//! who may start a run or confirm a churn, and who may read the history. Each test starts
+//! its own sandbox and app; the app's own worker runs what is queued.
+
+use std::time::{Duration, Instant};
+
+use app::domain::{RunDetail, RunRequest, RunStatus, SyncObject, SyncRun};
+use app::error::AppError;
+use app::server_fns::{ConfirmChurn, ConnectIntercomWithToken, GetSyncRun, GetSyncRuns, StartSync, StartedRun};
+use leptos::server_fn::serde::de::DeserializeOwned;
+use leptos::server_fn::ServerFn;
+use reqwest::{redirect, Client, StatusCode};
+use serde_json::json;
+use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use skalin_tests::*;
+
+// ---------------------------------------------------------------------------------------
+// Set-up
+// ---------------------------------------------------------------------------------------
+
+async fn sandbox() -> RunningSandbox {
+    let config = SandboxConfig { companies: 20, contacts: 40, tickets: 5, ..SandboxConfig::default() };
+    Sandbox::spawn(config).await.expect("start the sandbox")
+}
+
+async fn app_on(sb: &RunningSandbox) -> TestApp {
+    spawn_app_with(&["--intercom-base-url", &sb.base_url]).await
+}
+
+/// Keeps cookies like a browser, and shows redirects instead of following them.
+fn browser_like_client() -> Client {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+}
+
+async fn signed_in(app: &TestApp, email: &str, password: &str) -> Client {
+    let client = browser_like_client();
+    let response = client
+        .post(app.url("/auth/signin"))
+        .form(&[("email", email), ("password", password), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in as {email}");
+    client
+}
+
+/// The admin's session, with the sandbox's token connected.
+async fn connected_admin(app: &TestApp) -> Client {
+    let client = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let answer = call(app, &client, "connect_intercom_with_token", ConnectIntercomWithToken::PATH, Input::Form(&[
+        ("access_token", SANDBOX_TOKEN),
+        ("zone", "us"),
+    ]))
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "connecting: {}", answer.body);
+    client
+}
+
+// ---------------------------------------------------------------------------------------
+// Server functions, called as the hydrated page calls them
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Answer {
+    what: &'static str,
+    status: StatusCode,
+    body: String,
+}
+
+impl Answer {
+    fn ok<T: DeserializeOwned>(&self) -> T {
+        assert_eq!(self.status, StatusCode::OK, "{}: {}", self.what, self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
+    }
+
+    fn err(&self, status: StatusCode) -> AppError {
+        assert_eq!(self.status, status, "{}: {}", self.what, self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
+    }
+}
+
+enum Input<'a> {
+    /// URL-encoded, the default of `#[server]`.
+    Form(&'a [(&'a str, &'a str)]),
+    /// `#[server(input = Json)]`.
+    Json(serde_json::Value),
+}
+
+async fn call(app: &TestApp, client: &Client, what: &'static str, path: &str, input: Input<'_>) -> Answer {
+    let request = client.post(app.url(path)).header("accept", "application/json");
+    let request = match input {
+        Input::Form(form) => request.form(form),
+        Input::Json(body) => request.header("content-type", "application/json").body(body.to_string()),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    Answer { what, status, body: response.text().await.unwrap() }
+}
+
+async fn start_sync(app: &TestApp, client: &Client, request: &RunRequest) -> Answer {
+    call(app, client, "start_sync", StartSync::PATH, Input::Json(json!({ "request": request }))).await
+}
+
+async fn get_sync_runs(app: &TestApp, client: &Client, limit: u32) -> Answer {
+    let limit = limit.to_string();
+    call(app, client, "get_sync_runs", GetSyncRuns::PATH, Input::Form(&[("limit", &limit)])).await
+}
+
+async fn get_sync_run(app: &TestApp, client: &Client, id: i64) -> Answer {
+    let id = id.to_string();
+    call(app, client, "get_sync_run", GetSyncRun::PATH, Input::Form(&[("id", &id)])).await
+}
+
+async fn confirm_churn(app: &TestApp, client: &Client, run_id: i64) -> Answer {
+    let run_id = run_id.to_string();
+    call(app, client, "confirm_churn", ConfirmChurn::PATH, Input::Form(&[("run_id", &run_id)])).await
+}
+
+fn everything() -> RunRequest {
+    RunRequest { objects: vec![], walk: None, dry_run: false }
+}
+
+/// Polls the run as the progress panel does, until the worker has ended it.
+async fn until_ended(app: &TestApp, client: &Client, id: i64) -> SyncRun {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let detail: RunDetail = get_sync_run(app, client, id).await.ok();
+        if !detail.run.status.is_active() {
+            return detail.run;
+        }
+        assert!(Instant::now() < deadline, "run {id} never ended: {:?}", detail.run);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn assert_forbidden(answer: &Answer) {
+    match answer.err(StatusCode::FORBIDDEN) {
+        AppError::Forbidden(message) => assert!(message.contains("admin"), "{}: {message}", answer.what),
+        other => panic!("{}: expected Forbidden, got {other:?}", answer.what),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Who may do what
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_member_is_refused_starting_a_run_and_confirming_a_churn_with_403() {
+    let sb = sandbox().await;
+    let app = app_on(&sb).await;
+    let admin = connected_admin(&app).await;
+    let run: StartedRun = start_sync(&app, &admin, &everything()).await.ok();
+    until_ended(&app, &admin, run.run.id).await;
+
+    let member = signed_in(&app, MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    sb.sandbox.reset_stats();
+    assert_forbidden(&start_sync(&app, &member, &everything()).await);
+    assert_forbidden(&confirm_churn(&app, &member, run.run.id).await);
+    let runs: Vec<SyncRun> = get_sync_runs(&app, &admin, 50).await.ok();
+    assert_eq!(runs.len(), 1, "a member's request queued a run: {runs:?}");
+    assert_eq!(sb.sandbox.stats().total_calls, 0, "Intercom was called for a member");
+}
+
+#[tokio::test]
+async fn a_request_without_a_session_answers_401_for_every_sync_function() {
+    let sb = sandbox().await;
+    let app = app_on(&sb).await;
+    let admin = connected_admin(&app).await;
+    let stranger = browser_like_client();
+
+    for attempt in [
+        start_sync(&app, &stranger, &everything()).await,
+        get_sync_runs(&app, &stranger, 50).await,
+        get_sync_run(&app, &stranger, 1).await,
+        confirm_churn(&app, &stranger, 1).await,
+    ] {
+        assert_eq!(attempt.err(StatusCode::UNAUTHORIZED), AppError::SignInRequired, "{}", attempt.what);
+    }
+    let runs: Vec<SyncRun> = get_sync_runs(&app, &admin, 50).await.ok();
+    assert!(runs.is_empty(), "a stranger's request queued a run: {runs:?}");
+}
+
+#[tokio::test]
+async fn a_member_reads_the_history_and_each_run_an_admin_started() {
+    let sb = sandbox().await;
+    let app = app_on(&sb).await;
+    let admin = connected_admin(&app).await;
+    let first: StartedRun = start_sync(&app, &admin, &everything()).await.ok();
+    assert!(!first.already_running);
+    until_ended(&app, &admin, first.run.id).await;
+    let request = RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: true };
+    let second: StartedRun = start_sync(&app, &admin, &request).await.ok();
+    let ended = until_ended(&app, &admin, second.run.id).await;
+
+    let member = signed_in(&app, MEMBER_EMAIL, MEMBER_PASSWORD).await;
+    let runs: Vec<SyncRun> = get_sync_runs(&app, &member, 50).await.ok();
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [second.run.id, first.run.id], "newest first");
+    assert_eq!(runs[0], ended);
+    assert!(runs[0].dry_run && !runs[1].dry_run);
+    assert_eq!(runs[1].status, RunStatus::Success, "{:?}", runs[1]);
+    assert_eq!(runs[1].requested_by, ADMIN_EMAIL);
+    let customers = runs[1].objects.iter().find(|o| o.object == SyncObject::Customers).expect("customers were synced");
+    assert_eq!(customers.counts.created as usize, sb.sandbox.companies_json().len());
+
+    let limited: Vec<SyncRun> = get_sync_runs(&app, &member, 1).await.ok();
+    assert_eq!(limited.iter().map(|r| r.id).collect::<Vec<_>>(), [second.run.id]);
+    let detail: RunDetail = get_sync_run(&app, &member, first.run.id).await.ok();
+    assert_eq!(detail.run.id, first.run.id);
+    assert!(detail.failures.is_empty(), "{:?}", detail.failures);
+    match get_sync_run(&app, &member, 999).await.err(StatusCode::NOT_FOUND) {
+        AppError::NotFound(message) => assert!(message.contains("999"), "{message}"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sync_now_before_intercom_is_connected_says_to_connect_it_first_and_queues_nothing() {
+    let sb = sandbox().await;
+    let app = app_on(&sb).await;
+    let admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    match start_sync(&app, &admin, &everything()).await.err(StatusCode::BAD_REQUEST) {
+        AppError::Invalid(message) => assert!(message.contains("not connected"), "{message}"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let runs: Vec<SyncRun> = get_sync_runs(&app, &admin, 50).await.ok();
+    assert!(runs.is_empty(), "{runs:?}");
+}
+
+#[tokio::test]
+async fn confirming_a_run_with_no_churn_waiting_is_refused_plainly() {
+    let sb = sandbox().await;
+    let app = app_on(&sb).await;
+    let admin = connected_admin(&app).await;
+    let run: StartedRun = start_sync(&app, &admin, &everything()).await.ok();
+    until_ended(&app, &admin, run.run.id).await;
+    match confirm_churn(&app, &admin, run.run.id).await.err(StatusCode::BAD_REQUEST) {
+        AppError::Invalid(message) => assert!(message.contains("no churn waiting"), "{message}"),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
