@@ -340,6 +340,25 @@ impl FailureRow {
     }
 }
 
+/// Rows per multi-row insert: 100 × 13 values stays far inside both backends' limits.
+pub(super) const INSERT_ROWS: usize = 100;
+
+/// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
+pub(super) fn value_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * cols + 1, cols)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn is_new(write: &RecordWrite) -> bool {
+    match write {
+        RecordWrite::Customer(c) => c.id == 0,
+        RecordWrite::Contact(c) => c.id == 0,
+        RecordWrite::Interaction(i) => i.id == 0,
+    }
+}
+
 /// `$from, $from+1, …` for an `in (…)` list of `n` values.
 pub(super) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -499,15 +518,20 @@ macro_rules! impl_sync_store {
             async fn apply_page(&self, run_id: i64, object: SyncObject, page: &PageWrite) -> Result<()> {
                 let now = now();
                 let mut tx = self.pool.begin().await?;
-                for write in &page.writes {
-                    match write {
-                        RecordWrite::Customer(c) if c.id == 0 => {
-                            sqlx::query(
-                                "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, \
-                                     profile, intercom_updated_at, synced_run, churned_at, updated_at, health_score, \
-                                     csm_pulse) \
-                                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                            )
+                // New rows go in a few statements a page rather than one each.
+                let new_customers: Vec<&StoredCustomer> = page.writes.iter().filter_map(|w| match w {
+                    RecordWrite::Customer(c) if c.id == 0 => Some(c),
+                    _ => None,
+                }).collect();
+                for chunk in new_customers.chunks(INSERT_ROWS) {
+                    let sql = format!(
+                        "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, profile, \
+                             intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse) values {}",
+                        value_rows(chunk.len(), 13)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for c in chunk {
+                        query = query
                             .bind(&c.external_id)
                             .bind(&c.intercom_id)
                             .bind(&c.name)
@@ -520,10 +544,61 @@ macro_rules! impl_sync_store {
                             .bind(c.churned_at)
                             .bind(now)
                             .bind(c.health_score)
-                            .bind(&c.csm_pulse)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
+                            .bind(&c.csm_pulse);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                let new_contacts: Vec<&StoredContact> = page.writes.iter().filter_map(|w| match w {
+                    RecordWrite::Contact(c) if c.id == 0 => Some(c),
+                    _ => None,
+                }).collect();
+                for chunk in new_contacts.chunks(INSERT_ROWS) {
+                    let sql = format!(
+                        "insert into contacts (external_id, intercom_id, name, email, customer_id, role_tag, \
+                             intercom_updated_at, synced_run, updated_at) values {}",
+                        value_rows(chunk.len(), 9)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for c in chunk {
+                        query = query
+                            .bind(&c.external_id)
+                            .bind(&c.intercom_id)
+                            .bind(&c.name)
+                            .bind(&c.email)
+                            .bind(c.customer_id)
+                            .bind(&c.role_tag)
+                            .bind(c.intercom_updated_at)
+                            .bind(c.synced_run)
+                            .bind(now);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                let new_interactions: Vec<&StoredInteraction> = page.writes.iter().filter_map(|w| match w {
+                    RecordWrite::Interaction(i) if i.id == 0 => Some(i),
+                    _ => None,
+                }).collect();
+                for chunk in new_interactions.chunks(INSERT_ROWS) {
+                    let sql = format!(
+                        "insert into interactions (intercom_id, title, state, contact_id, customer_id, created_at, \
+                             intercom_updated_at, synced_run) values {}",
+                        value_rows(chunk.len(), 8)
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for i in chunk {
+                        query = query
+                            .bind(&i.intercom_id)
+                            .bind(&i.title)
+                            .bind(&i.state)
+                            .bind(i.contact_id)
+                            .bind(i.customer_id)
+                            .bind(i.created_at)
+                            .bind(i.intercom_updated_at)
+                            .bind(i.synced_run);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                for write in page.writes.iter().filter(|w| !is_new(w)) {
+                    match write {
                         RecordWrite::Customer(c) => {
                             sqlx::query(
                                 "update customers set external_id = $1, intercom_id = $2, name = $3, domain = $4, \
@@ -549,24 +624,6 @@ macro_rules! impl_sync_store {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        RecordWrite::Contact(c) if c.id == 0 => {
-                            sqlx::query(
-                                "insert into contacts (external_id, intercom_id, name, email, customer_id, role_tag, \
-                                     intercom_updated_at, synced_run, updated_at) \
-                                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                            )
-                            .bind(&c.external_id)
-                            .bind(&c.intercom_id)
-                            .bind(&c.name)
-                            .bind(&c.email)
-                            .bind(c.customer_id)
-                            .bind(&c.role_tag)
-                            .bind(c.intercom_updated_at)
-                            .bind(c.synced_run)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
                         RecordWrite::Contact(c) => {
                             sqlx::query(
                                 "update contacts set external_id = $1, intercom_id = $2, name = $3, email = $4, \
@@ -584,23 +641,6 @@ macro_rules! impl_sync_store {
                             .bind(c.synced_run)
                             .bind(now)
                             .bind(c.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        RecordWrite::Interaction(i) if i.id == 0 => {
-                            sqlx::query(
-                                "insert into interactions (intercom_id, title, state, contact_id, customer_id, \
-                                     created_at, intercom_updated_at, synced_run) \
-                                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                            )
-                            .bind(&i.intercom_id)
-                            .bind(&i.title)
-                            .bind(&i.state)
-                            .bind(i.contact_id)
-                            .bind(i.customer_id)
-                            .bind(i.created_at)
-                            .bind(i.intercom_updated_at)
-                            .bind(i.synced_run)
                             .execute(&mut *tx)
                             .await?;
                         }

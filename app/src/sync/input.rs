@@ -467,7 +467,8 @@ impl Walk<'_> {
             };
             let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
             let mut first = true;
-            while let Some(page) = pages.next().await {
+            let mut upcoming = pages.next().await;
+            while let Some(page) = upcoming {
                 let page = match page {
                     // A saved cursor Intercom no longer knows: walk again from the start.
                     Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && position.after.is_some() => {
@@ -482,10 +483,16 @@ impl Walk<'_> {
                 };
                 first = false;
                 let next = page.next.clone();
-                let mut write = self.contact_page(page.items, &tags_by_id, customers_read).await?;
-                write.expected = page.total;
-                write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
-                self.write(SyncObject::Contacts, write).await?;
+                // The next page is read while this one is written.
+                let written = async {
+                    let mut write = self.contact_page(page.items, &tags_by_id, customers_read).await?;
+                    write.expected = page.total;
+                    write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
+                    self.write(SyncObject::Contacts, write).await
+                };
+                let (written, following) = futures::join!(written, pages.next());
+                written?;
+                upcoming = following;
             }
         }
         self.push_pending_contacts(&tags_by_id, customers_read).await?;
@@ -801,13 +808,20 @@ impl Walk<'_> {
                 async move { self.api.search_tickets_page(&search, after.as_deref()).await }
             };
             let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
-            while let Some(page) = pages.next().await {
+            let mut upcoming = pages.next().await;
+            while let Some(page) = upcoming {
                 let page = page?;
                 let next = page.next.clone();
-                let mut write = self.ticket_page(page.items, window_start).await?;
-                write.expected = page.total;
-                write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
-                self.write(SyncObject::Interactions, write).await?;
+                // The next page is read while this one is written.
+                let written = async {
+                    let mut write = self.ticket_page(page.items, window_start).await?;
+                    write.expected = page.total;
+                    write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
+                    self.write(SyncObject::Interactions, write).await
+                };
+                let (written, following) = futures::join!(written, pages.next());
+                written?;
+                upcoming = following;
             }
         }
         let max = self.checkpoint(SyncObject::Interactions).await?.and_then(|c| c.max_updated_at);
