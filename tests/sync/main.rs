@@ -130,46 +130,34 @@ fn counts_of(run: &SyncRun, object: SyncObject) -> app::domain::Counts {
 // Skalin's data against the sandbox's, record by record
 // ---------------------------------------------------------------------------------------
 
-async fn all_customers(store: &dyn Store) -> Vec<app::domain::Customer> {
+/// Every item of a paged list, page by page as the pages read them.
+async fn every<T, F, Fut>(list: F) -> Vec<T>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = app::store::Result<app::domain::Page<T>>>,
+{
     let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store.list_customers(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
+    for page in 1.. {
+        let batch = list(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
         let more = batch.has_next();
         out.extend(batch.items);
         if !more {
-            return out;
+            break;
         }
-        page += 1;
     }
+    out
+}
+
+async fn all_customers(store: &dyn Store) -> Vec<app::domain::Customer> {
+    every(|page| store.list_customers(page)).await
 }
 
 async fn all_contacts(store: &dyn Store) -> Vec<app::domain::Contact> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store.list_contacts(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
-        let more = batch.has_next();
-        out.extend(batch.items);
-        if !more {
-            return out;
-        }
-        page += 1;
-    }
+    every(|page| store.list_contacts(page)).await
 }
 
 async fn all_interactions(store: &dyn Store) -> Vec<app::domain::Interaction> {
-    let mut out = Vec::new();
-    let mut page = 1;
-    loop {
-        let batch = store.list_interactions(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await.unwrap();
-        let more = batch.has_next();
-        out.extend(batch.items);
-        if !more {
-            return out;
-        }
-        page += 1;
-    }
+    every(|page| store.list_interactions(page)).await
 }
 
 /// Equal maps, or a failure naming the first records that differ (not all of them).

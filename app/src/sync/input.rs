@@ -111,7 +111,41 @@ fn refusal(id: &str, message: String) -> NewFailure {
     NewFailure { intercom_id: id.to_string(), message, request_id: None }
 }
 
+/// What a run needs of the row Skalin already has to count a record once.
+#[derive(Clone, Copy)]
+struct Seen {
+    id: i64,
+    synced_run: Option<i64>,
+    intercom_updated_at: Option<i64>,
+}
+
 impl Walk<'_> {
+    /// Counts a record once per run (a walk read again after a restart counts nothing
+    /// twice) and writes the whole row when it is new or changed, its Intercom clock when
+    /// only that moved, or only the run's mark.
+    fn count(&self, page: &mut PageWrite, current: Option<Seen>, changed: bool, intercom_updated_at: Option<i64>, row: RecordWrite) {
+        match current {
+            None => {
+                page.counts.created += 1;
+                page.writes.push(row);
+            }
+            Some(_) if changed => {
+                page.counts.updated += 1;
+                page.writes.push(row);
+            }
+            Some(current) => {
+                if current.synced_run != Some(self.run_id) {
+                    page.counts.unchanged += 1;
+                }
+                if current.intercom_updated_at != intercom_updated_at {
+                    page.writes.push(row);
+                } else {
+                    page.seen.push(current.id);
+                }
+            }
+        }
+    }
+
     async fn write(&self, object: SyncObject, mut page: PageWrite) -> Result<()> {
         if self.dry_run {
             page.writes.clear();
@@ -258,26 +292,10 @@ impl Walk<'_> {
                 None => false,
             };
             page.resolved.push(company.id.clone());
-            match current {
-                None => {
-                    page.counts.created += 1;
-                    page.writes.push(RecordWrite::Customer(row));
-                }
-                Some(current) if mapping::customer_changed(current, &row) || pushed => {
-                    page.counts.updated += 1;
-                    page.writes.push(RecordWrite::Customer(row));
-                }
-                Some(current) => {
-                    if current.synced_run != Some(self.run_id) {
-                        page.counts.unchanged += 1;
-                    }
-                    if current.intercom_updated_at != row.intercom_updated_at {
-                        page.writes.push(RecordWrite::Customer(row));
-                    } else {
-                        page.seen.push(current.id);
-                    }
-                }
-            }
+            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let changed = current.is_some_and(|c| mapping::customer_changed(c, &row)) || pushed;
+            let moved = row.intercom_updated_at;
+            self.count(&mut page, seen, changed, moved, RecordWrite::Customer(row));
         }
         Ok(page)
     }
@@ -688,26 +706,10 @@ impl Walk<'_> {
                 _ => false,
             };
             page.resolved.push(contact.id.clone());
-            match current {
-                None => {
-                    page.counts.created += 1;
-                    page.writes.push(RecordWrite::Contact(row));
-                }
-                Some(current) if mapping::contact_changed(current, &row) || pushed => {
-                    page.counts.updated += 1;
-                    page.writes.push(RecordWrite::Contact(row));
-                }
-                Some(current) => {
-                    if current.synced_run != Some(self.run_id) {
-                        page.counts.unchanged += 1;
-                    }
-                    if current.intercom_updated_at != row.intercom_updated_at {
-                        page.writes.push(RecordWrite::Contact(row));
-                    } else {
-                        page.seen.push(current.id);
-                    }
-                }
-            }
+            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let changed = current.is_some_and(|c| mapping::contact_changed(c, &row)) || pushed;
+            let moved = row.intercom_updated_at;
+            self.count(&mut page, seen, changed, moved, RecordWrite::Contact(row));
         }
         Ok(page)
     }
@@ -878,26 +880,10 @@ impl Walk<'_> {
             let contact = ticket.contacts.contacts.first().and_then(|r| contacts.get(&r.id).copied());
             let current = by_intercom.get(ticket.id.as_str()).copied();
             let row = mapping::interaction(ticket, current, contact, self.run_id);
-            match current {
-                None => {
-                    page.counts.created += 1;
-                    page.writes.push(RecordWrite::Interaction(row));
-                }
-                Some(current) if mapping::interaction_changed(current, &row) => {
-                    page.counts.updated += 1;
-                    page.writes.push(RecordWrite::Interaction(row));
-                }
-                Some(current) => {
-                    if current.synced_run != Some(self.run_id) {
-                        page.counts.unchanged += 1;
-                    }
-                    if current.intercom_updated_at != row.intercom_updated_at {
-                        page.writes.push(RecordWrite::Interaction(row));
-                    } else {
-                        page.seen.push(current.id);
-                    }
-                }
-            }
+            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let changed = current.is_some_and(|c| mapping::interaction_changed(c, &row));
+            let moved = row.intercom_updated_at;
+            self.count(&mut page, seen, changed, moved, RecordWrite::Interaction(row));
         }
         Ok(page)
     }
