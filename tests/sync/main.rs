@@ -798,3 +798,22 @@ async fn customers_intercom_does_not_know_become_companies_only_when_chosen() {
     let again = stage.sync_all().await;
     assert_eq!(counts_of(&again, SyncObject::Customers).created, 0, "created once");
 }
+
+#[tokio::test]
+async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reconnect() {
+    let stage = stage(small(33)).await;
+    let mut settings = mapped_settings();
+    settings.schedule.every_minutes = Some(15);
+    stage.save(settings).await;
+    stage.sb.sandbox.revoke_tokens();
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Failed, "{run:#?}");
+    let customers = run.objects.iter().find(|o| o.object == SyncObject::Customers).unwrap();
+    assert!(customers.message.as_deref().is_some_and(|m| m.contains("reconnect")), "{customers:#?}");
+    let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap();
+    assert_eq!(contacts.status, ObjectStatus::Failed, "nothing more is tried once the token is refused");
+    assert!(stage.store.intercom_connection().await.unwrap().unwrap().needs_reconnect);
+    let calls_before = stage.sb.sandbox.stats().total_calls;
+    assert!(stage.engine("worker-b").enqueue_due(app::store::now()).await.unwrap().is_none(), "no scheduled run while reconnect is needed");
+    assert_eq!(stage.sb.sandbox.stats().total_calls, calls_before);
+}
