@@ -2,6 +2,7 @@
 //! with JavaScript off (the server-rendered pages) and on (hydrated by the WASM bundle).
 
 mod driver;
+mod records;
 mod scenarios;
 mod settings;
 mod sync;
@@ -25,7 +26,7 @@ fn main() {
     };
 
     let mut trials = Vec::new();
-    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()) {
+    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()).chain(records::all()) {
         for js in [false, true] {
             if scenario.js_only && !js {
                 continue;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{ensure, Context};
 use fantoccini::Locator;
+use app::domain::{IntegrationSettings, SyncMode, CONFLICT_RULE};
 use leptos::server_fn::ServerFn;
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use skalin_tests::{spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL, MEMBER_PASSWORD};
@@ -37,6 +38,7 @@ settings_scenarios!(
     churn_preview_lists_who_would_be_churned: true,
     uploading_scores_creates_the_two_attributes_and_the_budget_shows_them: true,
     export_then_import_copies_a_set_up: true,
+    creating_companies_in_intercom_is_offered_in_writing_modes_and_survives_a_reload: true,
     a_member_sees_everything_read_only: false,
 );
 
@@ -397,13 +399,55 @@ async fn export_then_import_copies_a_set_up(_: Arc<World>, b: Browser) -> anyhow
     Ok(())
 }
 
+const CREATE_COMPANIES: &str = "Create companies in Intercom for customers it does not have";
+
+async fn creating_companies_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+    let stage = connected_stage().await?;
+    let b = b.at(&stage.app.base_url);
+    open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    ensure!(b.is_disabled(CREATE_COMPANIES).await?, "offered while customers are Input only");
+    ensure!(b.client.find_all(Locator::Css("[data-conflict-rule-for]")).await?.is_empty(), "the conflict rule shows outside Two-ways");
+
+    b.choose("Customers mode", "Two-ways").await?;
+    let rule = b.wait_for_text("[data-conflict-rule-for='customers.mode']", "most recent change wins").await?;
+    ensure!(rule == CONFLICT_RULE, "the rule reads {rule:?}");
+    ensure!(!b.is_disabled(CREATE_COMPANIES).await?, "not offered in Two-ways");
+    b.choose("Contacts mode", "Two-ways").await?;
+    b.wait_for_text("[data-conflict-rule-for='contacts.mode']", "most recent change wins").await?;
+    // A writing mode needs a contact ID Skalin can write; contacts are not this story.
+    b.choose("Contacts mode", "Disabled").await?;
+    b.wait_until("the contacts' rule goes", || async {
+        Ok(b.client.find_all(Locator::Css("[data-conflict-rule-for='contacts.mode']")).await?.is_empty())
+    })
+    .await?;
+
+    b.click_control(CREATE_COMPANIES).await?;
+    b.click_button("Save").await?;
+    b.wait_for_text("[data-error-for='customers.create_in_intercom']", "company_id").await?;
+    ensure!(stage.app.store.integration_settings().await?.is_none(), "something was saved");
+    b.choose("Customer ID", "Company ID (text)").await?;
+    b.click_button("Save").await?;
+    b.wait_for_text("[data-testid=save-notice]", "Settings saved.").await?;
+
+    b.open(PAGE).await?;
+    ensure!(b.is_checked(CREATE_COMPANIES).await?, "the choice was not read back");
+    ensure!(!b.is_disabled(CREATE_COMPANIES).await?);
+    ensure!(b.text("[data-conflict-rule-for='customers.mode']").await? == CONFLICT_RULE);
+    let saved = stage.app.store.integration_settings().await?.context("saved settings")?;
+    let saved: IntegrationSettings = serde_json::from_str(&saved.document)?;
+    ensure!(saved.customers.create_in_intercom && saved.customers.mode == SyncMode::TwoWays, "{saved:?}");
+    let history = b.text("[data-testid=change-history]").await?;
+    ensure!(history.contains("Create companies in Intercom: off → on"), "{history}");
+    Ok(())
+}
+
 async fn a_member_sees_everything_read_only(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, MEMBER_EMAIL, MEMBER_PASSWORD).await?;
     ensure!(b.text("[data-testid=read-only]").await?.contains("only admins can change them"));
     ensure!(status(&b).await? == "Connected");
-    for label in ["Customers mode", "Customer stage", "Champion", "Interactions mode", "Upload Healthscore and CSM Pulse", "Churn threshold (%)", "Schedule"] {
+    for label in ["Customers mode", CREATE_COMPANIES, "Customer stage", "Champion", "Interactions mode", "Upload Healthscore and CSM Pulse", "Churn threshold (%)", "Schedule"] {
         ensure!(b.is_disabled(label).await?, "{label} is not disabled");
     }
     for button in ["Save", "Disconnect", "Change zone", "Import settings", "Connect me"] {

@@ -39,13 +39,13 @@ sync_scenarios!(
 );
 
 /// An app connected to one sandbox, and the admin's session that connected it.
-struct Stage {
-    app: TestApp,
-    intercom: RunningSandbox,
-    admin: Client,
+pub(crate) struct Stage {
+    pub app: TestApp,
+    pub intercom: RunningSandbox,
+    pub admin: Client,
 }
 
-async fn stage() -> anyhow::Result<Stage> {
+pub(crate) async fn stage() -> anyhow::Result<Stage> {
     let config = SandboxConfig { companies: 20, contacts: 40, tickets: 5, ..SandboxConfig::default() };
     let intercom = Sandbox::spawn(config).await?;
     let app = spawn_app_with(&["--intercom-base-url", &intercom.base_url]).await;
@@ -60,14 +60,14 @@ async fn stage() -> anyhow::Result<Stage> {
     Ok(Stage { app, intercom, admin })
 }
 
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> anyhow::Result<Client> {
+pub(crate) async fn signed_in(app: &TestApp, email: &str, password: &str) -> anyhow::Result<Client> {
     let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
     client.post(app.url("/auth/signin")).form(&[("email", email), ("password", password), ("next", "")]).send().await?;
     Ok(client)
 }
 
 impl Stage {
-    async fn save(&self, settings: &IntegrationSettings) -> anyhow::Result<()> {
+    pub async fn save(&self, settings: &IntegrationSettings) -> anyhow::Result<()> {
         let response = self
             .admin
             .post(self.app.url(SaveIntegrationSettings::PATH))
@@ -81,7 +81,7 @@ impl Stage {
     }
 
     /// Starts a run as the admin's page does, and waits until the server's worker ends it.
-    async fn run(&self, request: RunRequest) -> anyhow::Result<SyncRun> {
+    pub async fn run(&self, request: RunRequest) -> anyhow::Result<SyncRun> {
         let response = start_sync(&self.app, &self.admin, &request).await?;
         ensure!(response.status().is_success(), "start_sync failed: {}", response.text().await?);
         let started: StartedRun = response.json().await?;
@@ -117,11 +117,11 @@ async fn start_sync(app: &TestApp, client: &Client, request: &RunRequest) -> any
         .await?)
 }
 
-fn every_object() -> RunRequest {
+pub(crate) fn every_object() -> RunRequest {
     RunRequest { objects: vec![], walk: None, dry_run: false }
 }
 
-async fn open_as(b: &Browser, path: &str, heading: &str, email: &str, password: &str) -> anyhow::Result<()> {
+pub(crate) async fn open_as(b: &Browser, path: &str, heading: &str, email: &str, password: &str) -> anyhow::Result<()> {
     b.open(path).await?;
     sign_in(b, email, password).await?;
     b.wait_for_heading(heading).await?;

@@ -2,6 +2,6 @@ mod notice;
 mod pager;
 mod shell;
 
-pub use notice::ErrorNotice;
+pub use notice::{ErrorNotice, FieldMessage};
 pub use pager::Pager;
 pub use shell::{AppShell, CurrentUser};

@@ -13,3 +13,13 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// The server's message for one control, under it.
+#[component]
+pub fn FieldMessage(error: Signal<Option<AppError>>, key: &'static str) -> impl IntoView {
+    move || {
+        error.get().and_then(|e| e.message_for(key)).map(|message| {
+            view! { <p class="field-error" role="alert" data-error-for=key>{message}</p> }
+        })
+    }
+}

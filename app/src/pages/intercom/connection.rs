@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::components::FieldMessage;
 use crate::domain::{format_timestamp, IntercomConnection, Zone};
 use crate::error::AppError;
 use crate::server_fns::{change_intercom_zone, connect_intercom_with_token, disconnect_intercom};
@@ -163,15 +164,5 @@ fn Connected(connection: IntercomConnection, can_edit: bool, on_change: Callback
             </div>
         })}
         {move || failure().map(|error| view! { <p class="field-error" role="alert">{error.to_string()}</p> })}
-    }
-}
-
-/// The server's message for one control, under it.
-#[component]
-pub fn FieldMessage(error: Signal<Option<AppError>>, key: &'static str) -> impl IntoView {
-    move || {
-        error.get().and_then(|e| e.message_for(key)).map(|message| {
-            view! { <p class="field-error" role="alert" data-error-for=key>{message}</p> }
-        })
     }
 }

@@ -4,16 +4,17 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{FieldOption, IntercomFields, Mapping, RoleSource, ScheduleSettings, SyncMode, SyncObject};
+use crate::components::FieldMessage;
+use crate::domain::{FieldOption, IntercomFields, Mapping, RoleSource, ScheduleSettings, SyncMode, SyncObject, CONFLICT_RULE};
 use crate::error::AppError;
 
-use super::connection::FieldMessage;
 
 fn dom_id(key: &str) -> String {
     key.replace(['.', '_'], "-")
 }
 
-/// A mode picker offering only the modes valid for its object.
+/// A mode picker offering only the modes valid for its object; in Two-ways it states how
+/// a field changed on both sides is settled.
 #[component]
 pub fn ModeSelect(
     object: SyncObject,
@@ -39,6 +40,9 @@ pub fn ModeSelect(
             </select>
             {move || suggested.get().then(|| view! {
                 <p class="hint">"Suggested for the first set-up: Input only (Skalin reads, Intercom is left untouched)."</p>
+            })}
+            {move || (value.get() == SyncMode::TwoWays).then(|| view! {
+                <p class="hint conflict-rule" data-conflict-rule-for=key>{CONFLICT_RULE}</p>
             })}
             <FieldMessage error key />
         </div>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::components::FieldMessage;
 use crate::domain::{
     format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping, RoleSource, SettingsChange,
     SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT, HEALTHSCORE_ATTRIBUTE,
@@ -9,7 +10,6 @@ use crate::server_fns::{
     export_integration_settings, get_intercom_fields, import_integration_settings, preview_churn, save_integration_settings,
 };
 
-use super::connection::FieldMessage;
 use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect, ScheduleSelect};
 use super::sync::SYNC_PATH;
 
@@ -74,6 +74,7 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
     let (customers_mode, set_customers_mode) = bind(draft, |s| s.customers.mode, |s, v| s.customers.mode = v);
     let (contacts_mode, set_contacts_mode) = bind(draft, |s| s.contacts.mode, |s, v| s.contacts.mode = v);
     let (tickets_mode, set_tickets_mode) = bind(draft, |s| s.interactions.mode, |s, v| s.interactions.mode = v);
+    let (create, set_create) = bind(draft, |s| s.customers.create_in_intercom, |s, v| s.customers.create_in_intercom = v);
     let (churn, set_churn) = bind(draft, |s| s.customers.churn_enabled, |s, v| s.customers.churn_enabled = v);
     let (threshold, set_threshold) = bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
     let (upload, set_upload) = bind(draft, |s| s.data_transfer.upload_scores, |s, v| s.data_transfer.upload_scores = v);
@@ -110,6 +111,17 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                 <h2 id="accounts-heading">"Account synchronization"</h2>
                 <ModeSelect object=SyncObject::Customers key="customers.mode" label="Customers mode"
                     value=customers_mode set=set_customers_mode disabled suggested error=error_signal />
+                <div class="field checkbox">
+                    // A box left ticked under a mode that does not write stays enabled, so
+                    // that it can be unticked rather than block Save.
+                    <input id="customers-create-in-intercom" type="checkbox"
+                        disabled=move || disabled || !(customers_mode.get().writes() || create.get())
+                        checked=create.get_untracked() prop:checked=move || create.get()
+                        on:change=move |ev| set_create.run(event_target_checked(&ev)) />
+                    <label for="customers-create-in-intercom">"Create companies in Intercom for customers it does not have"</label>
+                    <p class="hint">"Needs Output only or Two-ways, and the Customer ID mapped to company_id: each run creates the missing companies under it."</p>
+                    <FieldMessage error=error_signal key="customers.create_in_intercom" />
+                </div>
                 <div class="field checkbox">
                     <input id="customers-churn" type="checkbox" disabled=disabled
                         checked=churn.get_untracked() prop:checked=move || churn.get()
