@@ -522,7 +522,9 @@ impl Walk<'_> {
     /// only what changed in Intercom): read each and settle it.
     async fn push_pending_contacts(&self, tags_by_id: &HashMap<String, String>, customers_read: bool) -> Result<()> {
         let settings = &self.settings.contacts;
-        if !settings.mode.writes() {
+        // With no role mapped there is nothing to write: the edits wait for a mapping.
+        let roles_mapped = mapping::role_sources(settings).iter().any(|(_, s)| s.is_some());
+        if !settings.mode.writes() || !roles_mapped {
             return Ok(());
         }
         let ids = self.store.pending_record_ids(SyncObject::Contacts, RETRIES_PER_RUN).await?;
