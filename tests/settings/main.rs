@@ -15,9 +15,7 @@ use app::server_fns::{
     ChangeIntercomZone, ConnectIntercomWithToken, DisconnectIntercom, ExportIntegrationSettings, GetIntegrationSettings,
     GetIntercomConnection, GetIntercomFields, ImportIntegrationSettings, PreviewChurn, SaveIntegrationSettings,
 };
-use leptos::server_fn::serde::de::DeserializeOwned;
-use leptos::server_fn::ServerFn;
-use reqwest::{redirect, Client, Response, StatusCode};
+use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use skalin_tests::*;
@@ -53,24 +51,6 @@ async fn oauth_app_on(sb: &RunningSandbox) -> TestApp {
     .await
 }
 
-/// Keeps cookies like a browser, and shows redirects instead of following them.
-fn browser_like_client() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
-}
-
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> Client {
-    let client = browser_like_client();
-    let response = client
-        .post(app.url("/auth/signin"))
-        .form(&[("email", email), ("password", password), ("next", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in as {email}");
-    assert!(!location(&response).starts_with("/signin"), "signing in as {email} failed: {}", location(&response));
-    client
-}
-
 async fn admin(app: &TestApp) -> Client {
     signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
 }
@@ -79,73 +59,10 @@ async fn member(app: &TestApp) -> Client {
     signed_in(app, MEMBER_EMAIL, MEMBER_PASSWORD).await
 }
 
-fn location(response: &Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
-}
 
 // ---------------------------------------------------------------------------------------
 // Server functions, called as the hydrated page calls them
 // ---------------------------------------------------------------------------------------
-
-/// A server function's answer: its status and body, read once.
-#[derive(Debug)]
-struct Answer {
-    what: &'static str,
-    status: StatusCode,
-    body: String,
-}
-
-impl Answer {
-    fn ok<T: DeserializeOwned>(&self) -> T {
-        assert_eq!(self.status, StatusCode::OK, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
-    }
-
-    /// The error, after checking the status it came with.
-    fn err(&self, status: StatusCode) -> AppError {
-        assert_eq!(self.status, status, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
-    }
-
-    /// The messages of a `Rejected`, by key.
-    fn rejected(&self) -> Vec<(String, String)> {
-        match self.err(StatusCode::UNPROCESSABLE_ENTITY) {
-            AppError::Rejected(errors) => errors.into_iter().map(|e| (e.key, e.message)).collect(),
-            other => panic!("{}: expected Rejected, got {other:?}", self.what),
-        }
-    }
-}
-
-async fn read(what: &'static str, response: Response) -> Answer {
-    let status = response.status();
-    let body = response.text().await.unwrap();
-    Answer { what, status, body }
-}
-
-/// URL-encoded form input, the default of `#[server]`.
-async fn call_form<F: ServerFn>(app: &TestApp, client: &Client, what: &'static str, form: &[(&str, &str)]) -> Answer {
-    let response = client
-        .post(app.url(F::PATH))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    read(what, response).await
-}
-
-/// JSON input (`#[server(input = Json)]`).
-async fn call_json<F: ServerFn>(app: &TestApp, client: &Client, what: &'static str, body: Value) -> Answer {
-    let response = client
-        .post(app.url(F::PATH))
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    read(what, response).await
-}
 
 async fn connect(app: &TestApp, client: &Client, token: &str, zone: &str) -> Answer {
     call_form::<ConnectIntercomWithToken>(app, client, "connect_intercom_with_token", &[("access_token", token), ("zone", zone)]).await

@@ -159,3 +159,94 @@ pub async fn seed_customers(store: &dyn Store, count: usize) {
             .expect("insert a customer");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Server functions over HTTP, called as the hydrated pages call them
+// ---------------------------------------------------------------------------------------
+
+/// Keeps cookies like a browser, and shows redirects instead of following them.
+pub fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+/// A session of `email`, signed in through the sign-in form.
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
+    let client = browser_like_client();
+    let response = client
+        .post(app.url("/auth/signin"))
+        .form(&[("email", email), ("password", password), ("next", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "signing in as {email}");
+    assert!(!location(&response).starts_with("/signin"), "signing in as {email} failed: {}", location(&response));
+    client
+}
+
+/// A server function's answer: its status and body, read once.
+#[derive(Debug)]
+pub struct Answer {
+    pub what: &'static str,
+    pub status: reqwest::StatusCode,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn ok<T: leptos::server_fn::serde::de::DeserializeOwned>(&self) -> T {
+        assert_eq!(self.status, reqwest::StatusCode::OK, "{}: {}", self.what, self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
+    }
+
+    /// The error, after checking the status it came with.
+    pub fn err(&self, status: reqwest::StatusCode) -> app::error::AppError {
+        assert_eq!(self.status, status, "{}: {}", self.what, self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
+    }
+
+    /// The messages of a `Rejected`, by key.
+    pub fn rejected(&self) -> Vec<(String, String)> {
+        match self.err(reqwest::StatusCode::UNPROCESSABLE_ENTITY) {
+            app::error::AppError::Rejected(errors) => errors.into_iter().map(|e| (e.key, e.message)).collect(),
+            other => panic!("{}: expected Rejected, got {other:?}", self.what),
+        }
+    }
+}
+
+async fn read(what: &'static str, response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    Answer { what, status, body }
+}
+
+/// URL-encoded form input, the default of `#[server]`.
+pub async fn call_form<F: leptos::server_fn::ServerFn>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    what: &'static str,
+    form: &[(&str, &str)],
+) -> Answer {
+    let response = client.post(app.url(F::PATH)).header("accept", "application/json").form(form).send().await.unwrap();
+    read(what, response).await
+}
+
+/// JSON input (`#[server(input = Json)]`).
+pub async fn call_json<F: leptos::server_fn::ServerFn>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    what: &'static str,
+    body: serde_json::Value,
+) -> Answer {
+    let response = client
+        .post(app.url(F::PATH))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    read(what, response).await
+}

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use app::domain::{RunDetail, RunRequest, RunStatus, SyncObject, SyncRun};
 use app::error::AppError;
 use app::server_fns::{ConfirmChurn, ConnectIntercomWithToken, GetSyncRun, GetSyncRuns, StartSync, StartedRun};
-use leptos::server_fn::serde::de::DeserializeOwned;
-use leptos::server_fn::ServerFn;
-use reqwest::{redirect, Client, StatusCode};
+use reqwest::{Client, StatusCode};
 use serde_json::json;
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
@@ -27,30 +25,13 @@ async fn app_on(sb: &RunningSandbox) -> TestApp {
     spawn_app_with(&["--intercom-base-url", &sb.base_url]).await
 }
 
-/// Keeps cookies like a browser, and shows redirects instead of following them.
-fn browser_like_client() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
-}
-
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> Client {
-    let client = browser_like_client();
-    let response = client
-        .post(app.url("/auth/signin"))
-        .form(&[("email", email), ("password", password), ("next", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing in as {email}");
-    client
-}
-
 /// The admin's session, with the sandbox's token connected.
 async fn connected_admin(app: &TestApp) -> Client {
     let client = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let answer = call(app, &client, "connect_intercom_with_token", ConnectIntercomWithToken::PATH, Input::Form(&[
+    let answer = call_form::<ConnectIntercomWithToken>(app, &client, "connect_intercom_with_token", &[
         ("access_token", SANDBOX_TOKEN),
         ("zone", "us"),
-    ]))
+    ])
     .await;
     assert_eq!(answer.status, StatusCode::OK, "connecting: {}", answer.body);
     client
@@ -60,60 +41,23 @@ async fn connected_admin(app: &TestApp) -> Client {
 // Server functions, called as the hydrated page calls them
 // ---------------------------------------------------------------------------------------
 
-#[derive(Debug)]
-struct Answer {
-    what: &'static str,
-    status: StatusCode,
-    body: String,
-}
-
-impl Answer {
-    fn ok<T: DeserializeOwned>(&self) -> T {
-        assert_eq!(self.status, StatusCode::OK, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
-    }
-
-    fn err(&self, status: StatusCode) -> AppError {
-        assert_eq!(self.status, status, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
-    }
-}
-
-enum Input<'a> {
-    /// URL-encoded, the default of `#[server]`.
-    Form(&'a [(&'a str, &'a str)]),
-    /// `#[server(input = Json)]`.
-    Json(serde_json::Value),
-}
-
-async fn call(app: &TestApp, client: &Client, what: &'static str, path: &str, input: Input<'_>) -> Answer {
-    let request = client.post(app.url(path)).header("accept", "application/json");
-    let request = match input {
-        Input::Form(form) => request.form(form),
-        Input::Json(body) => request.header("content-type", "application/json").body(body.to_string()),
-    };
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    Answer { what, status, body: response.text().await.unwrap() }
-}
-
 async fn start_sync(app: &TestApp, client: &Client, request: &RunRequest) -> Answer {
-    call(app, client, "start_sync", StartSync::PATH, Input::Json(json!({ "request": request }))).await
+    call_json::<StartSync>(app, client, "start_sync", json!({ "request": request })).await
 }
 
 async fn get_sync_runs(app: &TestApp, client: &Client, limit: u32) -> Answer {
     let limit = limit.to_string();
-    call(app, client, "get_sync_runs", GetSyncRuns::PATH, Input::Form(&[("limit", &limit)])).await
+    call_form::<GetSyncRuns>(app, client, "get_sync_runs", &[("limit", &limit)]).await
 }
 
 async fn get_sync_run(app: &TestApp, client: &Client, id: i64) -> Answer {
     let id = id.to_string();
-    call(app, client, "get_sync_run", GetSyncRun::PATH, Input::Form(&[("id", &id)])).await
+    call_form::<GetSyncRun>(app, client, "get_sync_run", &[("id", &id)]).await
 }
 
 async fn confirm_churn(app: &TestApp, client: &Client, run_id: i64) -> Answer {
     let run_id = run_id.to_string();
-    call(app, client, "confirm_churn", ConfirmChurn::PATH, Input::Form(&[("run_id", &run_id)])).await
+    call_form::<ConfirmChurn>(app, client, "confirm_churn", &[("run_id", &run_id)]).await
 }
 
 fn everything() -> RunRequest {
