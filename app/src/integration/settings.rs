@@ -46,10 +46,16 @@ impl Integration {
         let Some(stored) = stored else {
             return Ok(SettingsSnapshot { settings: IntegrationSettings::default(), saved_at: None, saved_by: None, history });
         };
-        let settings = serde_json::from_str(&stored.document).map_err(|err| {
-            crate::store::StoreError::Corrupt(format!("the saved integration settings do not read: {err}"))
-        })?;
+        let settings = parse_settings(&stored.document)?;
         Ok(SettingsSnapshot { settings, saved_at: Some(stored.updated_at), saved_by: Some(stored.updated_by), history })
+    }
+
+    /// The settings in force, without the page's history: what a sync run reads.
+    pub async fn current_settings(&self) -> Result<IntegrationSettings> {
+        match self.store.integration_settings().await? {
+            Some(stored) => parse_settings(&stored.document),
+            None => Ok(IntegrationSettings::default()),
+        }
     }
 
     /// Validates against the live fields, creates the score attributes when uploading is
@@ -173,6 +179,12 @@ impl Integration {
         let candidates = churn_candidates(&customers, &live);
         Ok(ChurnPreview { candidates, total_customers: customers.len(), max_percent })
     }
+}
+
+fn parse_settings(document: &str) -> Result<IntegrationSettings> {
+    serde_json::from_str(document).map_err(|err| {
+        crate::store::StoreError::Corrupt(format!("the saved integration settings do not read: {err}")).into()
+    })
 }
 
 fn field_option(attribute: DataAttribute) -> FieldOption {

@@ -102,7 +102,7 @@ impl SyncEngine {
 
     /// Queues the scheduled run of the current slot, once across every process.
     pub async fn enqueue_due(&self, now: i64) -> Result<Option<i64>> {
-        let settings = self.integration.settings().await?.settings;
+        let settings = self.integration.current_settings().await?;
         let Some(minutes) = settings.schedule.every_minutes.filter(|m| *m > 0) else { return Ok(None) };
         if self.store.intercom_connection().await?.is_none_or(|c| c.needs_reconnect) {
             return Ok(None);
@@ -210,7 +210,7 @@ impl SyncEngine {
     }
 
     async fn work(&self, run: &ClaimedRun, api: Arc<dyn IntercomApi>) -> Result<()> {
-        let settings = self.integration.settings().await?.settings;
+        let settings = self.integration.current_settings().await?;
         let plan = self.plan(&run.request, &settings).await?;
         self.store.plan_objects(run.id, &plan).await?;
         let company_types = if output::customer_writables(&settings).is_empty() {
