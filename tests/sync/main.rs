@@ -13,7 +13,7 @@ use app::integration::{Integration, CHURN_STAGE};
 use app::intercom::IntercomHosts;
 use app::state::{AppConfig, SecretKey};
 use app::store::Store;
-use app::sync::{EngineConfig, Outcome, SyncEngine};
+use app::sync::{ContactReads, EngineConfig, Outcome, SyncEngine};
 use serde_json::{json, Value};
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
@@ -111,13 +111,24 @@ impl Stage {
     }
 }
 
+/// Full contact walks of 900 contacts or more are read in ranges here, so that the
+/// bigger workspaces of these tests take that path and the small ones the single cursor.
+const TEST_READS: ContactReads = ContactReads { concurrency: 4, pages_per_range: 3, max_ranges: 6 };
+/// Never in ranges.
+const ONE_CURSOR: ContactReads = ContactReads { concurrency: 1, pages_per_range: u64::MAX / 1_000, max_ranges: 1 };
+
 fn engine_for(store: &Arc<dyn Store>, integration: Integration, worker: &str) -> SyncEngine {
+    engine_reading(store, integration, worker, TEST_READS)
+}
+
+fn engine_reading(store: &Arc<dyn Store>, integration: Integration, worker: &str, contact_reads: ContactReads) -> SyncEngine {
     let config = EngineConfig {
         worker: worker.into(),
         heartbeat_every: Duration::from_millis(300),
         stale_after: Duration::from_secs(2),
         full_every: Duration::from_secs(24 * 3600),
         poll_every: Duration::from_millis(100),
+        contact_reads,
     };
     SyncEngine::new(store.clone(), integration, config)
 }
@@ -449,10 +460,19 @@ async fn contacts_written_just_before_a_run_are_caught_by_the_next_one_despite_t
 }
 
 #[tokio::test]
-async fn a_run_killed_midway_is_taken_over_and_ends_with_the_same_data() {
+async fn a_run_killed_midway_through_one_contact_cursor_is_taken_over_and_ends_with_the_same_data() {
+    killed_midway_then_taken_over(ONE_CURSOR).await;
+}
+
+#[tokio::test]
+async fn a_run_killed_midway_through_contact_ranges_is_taken_over_and_ends_with_the_same_data() {
+    killed_midway_then_taken_over(TEST_READS).await;
+}
+
+async fn killed_midway_then_taken_over(reads: ContactReads) {
     let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
     stage.save(mapped_settings()).await;
-    let first = stage.engine("doomed");
+    let first = engine_reading(&stage.store, stage.integration.clone(), "doomed", reads);
     let (id, _) = first.start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada").await.unwrap();
     let worker = tokio::spawn(async move { first.run_once().await });
     // Killed once some contacts are in: mid-object, with a checkpoint behind it.
@@ -470,7 +490,7 @@ async fn a_run_killed_midway_is_taken_over_and_ends_with_the_same_data() {
     let killed = stage.store.sync_run(id).await.unwrap().unwrap();
     assert_eq!(killed.status, RunStatus::Running, "the dead worker's run still looks running");
 
-    let second = stage.engine("rescuer");
+    let second = engine_reading(&stage.store, stage.integration.clone(), "rescuer", reads);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         match second.run_once().await.unwrap() {
@@ -488,6 +508,51 @@ async fn a_run_killed_midway_is_taken_over_and_ends_with_the_same_data() {
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
     assert_eq!(counts_of(&run, SyncObject::Contacts).created as usize, stage.sb.sandbox.contacts_json().len(), "each contact counted once");
     assert_everything_matches(&stage).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Contacts read in ranges of creation days
+// ---------------------------------------------------------------------------------------
+
+/// A full walk of 2,000 contacts, read in ranges, brings each contact once.
+async fn walk_in_ranges(stage: &Stage, what: &str) {
+    stage.save(mapped_settings()).await;
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Success, "{what}: {run:#?}");
+    let live = stage.sb.sandbox.contacts_json().len();
+    assert_eq!(counts_of(&run, SyncObject::Contacts).created as usize, live, "{what}: each contact counted once");
+    let done = run.objects.iter().find(|o| o.object == SyncObject::Contacts).map(|o| o.done);
+    assert_eq!(done, Some(live as u64), "{what}: each contact read into one range only");
+    let stats = stage.sb.sandbox.stats();
+    assert_eq!(stats.calls_to("GET /contacts"), 1, "{what}: one page of the single cursor, to learn the total");
+    let searches = stats.calls_to("POST /contacts/search") as usize;
+    let ranges = TEST_READS.max_ranges;
+    assert!(searches > ranges, "{what}: the contacts were read through search ranges ({searches} searches)");
+    assert!(searches <= live.div_ceil(150) + ranges + 1, "{what}: {searches} searches for {live} contacts in {ranges} ranges");
+    assert_contacts_match(stage).await;
+}
+
+#[tokio::test]
+async fn a_big_full_walk_reads_contacts_in_ranges_and_each_contact_once_whatever_the_time_zone() {
+    // Ranges meet at the workspace's midnights: any zone's day boundary must line up.
+    for zone in ["Europe/Paris", "Asia/Kolkata", "America/St_Johns", "Pacific/Kiritimati"] {
+        let stage = stage(SandboxConfig { contacts: 2_000, timezone: zone.into(), ..small(21) }).await;
+        walk_in_ranges(&stage, zone).await;
+    }
+}
+
+#[tokio::test]
+async fn contact_ranges_stay_exact_when_intercom_matches_dates_by_the_second() {
+    let stage = stage(SandboxConfig { contacts: 2_000, ..small(22) }).await;
+    stage.sb.sandbox.set_contact_dates_by_second(true);
+    walk_in_ranges(&stage, "dates by the second").await;
+}
+
+#[tokio::test]
+async fn contact_ranges_widen_and_keep_their_own_contacts_when_the_time_zone_is_unknown() {
+    // `GET /me` names a zone Skalin does not know; the sandbox then draws days in UTC.
+    let stage = stage(SandboxConfig { contacts: 2_000, timezone: "Mars/Olympus_Mons".into(), ..small(23) }).await;
+    walk_in_ranges(&stage, "unknown zone").await;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -191,6 +191,22 @@ impl Search {
             .sort("updated_at", Order::Ascending)
     }
 
+    /// Contacts with `after < created_at < before` (either side open), oldest first. The
+    /// bounds are matched by day or by second depending on the reading (UNCONFIRMED);
+    /// callers pick bounds that give the same contacts under both.
+    pub fn contacts_created_between(after: Option<i64>, before: Option<i64>) -> Self {
+        let mut filters: Vec<Query> = Vec::with_capacity(2);
+        // A search needs a filter: with no lower bound, every contact is after the epoch.
+        filters.push(Query::filter("created_at", Op::Gt, after.unwrap_or(0)));
+        if let Some(before) = before {
+            filters.push(Query::filter("created_at", Op::Lt, before));
+        }
+        let query = if filters.len() == 1 { filters.remove(0) } else { Query::And(filters) };
+        Self::new(Target::Contacts, query)
+            .expect("two date filters with > and < are valid")
+            .sort("created_at", Order::Ascending)
+    }
+
     /// Tickets updated at or after `since`. Whether ticket `>` is inclusive is
     /// UNCONFIRMED, so ask for `> since OR = since`, as the maintained connectors do.
     pub fn tickets_updated_since(since: i64) -> Self {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mapping::{self, Fields};
 use super::output::{self, CompanyWrite, Resolution};
+use super::ranges::{self, Range};
 use super::source::IntercomApi;
 use super::Result;
 use crate::domain::{ChurnEntry, DataType, IntegrationSettings, RoleSource, SyncMode, SyncObject, WalkKind};
@@ -37,6 +38,7 @@ pub struct Walk<'a> {
     pub dry_run: bool,
     /// Company attribute types by key, for typing values written to Intercom.
     pub company_types: HashMap<String, DataType>,
+    pub contact_reads: super::ContactReads,
 }
 
 /// How an object's walk ended.
@@ -64,6 +66,15 @@ struct Position {
     after: Option<String>,
     /// The last page was written; only the bookkeeping is left.
     end: bool,
+    /// A full contact walk read in ranges: each keeps its own cursor, and `after` is unused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ranges: Vec<Range>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    margin: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl Position {
@@ -77,7 +88,12 @@ impl Position {
 }
 
 /// Pages of a cursor walk from `start`, ending when the cursor runs out or repeats.
-fn cursor_pages<'a, T, F, Fut>(start: Option<String>, fetch: F) -> impl Stream<Item = crate::intercom::Result<CursorPage<T>>> + 'a
+/// `first`, when given, is the page at `start`, already read.
+fn cursor_pages<'a, T, F, Fut>(
+    start: Option<String>,
+    first: Option<CursorPage<T>>,
+    fetch: F,
+) -> impl Stream<Item = crate::intercom::Result<CursorPage<T>>> + 'a
 where
     T: 'a,
     F: Fn(Option<String>) -> Fut + 'a,
@@ -85,9 +101,13 @@ where
 {
     try_stream! {
         let mut cursor = start;
+        let mut first = first;
         let mut seen = HashSet::new();
         loop {
-            let page = fetch(cursor.clone()).await?;
+            let page = match first.take() {
+                Some(page) => page,
+                None => fetch(cursor.clone()).await?,
+            };
             let next = page.next.clone().filter(|n| seen.insert(n.clone()));
             let last = next.is_none();
             yield CursorPage { next: next.clone(), ..page };
@@ -467,55 +487,181 @@ impl Walk<'_> {
         self.retry_failed_contacts(&tags_by_id, customers_read).await?;
         let checkpoint = self.checkpoint(SyncObject::Contacts).await?;
         let resumed = checkpoint.as_ref().and_then(Position::read);
-        let position = match resumed {
+        let fresh = resumed.is_none();
+        let mut position = match resumed {
             Some(p) => p,
-            None => Position { since: self.incremental_since(SyncObject::Contacts, walk).await?, after: None, end: false },
+            None => Position { since: self.incremental_since(SyncObject::Contacts, walk).await?, ..Position::default() },
         };
         if !position.end {
-            let since = position.since;
-            let search = since.map(Search::contacts_updated_since);
-            let fetch = |after: Option<String>| {
-                let search = search.clone();
-                async move {
-                    match &search {
-                        Some(s) => self.api.search_contacts_page(s, after.as_deref()).await,
-                        None => self.api.contacts_page(after.as_deref()).await,
-                    }
+            let mut first_page = None;
+            if fresh && position.since.is_none() {
+                let page = self.api.contacts_page(None).await?;
+                match self.split_contacts(&page).await? {
+                    Some(split) => position = split,
+                    None => first_page = Some(page),
                 }
-            };
-            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
-            let mut first = true;
-            let mut upcoming = pages.next().await;
-            while let Some(page) = upcoming {
-                let page = match page {
-                    // A saved cursor Intercom no longer knows: walk again from the start.
-                    Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && position.after.is_some() => {
-                        tracing::warn!(sync.run_id = self.run_id, "the saved contacts cursor was refused; reading from the start");
-                        let restart = Position { after: None, ..position.clone() };
-                        self.store
-                            .apply_page(self.run_id, SyncObject::Contacts, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
-                            .await?;
-                        return Box::pin(self.contacts(walk, customers_read)).await;
-                    }
-                    other => other?,
-                };
-                first = false;
-                let next = page.next.clone();
-                // The next page is read while this one is written.
-                let written = async {
-                    let mut write = self.contact_page(page.items, &tags_by_id, customers_read).await?;
-                    write.expected = page.total;
-                    write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
-                    self.write(SyncObject::Contacts, write).await
-                };
-                let (written, following) = futures::join!(written, pages.next());
-                written?;
-                upcoming = following;
+            }
+            if position.ranges.is_empty() {
+                self.contacts_in_sequence(position, first_page, &tags_by_id, customers_read).await?;
+            } else {
+                self.contacts_in_ranges(position, &tags_by_id, customers_read).await?;
             }
         }
         self.push_pending_contacts(&tags_by_id, customers_read).await?;
         let max = self.checkpoint(SyncObject::Contacts).await?.and_then(|c| c.max_updated_at);
         Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+    }
+
+    /// A full walk big enough to be cut into ranges gets its plan saved, so that a resumed
+    /// run reads the same ranges; `None` keeps the one cursor of `GET /contacts`. The
+    /// first page, read to learn the total, is then read again in its range.
+    async fn split_contacts(&self, first: &CursorPage<Contact>) -> Result<Option<Position>> {
+        let reads = self.contact_reads;
+        let total = first.total.unwrap_or(0);
+        let count = (total / (reads.pages_per_range * crate::intercom::search::MAX_PER_PAGE as u64)) as usize;
+        let count = count.min(reads.max_ranges);
+        if count < 2 || first.next.is_none() {
+            return Ok(None);
+        }
+        let oldest = Search::contacts_created_between(None, None).per_page(1);
+        let Some(oldest) = self.api.search_contacts_page(&oldest, None).await?.items.first().and_then(|c| c.created_at) else {
+            return Ok(None);
+        };
+        let zone = self.api.workspace_time_zone().await?;
+        let plan = ranges::plan(oldest, self.started_at.max(crate::store::now()), count, zone.as_deref());
+        if plan.ranges.len() < 2 {
+            return Ok(None);
+        }
+        tracing::info!(sync.run_id = self.run_id, ranges = plan.ranges.len(), total, zone = ?zone, "reading contacts in ranges of creation days");
+        let position = Position { ranges: plan.ranges, margin: plan.margin, ..Position::default() };
+        let saved = PageWrite { cursor: position.to_cursor(), expected: Some(total), ..PageWrite::default() };
+        self.store.apply_page(self.run_id, SyncObject::Contacts, &saved).await?;
+        Ok(Some(position))
+    }
+
+    async fn contacts_in_sequence(
+        &self,
+        position: Position,
+        first_page: Option<CursorPage<Contact>>,
+        tags_by_id: &HashMap<String, String>,
+        customers_read: bool,
+    ) -> Result<()> {
+        let since = position.since;
+        let search = since.map(Search::contacts_updated_since);
+        let fetch = |after: Option<String>| {
+            let search = search.clone();
+            async move {
+                match &search {
+                    Some(s) => self.api.search_contacts_page(s, after.as_deref()).await,
+                    None => self.api.contacts_page(after.as_deref()).await,
+                }
+            }
+        };
+        let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), first_page, fetch));
+        let mut first = true;
+        let mut upcoming = pages.next().await;
+        while let Some(page) = upcoming {
+            let page = match page {
+                // A saved cursor Intercom no longer knows: walk again from the start.
+                Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && position.after.is_some() => {
+                    tracing::warn!(sync.run_id = self.run_id, "the saved contacts cursor was refused; reading from the start");
+                    let restart = Position { after: None, ..position.clone() };
+                    self.store
+                        .apply_page(self.run_id, SyncObject::Contacts, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
+                        .await?;
+                    return Box::pin(self.contacts_in_sequence(restart, None, tags_by_id, customers_read)).await;
+                }
+                other => other?,
+            };
+            first = false;
+            let next = page.next.clone();
+            // The next page is read while this one is written.
+            let written = async {
+                let mut write = self.contact_page(page.items, tags_by_id, customers_read).await?;
+                write.expected = page.total;
+                write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
+                self.write(SyncObject::Contacts, write).await
+            };
+            let (written, following) = futures::join!(written, pages.next());
+            written?;
+            upcoming = following;
+        }
+        Ok(())
+    }
+
+    /// Reads the unfinished ranges, `concurrency` pages at a time, and writes each page
+    /// as it comes with the checkpoint of every range. One writer keeps the pages'
+    /// transactions apart; readers wait for it when it falls behind.
+    async fn contacts_in_ranges(&self, plan: Position, tags_by_id: &HashMap<String, String>, customers_read: bool) -> Result<()> {
+        let concurrency = self.contact_reads.concurrency.max(1);
+        let (tx, mut rx) = futures::channel::mpsc::channel::<(usize, crate::intercom::Result<CursorPage<Contact>>)>(concurrency);
+        let open: Vec<(usize, Range)> = plan.ranges.iter().cloned().enumerate().filter(|(_, r)| !r.end).collect();
+        let margin = plan.margin;
+        let readers = async move {
+            futures::stream::iter(open)
+                .for_each_concurrent(concurrency, |(index, range)| {
+                    let tx = tx.clone();
+                    async move { self.read_range(index, range, margin, tx).await }
+                })
+                .await;
+        };
+        let writer = async move {
+            let mut plan = plan;
+            while let Some((index, page)) = rx.next().await {
+                let page = page?;
+                let range = &plan.ranges[index];
+                let items: Vec<Contact> = page.items.into_iter().filter(|c| range.owns(c.created_at)).collect();
+                let mut write = self.contact_page(items, tags_by_id, customers_read).await?;
+                plan.ranges[index].end = page.next.is_none();
+                plan.ranges[index].after = page.next;
+                plan.end = plan.ranges.iter().all(|r| r.end);
+                write.cursor = plan.to_cursor();
+                self.write(SyncObject::Contacts, write).await?;
+            }
+            Ok(())
+        };
+        // The writer drops its receiver when it stops, which stops the readers too.
+        let (written, ()) = futures::join!(writer, readers);
+        written
+    }
+
+    /// Sends each page of one range, its error included, until the range ends or the
+    /// writer stops listening.
+    async fn read_range(
+        &self,
+        index: usize,
+        range: Range,
+        margin: i64,
+        mut tx: futures::channel::mpsc::Sender<(usize, crate::intercom::Result<CursorPage<Contact>>)>,
+    ) {
+        use futures::SinkExt;
+        let search = range.search(margin);
+        let fetch = |after: Option<String>| {
+            let search = search.clone();
+            async move { self.api.search_contacts_page(&search, after.as_deref()).await }
+        };
+        let mut start = range.after.clone();
+        loop {
+            let mut pages = std::pin::pin!(cursor_pages(start.clone(), None, &fetch));
+            let mut first = true;
+            while let Some(page) = pages.next().await {
+                if first && start.is_some() && matches!(page, Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. })) {
+                    break;
+                }
+                first = false;
+                let failed = page.is_err();
+                if tx.send((index, page)).await.is_err() || failed {
+                    return;
+                }
+            }
+            if first && start.is_some() {
+                // A saved cursor Intercom no longer knows: this range again from its start.
+                tracing::warn!(sync.run_id = self.run_id, range = index, "a saved contacts cursor was refused; reading its range again");
+                start = None;
+                continue;
+            }
+            return;
+        }
     }
 
     /// Contacts edited in Skalin that the walk did not read (an incremental walk reads
@@ -798,7 +944,7 @@ impl Walk<'_> {
             Some(p) => p,
             None => {
                 let since = self.incremental_since(SyncObject::Interactions, walk).await?.map(|s| s - TICKET_OVERLAP);
-                Position { since, after: None, end: false }
+                Position { since, ..Position::default() }
             }
         };
         if !position.end {
@@ -811,7 +957,7 @@ impl Walk<'_> {
                 let search = search.clone();
                 async move { self.api.search_tickets_page(&search, after.as_deref()).await }
             };
-            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), fetch));
+            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), None, fetch));
             let mut upcoming = pages.next().await;
             while let Some(page) = upcoming {
                 let page = page?;
@@ -820,7 +966,7 @@ impl Walk<'_> {
                 let written = async {
                     let mut write = self.ticket_page(page.items, window_start).await?;
                     write.expected = page.total;
-                    write.cursor = Position { since, after: next.clone(), end: next.is_none() }.to_cursor();
+                    write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
                     self.write(SyncObject::Interactions, write).await
                 };
                 let (written, following) = futures::join!(written, pages.next());
@@ -934,7 +1080,7 @@ mod tests {
 
     #[test]
     fn a_position_survives_its_round_trip_through_the_checkpoint() {
-        let p = Position { since: Some(5), after: Some("WzE/+".into()), end: false };
+        let p = Position { since: Some(5), after: Some("WzE/+".into()), ..Position::default() };
         let checkpoint = ObjectCheckpoint {
             object: SyncObject::Contacts,
             status: crate::domain::ObjectStatus::Running,

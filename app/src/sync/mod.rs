@@ -9,6 +9,7 @@ mod error;
 mod input;
 pub mod mapping;
 pub mod output;
+mod ranges;
 mod source;
 
 use std::collections::{HashMap, HashSet};
@@ -40,6 +41,24 @@ pub struct EngineConfig {
     pub full_every: Duration,
     /// How often an idle worker looks for queued or scheduled runs.
     pub poll_every: Duration,
+    pub contact_reads: ContactReads,
+}
+
+/// How a full contact walk is read side by side (see `ranges`).
+#[derive(Debug, Clone, Copy)]
+pub struct ContactReads {
+    /// Pages read at once, within the rate budget the client keeps.
+    pub concurrency: usize,
+    /// A range holds at least this many pages, so that its last, partial page stays a
+    /// small share of its calls.
+    pub pages_per_range: u64,
+    pub max_ranges: usize,
+}
+
+impl Default for ContactReads {
+    fn default() -> Self {
+        Self { concurrency: 8, pages_per_range: 20, max_ranges: 16 }
+    }
 }
 
 impl Default for EngineConfig {
@@ -50,6 +69,7 @@ impl Default for EngineConfig {
             stale_after: Duration::from_secs(60),
             full_every: Duration::from_secs(24 * 3600),
             poll_every: Duration::from_secs(2),
+            contact_reads: ContactReads::default(),
         }
     }
 }
@@ -230,6 +250,7 @@ impl SyncEngine {
             started_at: run.started_at,
             dry_run: run.request.dry_run,
             company_types,
+            contact_reads: self.config.contact_reads,
         };
         let mut seen_in_dry_run = HashSet::new();
         let mut fatal: Option<String> = None;

@@ -15,6 +15,8 @@ pub trait IntercomApi: Send + Sync {
     /// Calls made so far through this handle, for progress and benchmarks.
     fn stats(&self) -> CallStats;
     async fn tags(&self) -> Result<Vec<Tag>>;
+    /// The workspace's time zone (an IANA name), where contact search draws its days.
+    async fn workspace_time_zone(&self) -> Result<Option<String>>;
     /// Every company once: a complete walk or an error, never a silent partial one.
     fn companies(&self) -> BoxStream<'static, Result<Company>>;
     async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>>;
@@ -43,6 +45,10 @@ impl IntercomApi for IntercomClient {
 
     async fn tags(&self) -> Result<Vec<Tag>> {
         IntercomClient::tags(self).await
+    }
+
+    async fn workspace_time_zone(&self) -> Result<Option<String>> {
+        Ok(self.me().await?.app.and_then(|a| a.timezone))
     }
 
     fn companies(&self) -> BoxStream<'static, Result<Company>> {

@@ -160,6 +160,12 @@ impl Sandbox {
         self.lock().ticket_search_gt_inclusive = inclusive;
     }
 
+    /// UNCONFIRMED whether contact date filters match whole days in the workspace's zone
+    /// (2.7–2.16 docs, the default) or exact seconds (the Preview docs, an Airbyte claim).
+    pub fn set_contact_dates_by_second(&self, by_second: bool) {
+        self.lock().contact_dates_by_second = by_second;
+    }
+
     /// The next scroll walk gets one 500 after `pages` pages, and that scroll is closed.
     pub fn fail_scroll_after_pages(&self, pages: usize) {
         self.lock().scroll_fail_after = Some(pages);

@@ -138,6 +138,7 @@ struct Compiler<'s> {
     version: ApiVersion,
     tz: jiff::tz::TimeZone,
     gt_inclusive: bool,
+    dates_by_second: bool,
 }
 
 impl Compiler<'_> {
@@ -184,6 +185,10 @@ impl Compiler<'_> {
         }
         let number = value.as_f64();
         let test = match (t, operator) {
+            (Type::Day, "<" | ">") if self.dates_by_second => match operator {
+                ">" => Test::Range(number.map(next_up), None),
+                _ => Test::Range(None, number),
+            },
             (Type::Day, _) => self.day_test(operator, value.as_i64())?,
             (_, "=") => Test::Eq(value),
             (_, "!=") => Test::Ne(value),
@@ -405,7 +410,7 @@ pub fn parse(state: &State, kind: Kind, body: &Map<String, Value>, version: ApiV
     let Some(query) = body.get("query") else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query parameter is required").with_field("query"));
     };
-    let compiler = Compiler { state, kind, version, tz: workspace_tz(state), gt_inclusive: state.ticket_search_gt_inclusive };
+    let compiler = Compiler { state, kind, version, tz: workspace_tz(state), gt_inclusive: state.ticket_search_gt_inclusive, dates_by_second: state.contact_dates_by_second };
     let node = compiler.node(query, 1)?;
 
     let default_per_page = if kind == Kind::Contacts { 50 } else { 20 };
@@ -441,7 +446,7 @@ pub fn parse(state: &State, kind: Kind, body: &Map<String, Value>, version: ApiV
     if field_type(state, kind, &sort_field, version).is_none() {
         return Err(invalid(format!("'{sort_field}' is not a sortable field")).with_field("sort.field"));
     }
-    let cache_key = format!("{kind:?}|{version:?}|{}|{}|{sort_field}|{descending}|{}", state.config.timezone, state.ticket_search_gt_inclusive, query);
+    let cache_key = format!("{kind:?}|{version:?}|{}|{:?}|{sort_field}|{descending}|{}", state.config.timezone, (state.ticket_search_gt_inclusive, state.contact_dates_by_second), query);
     Ok(Request { per_page: per_page as usize, starting_after, sort_field, descending, query: node, cache_key })
 }
 

@@ -132,6 +132,7 @@ pub fn seed(config: SandboxConfig) -> State {
         scroll_includes_companies_without_users: true,
         contact_companies_key: "data",
         ticket_search_gt_inclusive: true,
+        contact_dates_by_second: false,
         tokens: [SANDBOX_TOKEN.to_string()].into_iter().collect(),
         oauth_codes: HashMap::new(),
         windows: HashMap::new(),

@@ -44,6 +44,7 @@ pub struct State {
     pub scroll_includes_companies_without_users: bool,
     pub contact_companies_key: &'static str,
     pub ticket_search_gt_inclusive: bool,
+    pub contact_dates_by_second: bool,
     pub tokens: HashSet<String>,
     pub oauth_codes: HashMap<String, OauthCode>,
     pub windows: HashMap<String, (i64, u32)>,
