@@ -2,9 +2,11 @@
 //! per second, calls made against the minimum, and memory, per object.
 //!
 //! `cargo bench -p skalin-tests --bench sync_full -- [--companies N] [--contacts N]
-//!  [--tickets N] [--latency-ms MS] [--backend sqlite|postgres|both]`
+//!  [--tickets N] [--latency-ms MS] [--backend sqlite|postgres|both] [--sandbox-url URL]`
 //!
 //! Defaults: 10,000 companies, 100,000 contacts, 10,000 tickets, no latency, both backends.
+//! With `--sandbox-url`, the sandbox already runs in its own process (`server sandbox`,
+//! see `scripts/bench-memory.sh`) and this process's memory is the engine's alone.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +33,7 @@ struct Args {
     tickets: usize,
     latency: Duration,
     backends: Vec<&'static str>,
+    sandbox_url: Option<String>,
 }
 
 fn args() -> Args {
@@ -48,6 +51,7 @@ fn args() -> Args {
         tickets: number("--tickets", 10_000),
         latency: Duration::from_millis(number("--latency-ms", 0) as u64),
         backends,
+        sandbox_url: value("--sandbox-url"),
     }
 }
 
@@ -62,16 +66,28 @@ async fn main() -> anyhow::Result<()> {
         latency: args.latency,
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::spawn(config).await?;
-    let live_contacts = sandbox.sandbox.contact_ids().len();
-    println!(
-        "sandbox: {} companies, {} contacts ({live_contacts} live), {} tickets seeded in {:.1?}; latency {:?} per call",
-        args.companies,
-        args.contacts,
-        args.tickets,
-        seeding.elapsed(),
-        args.latency
-    );
+    // Kept alive to the end: dropping it stops the sandbox.
+    let in_process;
+    let base_url = match &args.sandbox_url {
+        Some(url) => {
+            println!("sandbox: its own process at {url}");
+            url.trim_end_matches('/').to_string()
+        }
+        None => {
+            let sandbox = Sandbox::spawn(config).await?;
+            let live_contacts = sandbox.sandbox.contact_ids().len();
+            println!(
+                "sandbox: {} companies, {} contacts ({live_contacts} live), {} tickets seeded in {:.1?}; latency {:?} per call",
+                args.companies,
+                args.contacts,
+                args.tickets,
+                seeding.elapsed(),
+                args.latency
+            );
+            in_process = sandbox;
+            in_process.base_url.clone()
+        }
+    };
 
     for backend in &args.backends {
         let sqlite = skalin_tests::fresh_sqlite();
@@ -89,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
             secret_key: SecretKey([9; 32]),
             intercom_client_id: None,
             intercom_client_secret: None,
-            intercom_hosts: IntercomHosts::single(&sandbox.base_url),
+            intercom_hosts: IntercomHosts::single(&base_url),
         };
         let integration = Integration::new(store.clone(), Arc::new(config));
         integration.connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "bench").await?;
@@ -139,8 +155,9 @@ async fn main() -> anyhow::Result<()> {
             total_records as f64 / total_time.as_secs_f64(),
             total_calls as f64 / total_minimum as f64
         );
+        let whose = if args.sandbox_url.is_some() { "the engine alone" } else { "sandbox included" };
         println!(
-            "memory: peak RSS {:.0} MiB for the whole process (sandbox included); RSS before the sync {baseline:.0} MiB, now {:.0} MiB",
+            "memory: peak RSS {:.0} MiB for the whole process ({whose}); RSS before the sync {baseline:.0} MiB, now {:.0} MiB",
             rss_mib("VmHWM:"),
             rss_mib("VmRSS:")
         );
