@@ -18,7 +18,7 @@ done
 cargo build --release -p server --bin server
 cargo bench -p skalin-tests --bench sync_full --no-run
 
-target/release/server sandbox --port "$PORT" --companies "$COMPANIES" --contacts "$CONTACTS" \
+${CARGO_TARGET_DIR:-target}/release/server sandbox --port "$PORT" --companies "$COMPANIES" --contacts "$CONTACTS" \
   --tickets "$TICKETS" --latency-ms "$LATENCY_MS" > /tmp/bench-sandbox.log 2>&1 &
 sandbox=$!
 trap 'kill $sandbox 2>/dev/null || true' EXIT
