@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Context};
-use app::domain::{ContactEdit, Customer, IntegrationSettings, NewContact, PageRequest, SyncMode};
+use app::domain::{format_timestamp, Contact, ContactEdit, Customer, CustomerEdit, IntegrationSettings, NewContact, PageRequest, SyncMode};
 use app::server_fns::UpdateCustomer;
 use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
@@ -34,6 +34,7 @@ record_scenarios!(
     an_admin_sets_a_contacts_role_from_the_list: true,
     a_member_reads_customers_and_contacts_without_any_edit_control: false,
     a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run: true,
+    a_saved_edit_shows_the_records_new_updated_time_without_a_reload: true,
 );
 
 /// An app of its own with a few customers and one contact of the first.
@@ -55,6 +56,11 @@ async fn seeded_app() -> anyhow::Result<TestApp> {
 async fn customer_named(app: &TestApp, name: &str) -> anyhow::Result<Customer> {
     let page = app.store.list_customers(PageRequest::new(Some(1), Some(100))).await?;
     page.items.into_iter().find(|c| c.name == name).with_context(|| format!("no customer {name:?}"))
+}
+
+async fn only_contact(app: &TestApp) -> anyhow::Result<Contact> {
+    let page = app.store.list_contacts(PageRequest::new(Some(1), Some(10))).await?;
+    page.items.into_iter().next().context("no contact")
 }
 
 fn cell(row: &str, column: &str) -> String {
@@ -225,5 +231,45 @@ async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(_: Arc
     ended.with_context(|| format!("the run did not end in success: {:?}", stage.intercom.sandbox.stats()))?;
     let written = tier(&stage.intercom.sandbox);
     ensure!(written == Some(json!(new_stage)), "Intercom's Tier of {company} is {written:?}");
+    Ok(())
+}
+
+async fn a_saved_edit_shows_the_records_new_updated_time_without_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+    let app = seeded_app().await?;
+    // Edits long ago that changed nothing: an Updated time that no save today can show.
+    let long_ago = 1_600_000_000;
+    let contact = only_contact(&app).await?;
+    app.store.edit_contact(contact.id, &ContactEdit { role_tag: None }, ADMIN_EMAIL, long_ago).await?;
+    let customer = customer_named(&app, "Customer 002").await?;
+    let unchanged = CustomerEdit { stage: customer.stage.clone(), ..CustomerEdit::default() };
+    app.store.edit_customer(customer.id, &unchanged, ADMIN_EMAIL, long_ago).await?;
+    let before = format_timestamp(long_ago);
+    let b = b.at(&app.base_url);
+
+    open_as(&b, CONTACTS, "Contacts", ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    b.mark_document().await?;
+    let updated = cell(&format!("tr[data-contact-id='{}']", contact.id), "Updated");
+    ensure!(b.text(&updated).await? == before, "the contact's Updated is not the fixture's");
+    b.choose("Role of Pat Example", "Key user").await?;
+    b.click_button("Save").await?;
+    b.wait_for_text("tr[data-contact-id] [role=status]", "Saved").await?;
+    let saved = only_contact(&app).await?;
+    ensure!(saved.role_tag.as_deref() == Some("Key user") && saved.updated_at > long_ago, "{saved:?}");
+    b.wait_for_text(&updated, &format_timestamp(saved.updated_at)).await?;
+    ensure!(b.document_is_marked().await?, "the contacts page was reloaded");
+
+    b.open(CUSTOMERS).await?;
+    b.wait_for_heading("Customers").await?;
+    b.mark_document().await?;
+    let row = format!("tr[data-customer-id='{}']", customer.id);
+    ensure!(b.text(&cell(&row, "Updated")).await? == before, "the customer's Updated is not the fixture's");
+    edit(&b, &customer).await?;
+    b.fill("CSM Pulse", "Worried").await?;
+    b.click_button("Save").await?;
+    b.wait_for_text(&cell(&row, "CSM Pulse"), "Worried").await?;
+    let saved = customer_named(&app, "Customer 002").await?;
+    ensure!(saved.updated_at > long_ago, "{saved:?}");
+    b.wait_for_text(&cell(&row, "Updated"), &format_timestamp(saved.updated_at)).await?;
+    ensure!(b.document_is_marked().await?, "the customers page was reloaded");
     Ok(())
 }

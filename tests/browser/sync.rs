@@ -36,6 +36,7 @@ sync_scenarios!(
     a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one: false,
     a_churn_held_back_by_the_threshold_is_confirmed_from_the_runs_detail: true,
     the_schedule_is_saved_and_read_back_after_a_reload: true,
+    a_run_started_elsewhere_shows_live_then_in_the_history_without_a_reload: true,
 );
 
 /// An app connected to one sandbox, and the admin's session that connected it.
@@ -46,7 +47,14 @@ pub(crate) struct Stage {
 }
 
 pub(crate) async fn stage() -> anyhow::Result<Stage> {
-    let config = SandboxConfig { companies: 20, contacts: 40, tickets: 5, ..SandboxConfig::default() };
+    stage_with(small_workspace()).await
+}
+
+fn small_workspace() -> SandboxConfig {
+    SandboxConfig { companies: 20, contacts: 40, tickets: 5, ..SandboxConfig::default() }
+}
+
+async fn stage_with(config: SandboxConfig) -> anyhow::Result<Stage> {
     let intercom = Sandbox::spawn(config).await?;
     let app = spawn_app_with(&["--intercom-base-url", &intercom.base_url]).await;
     let admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -82,16 +90,27 @@ impl Stage {
 
     /// Starts a run as the admin's page does, and waits until the server's worker ends it.
     pub async fn run(&self, request: RunRequest) -> anyhow::Result<SyncRun> {
+        let started = self.start(request).await?;
+        self.until_ended(started.id).await
+    }
+
+    /// Queues a run from the admin's session, as another browser would.
+    async fn start(&self, request: RunRequest) -> anyhow::Result<SyncRun> {
         let response = start_sync(&self.app, &self.admin, &request).await?;
         ensure!(response.status().is_success(), "start_sync failed: {}", response.text().await?);
         let started: StartedRun = response.json().await?;
+        ensure!(!started.already_running, "a run was already going: {:?}", started.run);
+        Ok(started.run)
+    }
+
+    async fn until_ended(&self, id: i64) -> anyhow::Result<SyncRun> {
         let deadline = Instant::now() + RUN_WAIT;
         loop {
             let detail: RunDetail = self
                 .admin
                 .post(self.app.url(GetSyncRun::PATH))
                 .header("accept", "application/json")
-                .form(&[("id", started.run.id.to_string())])
+                .form(&[("id", id.to_string())])
                 .send()
                 .await?
                 .json()
@@ -100,7 +119,7 @@ impl Stage {
                 return Ok(detail.run);
             }
             if Instant::now() > deadline {
-                bail!("run {} never ended: {:?}", started.run.id, detail.run);
+                bail!("run {id} never ended: {:?}", detail.run);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -253,5 +272,30 @@ async fn the_schedule_is_saved_and_read_back_after_a_reload(_: Arc<World>, b: Br
     ensure!(b.value_of("Schedule").await? == "180", "read back as {:?}", b.value_of("Schedule").await?);
     b.click_link("Sync runs").await?;
     b.wait_for_heading("Sync runs").await?;
+    Ok(())
+}
+
+async fn a_run_started_elsewhere_shows_live_then_in_the_history_without_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+    // The run makes four calls: slow answers keep it going across a few of the page's looks.
+    let stage = stage_with(SandboxConfig { latency: Duration::from_secs(2), ..small_workspace() }).await?;
+    let b = b.at(&stage.app.base_url);
+    open_as(&b, PAGE, "Sync runs", MEMBER_EMAIL, MEMBER_PASSWORD).await?;
+    ensure!(count(&b, "[data-testid=no-runs]").await? == 1, "a fresh workspace has no runs");
+    ensure!(count(&b, "#sync-progress").await? == 0, "a run is shown before any started");
+    b.mark_document().await?;
+
+    let run = stage.start(every_object()).await?;
+    let progress = format!("#sync-progress[data-run-id='{}']", run.id);
+    let live = b.wait_for_text(&format!("{progress} h2"), &format!("Run {}: ", run.id)).await?;
+    ensure!(live.ends_with("Queued") || live.ends_with("Running"), "the run is not shown going: {live:?}");
+
+    let ended = stage.until_ended(run.id).await?;
+    ensure!(ended.status.as_str() == "success", "the run did not succeed: {ended:?}");
+    b.wait_for_text(&format!("{progress}[data-status=success] h2"), &format!("Run {} ended", run.id)).await?;
+    b.wait_for_text(&format!("tr[data-run-id='{}'][data-status=success]", run.id), "Success").await?;
+    let companies = stage.intercom.sandbox.companies_json().len() as u64;
+    ensure!(history_count(&b, run.id, "customers", "created").await? == companies, "customers created ≠ {companies}");
+    ensure!(count(&b, "#sync-chart .chart-run").await? == 1, "the chart has not one run");
+    ensure!(b.document_is_marked().await?, "the page was reloaded");
     Ok(())
 }

@@ -93,18 +93,26 @@ struct RowContext {
     columns: usize,
     /// Admins change records; members only read them (and the server refuses them).
     can_edit: bool,
-    /// The record whose form is open. One at a time: a save reads the page again, which
-    /// would lose what was typed in any other open form.
+    /// The record whose form is open, one at a time.
     open: RwSignal<Option<i64>>,
-    /// Reads the page again, once something is saved.
-    reload: Callback<()>,
 }
 
-/// Draws one record's row (or rows) from its cells as text, adding what an admin may change.
-type RowView<T> = fn(T, Vec<String>, RowContext) -> AnyView;
+/// Draws one record's row (or rows) with its cells as text, adding what an admin may change.
+type RowView<T> = fn(T, fn(&T) -> Vec<String>, RowContext) -> AnyView;
 
-fn text_cells(headers: &'static [&'static str], values: Vec<String>) -> impl IntoView {
-    values.into_iter().zip(headers.iter()).map(|(value, label)| view! { <td data-label=*label>{value}</td> }).collect_view()
+fn text_cells(headers: &'static [&'static str], values: Signal<Vec<String>>) -> impl IntoView {
+    headers.iter().enumerate().map(|(i, label)| text_cell(*label, values, i)).collect_view()
+}
+
+/// One column's text, redrawn when the row's record changes.
+fn text_cell(label: &'static str, values: Signal<Vec<String>>, column: usize) -> impl IntoView {
+    view! { <td data-label=label>{move || values.with(|v| v.get(column).cloned())}</td> }
+}
+
+/// The record a row shows, replaced by what the server answers to a save, and its cells.
+fn saved_record<T: Send + Sync + 'static>(record: T, cells: fn(&T) -> Vec<String>) -> (RwSignal<T>, Signal<Vec<String>>) {
+    let record = RwSignal::new(record);
+    (record, Memo::new(move |_| record.with(cells)).into())
 }
 
 /// A titled, paged table of records read through a server function.
@@ -135,7 +143,6 @@ where
     });
     let records = Resource::new(move || page.get(), load);
     let open = RwSignal::new(None::<i64>);
-    let reload = Callback::new(move |_| records.refetch());
 
     view! {
         <Title text=title />
@@ -152,13 +159,10 @@ where
                     }.into_any(),
                     Ok(page) => {
                         let controls = controls_column.filter(|_| can_edit);
-                        let context = RowContext { headers, columns: headers.len() + usize::from(controls.is_some()), can_edit, open, reload };
-                        let rows = page.items.iter().map(|item| {
-                            let values = cells(item);
-                            match row {
-                                Some(row) => row(item.clone(), values, context),
-                                None => view! { <tr>{text_cells(headers, values)}</tr> }.into_any(),
-                            }
+                        let context = RowContext { headers, columns: headers.len() + usize::from(controls.is_some()), can_edit, open };
+                        let rows = page.items.iter().map(|item| match row {
+                            Some(row) => row(item.clone(), cells, context),
+                            None => view! { <tr>{text_cells(headers, Signal::stored(cells(item)))}</tr> }.into_any(),
                         }).collect_view();
                         view! {
                             <table class="records">
@@ -178,19 +182,24 @@ where
     }
 }
 
-fn customer_row(customer: Customer, values: Vec<String>, row: RowContext) -> AnyView {
+fn customer_row(customer: Customer, cells: fn(&Customer) -> Vec<String>, row: RowContext) -> AnyView {
     let id = customer.id;
+    let label = format!("Edit {}", customer.name);
+    let (record, values) = saved_record(customer, cells);
     if !row.can_edit {
         return view! { <tr data-customer-id=id>{text_cells(row.headers, values)}</tr> }.into_any();
     }
     let is_open = move || row.open.get() == Some(id);
-    let label = format!("Edit {}", customer.name);
     let cells = text_cells(row.headers, values).into_any();
+    let on_saved = Callback::new(move |saved: Customer| {
+        record.set(saved);
+        row.open.set(None);
+    });
     let editor = move || {
         is_open().then(|| {
             view! {
                 <tr class="row-editor" data-editor-for=id>
-                    <td colspan=row.columns><CustomerForm customer=customer.clone() row /></td>
+                    <td colspan=row.columns><CustomerForm customer=record.get_untracked() row on_saved /></td>
                 </tr>
             }
             .into_any()
@@ -218,7 +227,7 @@ fn not_a_whole_number() -> AppError {
 /// A customer's stage, CSM owner, CSM Pulse and Healthscore, saved together. The next run
 /// that writes to Intercom carries the changes there.
 #[component]
-fn CustomerForm(customer: Customer, row: RowContext) -> impl IntoView {
+fn CustomerForm(customer: Customer, row: RowContext, on_saved: Callback<Customer>) -> impl IntoView {
     let id = customer.id;
     let stage = RwSignal::new(customer.stage.unwrap_or_default());
     let csm_owner = RwSignal::new(customer.csm_owner.unwrap_or_default());
@@ -232,10 +241,7 @@ fn CustomerForm(customer: Customer, row: RowContext) -> impl IntoView {
 
     let save = Action::new(move |edit: &CustomerEdit| update_customer(id, edit.clone()));
     Effect::new(move |_| match save.value().get() {
-        Some(Ok(())) => {
-            row.reload.run(());
-            row.open.set(None);
-        }
+        Some(Ok(saved)) => on_saved.run(saved),
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
@@ -312,19 +318,24 @@ fn CustomerForm(customer: Customer, row: RowContext) -> impl IntoView {
 
 const ROLE: &str = "Role";
 
-fn contact_row(contact: Contact, values: Vec<String>, row: RowContext) -> AnyView {
+fn contact_row(contact: Contact, cells: fn(&Contact) -> Vec<String>, row: RowContext) -> AnyView {
     let id = contact.id;
+    let (record, values) = saved_record(contact, cells);
     if !row.can_edit {
         return view! { <tr data-contact-id=id>{text_cells(row.headers, values)}</tr> }.into_any();
     }
-    let cells = values
-        .into_iter()
-        .zip(row.headers.iter())
-        .map(|(value, label)| {
+    let on_saved = Callback::new(move |saved: Contact| record.set(saved));
+    // The picker is drawn once, not from the record: redrawing it on a save would drop
+    // its "Saved" and the keyboard focus.
+    let cells = row
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
             if *label == ROLE {
-                view! { <td data-label=*label><RolePicker contact=contact.clone() /></td> }.into_any()
+                view! { <td data-label=*label><RolePicker contact=record.get_untracked() on_saved /></td> }.into_any()
             } else {
-                view! { <td data-label=*label>{value}</td> }.into_any()
+                text_cell(*label, values, i).into_any()
             }
         })
         .collect_view();
@@ -334,18 +345,18 @@ fn contact_row(contact: Contact, values: Vec<String>, row: RowContext) -> AnyVie
 /// An admin's choice of a contact's role, saved by its own button rather than on change:
 /// the arrow keys alone change a select, and that should not write to Intercom.
 #[component]
-fn RolePicker(contact: Contact) -> impl IntoView {
+fn RolePicker(contact: Contact, on_saved: Callback<Contact>) -> impl IntoView {
     let Contact { id, name, role_tag, .. } = contact;
     let saved = RwSignal::new(role_tag.unwrap_or_default());
     let chosen = RwSignal::new(saved.get_untracked());
     let save = Action::new(move |role: &String| {
-        let role = role.clone();
-        let edit = ContactEdit { role_tag: (!role.is_empty()).then(|| role.clone()) };
-        async move { update_contact(id, edit).await.map(|()| role) }
+        let edit = ContactEdit { role_tag: Some(role.clone()).filter(|r| !r.is_empty()) };
+        update_contact(id, edit)
     });
     Effect::new(move |_| {
-        if let Some(Ok(role)) = save.value().get() {
-            saved.set(role);
+        if let Some(Ok(contact)) = save.value().get() {
+            saved.set(contact.role_tag.clone().unwrap_or_default());
+            on_saved.run(contact);
         }
     });
     let select_id = format!("contact-{id}-role");

@@ -20,6 +20,8 @@ use super::sync_chart::RunChart;
 pub const SYNC_PATH: &str = "/integrations/intercom/sync";
 const HISTORY_LIMIT: u32 = 50;
 const POLL_EVERY: Duration = Duration::from_secs(1);
+/// How often the page looks for a run started elsewhere while it follows none.
+const WATCH_EVERY: Duration = Duration::from_secs(3);
 
 #[component]
 pub fn SyncPage() -> impl IntoView {
@@ -90,6 +92,7 @@ fn SyncBoard(runs: Vec<SyncRun>, can_edit: bool, selected: Memo<Option<i64>>) ->
         live.set(Some(run));
     });
     let poll_error = follow_live_run(live, refresh);
+    watch_for_runs(live, runs, on_started, refresh);
 
     view! {
         {if can_edit {
@@ -159,6 +162,43 @@ fn follow_live_run(live: RwSignal<Option<SyncRun>>, on_end: Callback<()>) -> Sig
         }
     });
     error.into()
+}
+
+/// Looks for runs started elsewhere (the schedule, `server sync`, another admin) while no
+/// run is followed, in the browser only: an active one is followed as if started here,
+/// and one that began and ended between two looks reads the history again.
+fn watch_for_runs(
+    live: RwSignal<Option<SyncRun>>,
+    runs: RwSignal<Vec<SyncRun>>,
+    on_found: Callback<SyncRun>,
+    on_missed: Callback<()>,
+) {
+    let look = Action::new(|_: &()| get_sync_runs(1));
+    let idle = Memo::new(move |_| live.with(|run| run.as_ref().is_none_or(|r| !r.status.is_active())));
+    Effect::new(move |_| {
+        // A failed look is left to the next one; a look answered after a run started here
+        // would only bring an older state back.
+        let Some(Ok(newest)) = look.value().get() else { return };
+        let Some(run) = newest.into_iter().next().filter(|_| idle.get_untracked()) else { return };
+        if run.status.is_active() {
+            on_found.run(run);
+        } else if !runs.with_untracked(|list| list.iter().any(|r| r.id == run.id && r.status == run.status)) {
+            on_missed.run(());
+        }
+    });
+    Effect::new(move |_| {
+        if !idle.get() {
+            return;
+        }
+        let tick = move || {
+            if !look.pending().get_untracked() {
+                look.dispatch(());
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(tick, WATCH_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    });
 }
 
 /// Seconds since the Unix epoch, by the clock of wherever this runs.
