@@ -21,11 +21,22 @@ struct Bare<T> {
 /// `GET /companies?company_id=` answers one company or a list (UNCONFIRMED which).
 /// A company is tried first: every field of a list page is optional, so a list reading
 /// would swallow a lone company.
-#[derive(Deserialize)]
-#[serde(untagged)]
+// Not `#[serde(untagged)]`: its buffer cannot give a company its raw text.
 enum OneOrList {
     One(Company),
     List(ListPage<Company>),
+}
+
+impl<'de> Deserialize<'de> for OneOrList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        if let Ok(company) = Company::deserialize(&value) {
+            return Ok(OneOrList::One(company));
+        }
+        ListPage::deserialize(&value)
+            .map(OneOrList::List)
+            .map_err(|_| serde::de::Error::custom("data did not match any variant of untagged enum OneOrList"))
+    }
 }
 
 impl IntercomClient {

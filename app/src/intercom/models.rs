@@ -2,8 +2,11 @@
 //! between the spec and real traffic are read tolerantly; `serde_json::Value` stays here.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{DeserializeOwned, DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 pub type CustomAttributes = BTreeMap<String, serde_json::Value>;
 
@@ -17,9 +20,79 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D
 }
 
 /// Some objects come as `{}` or `null` where a value is absent.
-fn lenient<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(value.and_then(|v| T::deserialize(v).ok()).unwrap_or_default())
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
+    // Kept as text, not as a `Value` tree: one copy instead of a node per field.
+    let raw = Option::<Box<RawValue>>::deserialize(d)?;
+    Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or_default())
+}
+
+/// A record exactly as Intercom sent it, so that a mapping can name any of its attributes.
+/// Kept as text and parsed only for the attribute asked: building every attribute's
+/// `Value` on each read cost more than the rest of the sync.
+#[derive(Debug, Clone)]
+pub struct RawRecord(Box<RawValue>);
+
+impl RawRecord {
+    /// A top-level attribute; `None` when the record does not have it.
+    pub fn get(&self, name: &str) -> Option<serde_json::Value> {
+        let mut de = serde_json::Deserializer::from_str(self.0.get());
+        Attribute(name).deserialize(&mut de).ok().flatten()
+    }
+
+    /// Reads a record's typed fields with `read` (a `#[serde(remote = "Self")]` derive) and
+    /// keeps its text beside them.
+    fn read<'de, D: Deserializer<'de>, T>(
+        d: D,
+        read: impl FnOnce(&mut serde_json::Deserializer<serde_json::de::StrRead<'_>>) -> serde_json::Result<T>,
+    ) -> Result<(T, RawRecord), D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let typed = read(&mut serde_json::Deserializer::from_str(raw.get())).map_err(D::Error::custom)?;
+        Ok((typed, RawRecord(raw)))
+    }
+}
+
+impl Default for RawRecord {
+    fn default() -> Self {
+        Self(RawValue::from_string("{}".to_string()).expect("an empty object is JSON"))
+    }
+}
+
+impl PartialEq for RawRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+/// Finds one key of an object, skipping the other values without building them.
+struct Attribute<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for Attribute<'_> {
+    type Value = Option<serde_json::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attribute<'_> {
+    type Value = Option<serde_json::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // A repeated key keeps its last value, as a map built from the object would.
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.0 {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -120,6 +193,7 @@ pub struct Tag {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Company {
     pub id: String,
     #[serde(default)]
@@ -146,9 +220,33 @@ pub struct Company {
     pub custom_attributes: CustomAttributes,
     #[serde(default, deserialize_with = "lenient")]
     pub tags: TagList,
-    /// Every other field, so that a mapping can name any of Intercom's attributes.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, serde_json::Value>,
+    #[serde(skip)]
+    pub raw: RawRecord,
+}
+
+impl Company {
+    /// The attributes typed above, by their names in the JSON.
+    const TYPED: &[&str] = &[
+        "id", "company_id", "name", "website", "industry", "plan", "size", "monthly_spend", "user_count",
+        "created_at", "updated_at", "custom_attributes", "tags",
+    ];
+
+    /// A top-level attribute the typed fields do not hold, so that a mapping can name any
+    /// of Intercom's attributes.
+    pub fn other(&self, name: &str) -> Option<serde_json::Value> {
+        if Self::TYPED.contains(&name) {
+            return None;
+        }
+        self.raw.get(name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Company {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (mut company, raw) = RawRecord::read(d, |de| Company::deserialize(de))?;
+        company.raw = raw;
+        Ok(company)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -201,6 +299,7 @@ pub struct CompanyUpdate {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Contact {
     pub id: String,
     #[serde(default)]
@@ -223,9 +322,33 @@ pub struct Contact {
     pub tags: Embedded,
     #[serde(default, deserialize_with = "lenient")]
     pub companies: Embedded,
-    /// Every other field, so that a mapping can name any of Intercom's attributes.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, serde_json::Value>,
+    #[serde(skip)]
+    pub raw: RawRecord,
+}
+
+impl Contact {
+    /// The attributes typed above, by their names in the JSON.
+    const TYPED: &[&str] = &[
+        "id", "external_id", "role", "email", "name", "owner_id", "created_at", "updated_at", "custom_attributes",
+        "tags", "companies",
+    ];
+
+    /// A top-level attribute the typed fields do not hold, so that a mapping can name any
+    /// of Intercom's attributes.
+    pub fn other(&self, name: &str) -> Option<serde_json::Value> {
+        if Self::TYPED.contains(&name) {
+            return None;
+        }
+        self.raw.get(name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Contact {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (mut contact, raw) = RawRecord::read(d, |de| Contact::deserialize(de))?;
+        contact.raw = raw;
+        Ok(contact)
+    }
 }
 
 /// A list embedded in a contact: at most 10 references; `has_more` means fetch `url`.
@@ -339,6 +462,17 @@ mod tests {
         let company: Company = serde_json::from_str(r#"{"id":"x","plan":{},"custom_attributes":null}"#).unwrap();
         assert_eq!(company.plan, Some(Plan::default()));
         assert!(company.custom_attributes.is_empty());
+    }
+
+    #[test]
+    fn other_attributes_are_read_from_the_record_but_typed_ones_are_not() {
+        let contact: Contact =
+            serde_json::from_str(r#"{"id":"c","location":{"city":"Lyon"},"browser":null,"name":"Ann"}"#).unwrap();
+        assert_eq!(contact.other("location"), Some(serde_json::json!({"city": "Lyon"})));
+        assert_eq!(contact.other("browser"), Some(serde_json::Value::Null));
+        assert_eq!(contact.other("missing"), None);
+        assert_eq!(contact.other("name"), None);
+        assert_eq!(contact.name.as_deref(), Some("Ann"));
     }
 
     #[test]

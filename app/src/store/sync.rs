@@ -343,12 +343,13 @@ impl FailureRow {
 /// Rows per multi-row insert: 100 × 13 values stays far inside both backends' limits.
 pub(super) const INSERT_ROWS: usize = 100;
 
-/// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
-pub(super) fn value_rows(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * cols + 1, cols)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `($1, …, $cols), ($cols+1, …)` for `rows` rows, the statement's only values.
+pub(super) fn value_rows(style: Placeholders, rows: usize, cols: usize) -> String {
+    let row = |r: usize| match style {
+        Placeholders::Anonymous => vec!["?"; cols].join(", "),
+        Placeholders::Numbered => placeholders(style, r * cols + 1, cols),
+    };
+    (0..rows).map(|r| format!("({})", row(r))).collect::<Vec<_>>().join(", ")
 }
 
 pub(super) fn is_new(write: &RecordWrite) -> bool {
@@ -359,9 +360,25 @@ pub(super) fn is_new(write: &RecordWrite) -> bool {
     }
 }
 
-/// `$from, $from+1, …` for an `in (…)` list of `n` values.
-pub(super) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// How a backend's statements mark the values of generated lists.
+#[derive(Clone, Copy)]
+pub(super) enum Placeholders {
+    /// `$from, $from+1, …`
+    Numbered,
+    /// `?, ?, …` where the list holds all of a statement's values. SQLite finds a named
+    /// value (`$n`) by walking the statement's list of names, and sqlx asks for each one:
+    /// a 900-value insert took ~400k steps to bind; `?` takes none.
+    Anonymous,
+}
+
+/// `$from, $from+1, …` for an `in (…)` list of `n` values, or `?`s when the style allows
+/// and the list starts at the first value: sqlx counts `?` among `?`s only, so a `?` after
+/// a `$1` would take the first value.
+pub(super) fn placeholders(style: Placeholders, from: usize, n: usize) -> String {
+    match style {
+        Placeholders::Anonymous if from == 1 => vec!["?"; n].join(", "),
+        _ => (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+    }
 }
 
 pub(super) const RUN_COLUMNS: &str = "id, trigger, requested_by, request, status, queued_at, started_at, finished_at, \
@@ -385,7 +402,7 @@ pub(super) const CHUNK: usize = 500;
 
 // Shares the statements between the two backends, as `impl_store!` does.
 macro_rules! impl_sync_store {
-    ($store:ty) => {
+    ($store:ty, $placeholders:expr) => {
         #[async_trait]
         impl SyncStore for $store {
             async fn enqueue_run(&self, run: &NewRun) -> Result<Option<i64>> {
@@ -527,7 +544,7 @@ macro_rules! impl_sync_store {
                     let sql = format!(
                         "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, profile, \
                              intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse) values {}",
-                        value_rows(chunk.len(), 13)
+                        value_rows($placeholders, chunk.len(), 13)
                     );
                     let mut query = sqlx::query(&sql);
                     for c in chunk {
@@ -556,7 +573,7 @@ macro_rules! impl_sync_store {
                     let sql = format!(
                         "insert into contacts (external_id, intercom_id, name, email, customer_id, role_tag, \
                              intercom_updated_at, synced_run, updated_at) values {}",
-                        value_rows(chunk.len(), 9)
+                        value_rows($placeholders, chunk.len(), 9)
                     );
                     let mut query = sqlx::query(&sql);
                     for c in chunk {
@@ -581,7 +598,7 @@ macro_rules! impl_sync_store {
                     let sql = format!(
                         "insert into interactions (intercom_id, title, state, contact_id, customer_id, created_at, \
                              intercom_updated_at, synced_run) values {}",
-                        value_rows(chunk.len(), 8)
+                        value_rows($placeholders, chunk.len(), 8)
                     );
                     let mut query = sqlx::query(&sql);
                     for i in chunk {
@@ -672,7 +689,7 @@ macro_rules! impl_sync_store {
                 for chunk in page.seen.chunks(CHUNK) {
                     let sql = format!(
                         "update {table} set synced_run = $1 where id in ({})",
-                        placeholders(2, chunk.len())
+                        placeholders($placeholders, 2, chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(run_id);
                     for id in chunk {
@@ -698,7 +715,7 @@ macro_rules! impl_sync_store {
                     let sql = format!(
                         "update sync_failures set resolved_at = $1 \
                          where object = $2 and resolved_at is null and run_id <> $3 and intercom_id in ({})",
-                        placeholders(4, chunk.len())
+                        placeholders($placeholders, 4, chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(now).bind(object.as_str()).bind(run_id);
                     for id in chunk {
@@ -878,7 +895,7 @@ macro_rules! impl_sync_store {
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let sql = format!(
                         "select {CUSTOMER_COLUMNS} from customers where intercom_id in ({})",
-                        placeholders(1, chunk.len())
+                        placeholders($placeholders, 1, chunk.len())
                     );
                     let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
                     for id in chunk {
@@ -889,7 +906,7 @@ macro_rules! impl_sync_store {
                 for chunk in external_ids.chunks(CHUNK) {
                     let sql = format!(
                         "select {CUSTOMER_COLUMNS} from customers where external_id in ({})",
-                        placeholders(1, chunk.len())
+                        placeholders($placeholders, 1, chunk.len())
                     );
                     let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
                     for id in chunk {
@@ -908,7 +925,7 @@ macro_rules! impl_sync_store {
                     for chunk in ids.chunks(CHUNK) {
                         let sql = format!(
                             "select {CONTACT_COLUMNS} from contacts where {column} in ({})",
-                            placeholders(1, chunk.len())
+                            placeholders($placeholders, 1, chunk.len())
                         );
                         let mut query = sqlx::query_as::<_, StoredContact>(&sql);
                         for id in chunk {
@@ -927,7 +944,7 @@ macro_rules! impl_sync_store {
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let sql = format!(
                         "select {INTERACTION_COLUMNS} from interactions where intercom_id in ({})",
-                        placeholders(1, chunk.len())
+                        placeholders($placeholders, 1, chunk.len())
                     );
                     let mut query = sqlx::query_as::<_, StoredInteraction>(&sql);
                     for id in chunk {
@@ -971,7 +988,7 @@ macro_rules! impl_sync_store {
                         "update customers set stage = $1, churned_at = $2, updated_at = $2 \
                          where churned_at is null and (synced_run is null or synced_run < $3) \
                            and intercom_id in ({})",
-                        placeholders(4, chunk.len())
+                        placeholders($placeholders, 4, chunk.len())
                     );
                     let mut query = sqlx::query(&sql).bind(stage).bind(now).bind(run_id);
                     for id in chunk {
@@ -1068,7 +1085,7 @@ macro_rules! impl_sync_store {
                     let sql = format!(
                         "select record_id, field, value, base, changed_at from sync_outbox \
                          where object = $1 and record_id in ({})",
-                        placeholders(2, chunk.len())
+                        placeholders($placeholders, 2, chunk.len())
                     );
                     let mut query = sqlx::query_as::<_, PendingEdit>(&sql).bind(object.as_str());
                     for id in chunk {
@@ -1093,7 +1110,7 @@ macro_rules! impl_sync_store {
             async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>> {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
-                    let sql = format!("select {CUSTOMER_COLUMNS} from customers where id in ({})", placeholders(1, chunk.len()));
+                    let sql = format!("select {CUSTOMER_COLUMNS} from customers where id in ({})", placeholders($placeholders, 1, chunk.len()));
                     let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
                     for id in chunk {
                         query = query.bind(*id);
@@ -1106,7 +1123,7 @@ macro_rules! impl_sync_store {
             async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>> {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
-                    let sql = format!("select {CONTACT_COLUMNS} from contacts where id in ({})", placeholders(1, chunk.len()));
+                    let sql = format!("select {CONTACT_COLUMNS} from contacts where id in ({})", placeholders($placeholders, 1, chunk.len()));
                     let mut query = sqlx::query_as::<_, StoredContact>(&sql);
                     for id in chunk {
                         query = query.bind(*id);

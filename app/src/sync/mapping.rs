@@ -25,12 +25,12 @@ fn custom(attributes: &crate::intercom::CustomAttributes, key: &str) -> Option<V
     key.strip_prefix("custom_attributes.").and_then(|name| attributes.get(name).cloned())
 }
 
-fn other(map: &std::collections::BTreeMap<String, Value>, key: &str) -> Option<Value> {
+fn other(attribute: impl FnOnce(&str) -> Option<Value>, key: &str) -> Option<Value> {
     let (head, rest) = key.split_once('.').map_or((key, None), |(h, r)| (h, Some(r)));
-    let value = map.get(head)?;
+    let value = attribute(head)?;
     match rest {
-        None => Some(value.clone()),
-        Some(rest) => path(value, rest).cloned(),
+        None => Some(value),
+        Some(rest) => path(&value, rest).cloned(),
     }
 }
 
@@ -50,7 +50,7 @@ impl Fields for Company {
             "plan.name" => self.plan.as_ref().and_then(|p| p.name.clone()).map(Value::from),
             "plan.id" => self.plan.as_ref().and_then(|p| p.id.clone()).map(Value::from),
             k if k.starts_with("custom_attributes.") => custom(&self.custom_attributes, k),
-            k => other(&self.other, k),
+            k => other(|name| self.other(name), k),
         }
     }
 }
@@ -67,7 +67,7 @@ impl Fields for Contact {
             "created_at" => self.created_at.map(Value::from),
             "updated_at" => self.updated_at.map(Value::from),
             k if k.starts_with("custom_attributes.") => custom(&self.custom_attributes, k),
-            k => other(&self.other, k),
+            k => other(|name| self.other(name), k),
         }
     }
 }

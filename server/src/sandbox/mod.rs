@@ -205,7 +205,7 @@ impl Sandbox {
         let version = default_version(&state);
         let index = *state.contact_by_id.get(id)?;
         let contact = &state.contacts[index];
-        contact.merged_into.is_none().then(|| render::contact(&state, contact, version))
+        contact.merged_into.is_none().then(|| to_value(render::contact(&state, contact, version)))
     }
 
     /// Ids of the companies (deleted ones left out) and live contacts, in storage order, for tests.
@@ -233,7 +233,7 @@ impl Sandbox {
     pub fn contacts_json(&self) -> Vec<Value> {
         let state = self.lock();
         let version = default_version(&state);
-        state.contacts.iter().filter(|c| c.merged_into.is_none()).map(|c| render::contact(&state, c, version)).collect()
+        state.contacts.iter().filter(|c| c.merged_into.is_none()).map(|c| to_value(render::contact(&state, c, version))).collect()
     }
 
     /// Every ticket, as `GET /tickets/{id}` serves it in the default version.
@@ -413,4 +413,9 @@ impl RunningSandbox {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
+
+/// A rendered record as the tests' `Value`; every rendered record is plain JSON.
+fn to_value(record: impl serde::Serialize) -> Value {
+    serde_json::to_value(record).expect("a rendered record is JSON")
 }

@@ -8,7 +8,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
-use super::{base_url, ok};
+use super::{base_url, ok, List};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::model::{Company, Model, Plan};
 use crate::sandbox::params::{json_object, page_params, Query};
@@ -61,7 +61,7 @@ pub async fn list(
     // The spec types this `next` as the paging object; only `/companies/list` is known to
     // send a URL instead (REFERENCE §6).
     let next = (end < reachable).then(|| json!({"page": page + 1, "per_page": per_page}));
-    Ok(ok(json!({"type": "list", "data": data, "pages": pages(next, page, per_page, rows.len()), "total_count": rows.len()})))
+    Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
 
 pub async fn list_by_last_request(
@@ -97,7 +97,7 @@ pub async fn list_by_last_request(
     let order = if ascending { "&order=asc" } else { "" };
     let next = (end < rows.len())
         .then(|| json!(format!("{}/companies/list?per_page={per_page}&page={}{order}", base_url(&headers), page + 1)));
-    Ok(ok(json!({"type": "list", "data": data, "pages": pages(next, page, per_page, rows.len()), "total_count": rows.len()})))
+    Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
 
 pub async fn scroll(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, RawQuery(q): RawQuery) -> ApiResult {
@@ -105,7 +105,9 @@ pub async fn scroll(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     let mut state = sandbox.lock();
     let (rows, param) = scroll::page(&mut state, query.get("scroll_param"))?;
     let data: Vec<Value> = rows.iter().map(|&i| render::company(&state, &state.companies[i], v)).collect();
-    Ok(ok(json!({"type": "list", "data": data, "pages": null, "total_count": null, "scroll_param": param})))
+    let mut out = json!({"type": "list", "pages": null, "total_count": null, "scroll_param": param});
+    out["data"] = Value::Array(data);
+    Ok(ok(out))
 }
 
 pub async fn show(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> ApiResult {

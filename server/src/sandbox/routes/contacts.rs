@@ -11,7 +11,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
-use super::{base_url, ok};
+use super::{base_url, ok, List};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::model::Model;
 use crate::sandbox::params::{json_object, page_params, Query};
@@ -52,8 +52,8 @@ pub async fn list(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVer
         let key = json!({"id": state.contacts[last].id, "page": page});
         pages["next"] = json!({"page": page + 1, "starting_after": cursor::encode(&key)});
     }
-    let data: Vec<Value> = rows.iter().map(|&i| render::contact(&state, &state.contacts[i], v)).collect();
-    Ok(ok(json!({"type": "list", "data": data, "total_count": state.live_contacts, "pages": pages})))
+    let data: Vec<_> = rows.iter().map(|&i| render::contact(&state, &state.contacts[i], v)).collect();
+    Ok(ok(List::new(data, pages, state.live_contacts)))
 }
 
 pub async fn search(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, body: Bytes) -> ApiResult {
@@ -61,8 +61,8 @@ pub async fn search(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     let mut state = sandbox.lock();
     let request = search::parse(&state, Kind::Contacts, &body, v)?;
     let (rows, pages, total) = search::page(&mut state, Kind::Contacts, &request, v)?;
-    let data: Vec<Value> = rows.iter().map(|&i| render::contact(&state, &state.contacts[i], v)).collect();
-    Ok(ok(json!({"type": "list", "data": data, "total_count": total, "pages": pages})))
+    let data: Vec<_> = rows.iter().map(|&i| render::contact(&state, &state.contacts[i], v)).collect();
+    Ok(ok(List::new(data, pages, total)))
 }
 
 /// The live contact behind an id, or the error each version gives for a merged one.

@@ -11,6 +11,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -51,8 +52,25 @@ async fn not_found() -> Response {
     ApiError::not_found("Resource Not Found").into_response()
 }
 
-pub fn ok(value: Value) -> Response {
+pub fn ok(value: impl Serialize) -> Response {
     Json(value).into_response()
+}
+
+/// A list of records with its paging. The records are written as they are: `json!` would
+/// copy each into a new `Value` first. Keys in `Value`'s (sorted) order, as everywhere.
+#[derive(Serialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub pages: Value,
+    pub total_count: usize,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl<T> List<T> {
+    pub fn new(data: Vec<T>, pages: Value, total_count: usize) -> Self {
+        List { data, pages, total_count, kind: "list" }
+    }
 }
 
 /// Full next-page URLs point back at this sandbox, never at the real API.
