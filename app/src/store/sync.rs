@@ -190,6 +190,11 @@ pub trait SyncStore: Send + Sync + 'static {
     async fn customers_by_keys(&self, intercom_ids: &[String], external_ids: &[String]) -> Result<Vec<StoredCustomer>>;
     async fn contacts_by_keys(&self, intercom_ids: &[String], external_ids: &[String]) -> Result<Vec<StoredContact>>;
     async fn interactions_by_intercom_ids(&self, intercom_ids: &[String]) -> Result<Vec<StoredInteraction>>;
+    /// `(Intercom company id, customer id)` for the customers with these Intercom ids:
+    /// what linking a page of contacts needs, without the rest of the rows.
+    async fn customer_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64)>>;
+    /// `(Intercom contact id, contact id, its customer id)`, for linking tickets.
+    async fn contact_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64, Option<i64>)>>;
     /// Customers from Intercom, not churned, that run `run_id` has not read.
     async fn unseen_customers(&self, run_id: i64) -> Result<Vec<ChurnEntry>>;
     /// Customers that came from Intercom and are not churned.
@@ -936,6 +941,38 @@ macro_rules! impl_sync_store {
                 }
                 out.sort_by_key(|c| c.id);
                 out.dedup_by_key(|c| c.id);
+                Ok(out)
+            }
+
+            async fn customer_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64)>> {
+                let mut out = Vec::new();
+                for chunk in intercom_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "select intercom_id, id from customers where intercom_id in ({})",
+                        placeholders($placeholders, 1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    out.extend(query.fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn contact_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64, Option<i64>)>> {
+                let mut out = Vec::new();
+                for chunk in intercom_ids.chunks(CHUNK) {
+                    let sql = format!(
+                        "select intercom_id, id, customer_id from contacts where intercom_id in ({})",
+                        placeholders($placeholders, 1, chunk.len())
+                    );
+                    let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
+                    for id in chunk {
+                        query = query.bind(id);
+                    }
+                    out.extend(query.fetch_all(&self.pool).await?);
+                }
                 Ok(out)
             }
 

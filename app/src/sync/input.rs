@@ -749,13 +749,7 @@ impl Walk<'_> {
         let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
         let company_ids: Vec<String> =
             batch.iter().flat_map(|c| c.companies.data.iter().map(|r| r.id.clone())).collect::<HashSet<_>>().into_iter().collect();
-        let mut customer_of: HashMap<String, i64> = self
-            .store
-            .customers_by_keys(&company_ids, &[])
-            .await?
-            .into_iter()
-            .filter_map(|c| c.intercom_id.map(|i| (i, c.id)))
-            .collect();
+        let mut customer_of: HashMap<String, i64> = self.store.customer_links(&company_ids).await?.into_iter().collect();
 
         let writes_roles = settings.mode.writes() && mapping::role_sources(settings).iter().any(|(_, s)| s.is_some());
         let pending = self.pending(SyncObject::Contacts, existing.iter().map(|c| c.id).collect(), writes_roles).await?;
@@ -774,12 +768,7 @@ impl Walk<'_> {
             if customer_id.is_none() && contact.companies.has_more && customers_read {
                 match self.api.contact_company_ids(&contact.id).await {
                     Ok(all) => {
-                        let found = self.store.customers_by_keys(&all, &[]).await?;
-                        for c in found {
-                            if let Some(i) = c.intercom_id {
-                                customer_of.insert(i, c.id);
-                            }
-                        }
+                        customer_of.extend(self.store.customer_links(&all).await?);
                         customer_id = all.iter().find_map(|id| customer_of.get(id).copied());
                     }
                     Err(err) => {
@@ -1005,13 +994,8 @@ impl Walk<'_> {
             existing.iter().filter_map(|i| i.intercom_id.as_deref().map(|id| (id, i))).collect();
         let contact_ids: Vec<String> =
             batch.iter().filter_map(|t| t.contacts.contacts.first().map(|r| r.id.clone())).collect();
-        let contacts: HashMap<String, (i64, Option<i64>)> = self
-            .store
-            .contacts_by_keys(&contact_ids, &[])
-            .await?
-            .into_iter()
-            .filter_map(|c| c.intercom_id.map(|i| (i, (c.id, c.customer_id))))
-            .collect();
+        let contacts: HashMap<String, (i64, Option<i64>)> =
+            self.store.contact_links(&contact_ids).await?.into_iter().map(|(i, id, customer)| (i, (id, customer))).collect();
 
         let mut page = PageWrite::default();
         let mut in_page: HashSet<&str> = HashSet::new();
