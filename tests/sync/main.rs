@@ -13,7 +13,7 @@ use app::integration::{Integration, CHURN_STAGE};
 use app::intercom::IntercomHosts;
 use app::state::{AppConfig, SecretKey};
 use app::store::Store;
-use app::sync::{ContactReads, EngineConfig, Outcome, SyncEngine};
+use app::sync::{RangeReads, EngineConfig, Outcome, SyncEngine};
 use serde_json::{json, Value};
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
@@ -113,22 +113,22 @@ impl Stage {
 
 /// Full contact walks of 900 contacts or more are read in ranges here, so that the
 /// bigger workspaces of these tests take that path and the small ones the single cursor.
-const TEST_READS: ContactReads = ContactReads { concurrency: 4, pages_per_range: 3, max_ranges: 6 };
+const TEST_READS: RangeReads = RangeReads { concurrency: 4, pages_per_range: 3, max_ranges: 6 };
 /// Never in ranges.
-const ONE_CURSOR: ContactReads = ContactReads { concurrency: 1, pages_per_range: u64::MAX / 1_000, max_ranges: 1 };
+const ONE_CURSOR: RangeReads = RangeReads { concurrency: 1, pages_per_range: u64::MAX / 1_000, max_ranges: 1 };
 
 fn engine_for(store: &Arc<dyn Store>, integration: Integration, worker: &str) -> SyncEngine {
     engine_reading(store, integration, worker, TEST_READS)
 }
 
-fn engine_reading(store: &Arc<dyn Store>, integration: Integration, worker: &str, contact_reads: ContactReads) -> SyncEngine {
+fn engine_reading(store: &Arc<dyn Store>, integration: Integration, worker: &str, range_reads: RangeReads) -> SyncEngine {
     let config = EngineConfig {
         worker: worker.into(),
         heartbeat_every: Duration::from_millis(300),
         stale_after: Duration::from_secs(2),
         full_every: Duration::from_secs(24 * 3600),
         poll_every: Duration::from_millis(100),
-        contact_reads,
+        range_reads,
     };
     SyncEngine::new(store.clone(), integration, config)
 }
@@ -469,7 +469,7 @@ async fn a_run_killed_midway_through_contact_ranges_is_taken_over_and_ends_with_
     killed_midway_then_taken_over(TEST_READS).await;
 }
 
-async fn killed_midway_then_taken_over(reads: ContactReads) {
+async fn killed_midway_then_taken_over(reads: RangeReads) {
     let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
     stage.save(mapped_settings()).await;
     let first = engine_reading(&stage.store, stage.integration.clone(), "doomed", reads);
@@ -553,6 +553,27 @@ async fn contact_ranges_widen_and_keep_their_own_contacts_when_the_time_zone_is_
     // `GET /me` names a zone Skalin does not know; the sandbox then draws days in UTC.
     let stage = stage(SandboxConfig { contacts: 2_000, timezone: "Mars/Olympus_Mons".into(), ..small(23) }).await;
     walk_in_ranges(&stage, "unknown zone").await;
+}
+
+#[tokio::test]
+async fn a_big_full_walk_reads_tickets_in_ranges_and_each_ticket_once_whether_or_not_bounds_are_inclusive() {
+    for inclusive in [true, false] {
+        let stage = stage(SandboxConfig { tickets: 1_500, ..small(24) }).await;
+        stage.sb.sandbox.set_ticket_search_gt_inclusive(inclusive);
+        stage.save(mapped_settings()).await;
+        let run = stage.sync_all().await;
+        assert_eq!(run.status, RunStatus::Success, "inclusive {inclusive}: {run:#?}");
+        let tickets = stage.sb.sandbox.tickets_json().len();
+        let report = run.objects.iter().find(|o| o.object == SyncObject::Interactions).expect("tickets were walked");
+        assert_eq!(report.counts.created as usize, tickets, "inclusive {inclusive}: each ticket counted once");
+        assert_eq!(report.done as usize, tickets, "inclusive {inclusive}: each ticket read into one range only");
+        let searches = stage.sb.sandbox.stats().calls_to("POST /tickets/search") as usize;
+        let ranges = tickets / (150 * TEST_READS.pages_per_range as usize);
+        // One cursor would take exactly ⌈n/150⌉ pages; ranges read the first page again.
+        assert!(searches > tickets.div_ceil(150), "inclusive {inclusive}: the tickets were read in ranges ({searches} searches)");
+        assert!(searches <= tickets.div_ceil(150) + ranges + 1, "inclusive {inclusive}: {searches} searches for {tickets} tickets");
+        assert_interactions_match(&stage).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------

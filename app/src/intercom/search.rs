@@ -217,6 +217,16 @@ impl Search {
         Self::new(Target::Tickets, query).expect("two filters are valid").sort("updated_at", Order::Ascending)
     }
 
+    /// Tickets created at or after `from` and, with `before`, before it; oldest first.
+    pub fn tickets_created_between(from: i64, before: Option<i64>) -> Self {
+        let since = Query::filter("created_at", Op::Ge, from);
+        let query = match before {
+            Some(before) => Query::And(vec![since, Query::filter("created_at", Op::Lt, before)]),
+            None => since,
+        };
+        Self::new(Target::Tickets, query).expect("two filters are valid").sort("created_at", Order::Ascending)
+    }
+
     /// Tickets created at or after `since` (the import window).
     pub fn tickets_created_since(since: i64) -> Self {
         Self::new(Target::Tickets, Query::filter("created_at", Op::Ge, since))

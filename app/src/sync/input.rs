@@ -38,7 +38,7 @@ pub struct Walk<'a> {
     pub dry_run: bool,
     /// Company attribute types by key, for typing values written to Intercom.
     pub company_types: HashMap<String, DataType>,
-    pub contact_reads: super::ContactReads,
+    pub range_reads: super::RangeReads,
 }
 
 /// How an object's walk ended.
@@ -66,7 +66,7 @@ struct Position {
     after: Option<String>,
     /// The last page was written; only the bookkeeping is left.
     end: bool,
-    /// A full contact walk read in ranges: each keeps its own cursor, and `after` is unused.
+    /// A full walk read in ranges: each keeps its own cursor, and `after` is unused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ranges: Vec<Range>,
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -84,6 +84,23 @@ impl Position {
 
     fn to_cursor(&self) -> Option<Option<String>> {
         Some(serde_json::to_string(self).ok())
+    }
+}
+
+/// Records that know when they were created: what walks are cut into ranges by.
+trait Created {
+    fn created_at(&self) -> Option<i64>;
+}
+
+impl Created for Contact {
+    fn created_at(&self) -> Option<i64> {
+        self.created_at
+    }
+}
+
+impl Created for Ticket {
+    fn created_at(&self) -> Option<i64> {
+        self.created_at
     }
 }
 
@@ -504,7 +521,15 @@ impl Walk<'_> {
             if position.ranges.is_empty() {
                 self.contacts_in_sequence(position, first_page, &tags_by_id, customers_read).await?;
             } else {
-                self.contacts_in_ranges(position, &tags_by_id, customers_read).await?;
+                let margin = position.margin;
+                self.read_in_ranges(
+                    SyncObject::Contacts,
+                    position,
+                    |range| range.contact_search(margin),
+                    |search, after| async move { self.api.search_contacts_page(&search, after.as_deref()).await },
+                    |items| self.contact_page(items, &tags_by_id, customers_read),
+                )
+                .await?;
             }
         }
         self.push_pending_contacts(&tags_by_id, customers_read).await?;
@@ -516,13 +541,11 @@ impl Walk<'_> {
     /// run reads the same ranges; `None` keeps the one cursor of `GET /contacts`. The
     /// first page, read to learn the total, is then read again in its range.
     async fn split_contacts(&self, first: &CursorPage<Contact>) -> Result<Option<Position>> {
-        let reads = self.contact_reads;
-        let total = first.total.unwrap_or(0);
-        let count = (total / (reads.pages_per_range * crate::intercom::search::MAX_PER_PAGE as u64)) as usize;
-        let count = count.min(reads.max_ranges);
-        if count < 2 || first.next.is_none() {
+        let count = self.range_count(first);
+        if count < 2 {
             return Ok(None);
         }
+        let total = first.total.unwrap_or(0);
         let oldest = Search::contacts_created_between(None, None).per_page(1);
         let Some(oldest) = self.api.search_contacts_page(&oldest, None).await?.items.first().and_then(|c| c.created_at) else {
             return Ok(None);
@@ -534,9 +557,28 @@ impl Walk<'_> {
         }
         tracing::info!(sync.run_id = self.run_id, ranges = plan.ranges.len(), total, zone = ?zone, "reading contacts in ranges of creation days");
         let position = Position { ranges: plan.ranges, margin: plan.margin, ..Position::default() };
-        let saved = PageWrite { cursor: position.to_cursor(), expected: Some(total), ..PageWrite::default() };
-        self.store.apply_page(self.run_id, SyncObject::Contacts, &saved).await?;
+        self.save_plan(SyncObject::Contacts, &position, Some(total)).await?;
         Ok(Some(position))
+    }
+
+    /// How many ranges a walk whose first page is `first` is worth cutting into; below 2,
+    /// one cursor reads it.
+    fn range_count<T>(&self, first: &CursorPage<T>) -> usize {
+        let reads = self.range_reads;
+        if first.next.is_none() {
+            return 1;
+        }
+        let total = first.total.unwrap_or(0);
+        let count = total / (reads.pages_per_range.max(1) * crate::intercom::search::MAX_PER_PAGE as u64);
+        (count as usize).min(reads.max_ranges)
+    }
+
+    /// Saves the plan of a walk in ranges before its first page, so that a resumed run
+    /// reads the same ranges.
+    async fn save_plan(&self, object: SyncObject, position: &Position, total: Option<u64>) -> Result<()> {
+        let saved = PageWrite { cursor: position.to_cursor(), expected: total, ..PageWrite::default() };
+        self.store.apply_page(self.run_id, object, &saved).await?;
+        Ok(())
     }
 
     async fn contacts_in_sequence(
@@ -589,19 +631,28 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Reads the unfinished ranges, `concurrency` pages at a time, and writes each page
-    /// as it comes with the checkpoint of every range. One writer keeps the pages'
-    /// transactions apart; readers wait for it when it falls behind.
-    async fn contacts_in_ranges(&self, plan: Position, tags_by_id: &HashMap<String, String>, customers_read: bool) -> Result<()> {
-        let concurrency = self.contact_reads.concurrency.max(1);
-        let (tx, mut rx) = futures::channel::mpsc::channel::<(usize, crate::intercom::Result<CursorPage<Contact>>)>(concurrency);
-        let open: Vec<(usize, Range)> = plan.ranges.iter().cloned().enumerate().filter(|(_, r)| !r.end).collect();
-        let margin = plan.margin;
+    /// Reads the unfinished ranges of `plan`, `concurrency` pages at a time, and writes
+    /// each page as it comes with the checkpoint of every range. One writer keeps the
+    /// pages' transactions apart; readers wait for it when it falls behind.
+    async fn read_in_ranges<T, Q, F, Fut, P, PFut>(&self, object: SyncObject, plan: Position, search: Q, fetch: F, page_of: P) -> Result<()>
+    where
+        T: Created,
+        Q: Fn(&Range) -> Search,
+        F: Fn(Search, Option<String>) -> Fut,
+        Fut: Future<Output = crate::intercom::Result<CursorPage<T>>>,
+        P: Fn(Vec<T>) -> PFut,
+        PFut: Future<Output = Result<PageWrite>>,
+    {
+        let concurrency = self.range_reads.concurrency.max(1);
+        let (tx, mut rx) = futures::channel::mpsc::channel::<(usize, crate::intercom::Result<CursorPage<T>>)>(concurrency);
+        let open: Vec<(usize, Search, Option<String>)> =
+            plan.ranges.iter().enumerate().filter(|(_, r)| !r.end).map(|(i, r)| (i, search(r), r.after.clone())).collect();
+        let fetch = &fetch;
         let readers = async move {
             futures::stream::iter(open)
-                .for_each_concurrent(concurrency, |(index, range)| {
+                .for_each_concurrent(concurrency, |(index, search, after)| {
                     let tx = tx.clone();
-                    async move { self.read_range(index, range, margin, tx).await }
+                    async move { self.read_range(object, index, search, after, fetch, tx).await }
                 })
                 .await;
         };
@@ -610,13 +661,13 @@ impl Walk<'_> {
             while let Some((index, page)) = rx.next().await {
                 let page = page?;
                 let range = &plan.ranges[index];
-                let items: Vec<Contact> = page.items.into_iter().filter(|c| range.owns(c.created_at)).collect();
-                let mut write = self.contact_page(items, tags_by_id, customers_read).await?;
+                let items: Vec<T> = page.items.into_iter().filter(|item| range.owns(item.created_at())).collect();
+                let mut write = page_of(items).await?;
                 plan.ranges[index].end = page.next.is_none();
                 plan.ranges[index].after = page.next;
                 plan.end = plan.ranges.iter().all(|r| r.end);
                 write.cursor = plan.to_cursor();
-                self.write(SyncObject::Contacts, write).await?;
+                self.write(object, write).await?;
             }
             Ok(())
         };
@@ -627,22 +678,23 @@ impl Walk<'_> {
 
     /// Sends each page of one range, its error included, until the range ends or the
     /// writer stops listening.
-    async fn read_range(
+    async fn read_range<T, F, Fut>(
         &self,
+        object: SyncObject,
         index: usize,
-        range: Range,
-        margin: i64,
-        mut tx: futures::channel::mpsc::Sender<(usize, crate::intercom::Result<CursorPage<Contact>>)>,
-    ) {
+        search: Search,
+        after: Option<String>,
+        fetch: &F,
+        mut tx: futures::channel::mpsc::Sender<(usize, crate::intercom::Result<CursorPage<T>>)>,
+    ) where
+        F: Fn(Search, Option<String>) -> Fut,
+        Fut: Future<Output = crate::intercom::Result<CursorPage<T>>>,
+    {
         use futures::SinkExt;
-        let search = range.search(margin);
-        let fetch = |after: Option<String>| {
-            let search = search.clone();
-            async move { self.api.search_contacts_page(&search, after.as_deref()).await }
-        };
-        let mut start = range.after.clone();
+        let fetch_page = |after: Option<String>| fetch(search.clone(), after);
+        let mut start = after;
         loop {
-            let mut pages = std::pin::pin!(cursor_pages(start.clone(), None, &fetch));
+            let mut pages = std::pin::pin!(cursor_pages(start.clone(), None, &fetch_page));
             let mut first = true;
             while let Some(page) = pages.next().await {
                 if first && start.is_some() && matches!(page, Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. })) {
@@ -656,7 +708,7 @@ impl Walk<'_> {
             }
             if first && start.is_some() {
                 // A saved cursor Intercom no longer knows: this range again from its start.
-                tracing::warn!(sync.run_id = self.run_id, range = index, "a saved contacts cursor was refused; reading its range again");
+                tracing::warn!(sync.run_id = self.run_id, object = object.as_str(), range = index, "a saved cursor was refused; reading its range again");
                 start = None;
                 continue;
             }
@@ -929,7 +981,9 @@ impl Walk<'_> {
         };
         self.retry_failed_tickets(window_start).await?;
         let checkpoint = self.checkpoint(SyncObject::Interactions).await?;
-        let position = match checkpoint.as_ref().and_then(Position::read) {
+        let resumed = checkpoint.as_ref().and_then(Position::read);
+        let fresh = resumed.is_none();
+        let mut position = match resumed {
             Some(p) => p,
             None => {
                 let since = self.incremental_since(SyncObject::Interactions, walk).await?.map(|s| s - TICKET_OVERLAP);
@@ -937,34 +991,75 @@ impl Walk<'_> {
             }
         };
         if !position.end {
-            let since = position.since;
-            let search = match since {
-                Some(since) => Search::tickets_updated_since(since),
-                None => Search::tickets_created_since(window_start),
-            };
-            let fetch = |after: Option<String>| {
-                let search = search.clone();
-                async move { self.api.search_tickets_page(&search, after.as_deref()).await }
-            };
-            let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), None, fetch));
-            let mut upcoming = pages.next().await;
-            while let Some(page) = upcoming {
-                let page = page?;
-                let next = page.next.clone();
-                // The next page is read while this one is written.
-                let written = async {
-                    let mut write = self.ticket_page(page.items, window_start).await?;
-                    write.expected = page.total;
-                    write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
-                    self.write(SyncObject::Interactions, write).await
-                };
-                let (written, following) = futures::join!(written, pages.next());
-                written?;
-                upcoming = following;
+            let mut first_page = None;
+            if fresh && position.since.is_none() {
+                let page = self.api.search_tickets_page(&Search::tickets_created_since(window_start), None).await?;
+                match self.split_tickets(&page).await? {
+                    Some(split) => position = split,
+                    None => first_page = Some(page),
+                }
+            }
+            if position.ranges.is_empty() {
+                self.tickets_in_sequence(position, first_page, window_start).await?;
+            } else {
+                self.read_in_ranges(
+                    SyncObject::Interactions,
+                    position,
+                    |range| range.ticket_search(window_start),
+                    |search, after| async move { self.api.search_tickets_page(&search, after.as_deref()).await },
+                    |items| self.ticket_page(items, window_start),
+                )
+                .await?;
             }
         }
         let max = self.checkpoint(SyncObject::Interactions).await?.and_then(|c| c.max_updated_at);
         Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+    }
+
+    /// A full walk of many tickets is cut into ranges of equal time from the oldest
+    /// ticket's creation (the first page is sorted oldest first); the first page is then
+    /// read again in its range.
+    async fn split_tickets(&self, first: &CursorPage<Ticket>) -> Result<Option<Position>> {
+        let count = self.range_count(first);
+        let oldest = first.items.first().and_then(|t| t.created_at);
+        let Some(oldest) = oldest.filter(|_| count >= 2) else { return Ok(None) };
+        let ranges = ranges::plan_seconds(oldest, self.started_at.max(crate::store::now()), count);
+        if ranges.len() < 2 {
+            return Ok(None);
+        }
+        tracing::info!(sync.run_id = self.run_id, ranges = ranges.len(), total = first.total, "reading tickets in ranges of creation time");
+        let position = Position { ranges, ..Position::default() };
+        self.save_plan(SyncObject::Interactions, &position, first.total).await?;
+        Ok(Some(position))
+    }
+
+    async fn tickets_in_sequence(&self, position: Position, first_page: Option<CursorPage<Ticket>>, window_start: i64) -> Result<()> {
+        let since = position.since;
+        let search = match since {
+            Some(since) => Search::tickets_updated_since(since),
+            None => Search::tickets_created_since(window_start),
+        };
+        let fetch = |after: Option<String>| {
+            let search = search.clone();
+            async move { self.api.search_tickets_page(&search, after.as_deref()).await }
+        };
+        let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), first_page, fetch));
+        let mut upcoming = pages.next().await;
+        while let Some(page) = upcoming {
+            let page = page?;
+            let next = page.next.clone();
+            // The next page is read while this one is written.
+            let written = async {
+                let mut write = self.ticket_page(page.items, window_start).await?;
+                write.expected = page.total;
+                write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
+                self.write(SyncObject::Interactions, write).await
+            };
+            let (written, following) = futures::join!(written, pages.next());
+            written?;
+            upcoming = following;
+        }
+        Ok(())
     }
 
     async fn retry_failed_tickets(&self, window_start: i64) -> Result<()> {

@@ -41,12 +41,12 @@ pub struct EngineConfig {
     pub full_every: Duration,
     /// How often an idle worker looks for queued or scheduled runs.
     pub poll_every: Duration,
-    pub contact_reads: ContactReads,
+    pub range_reads: RangeReads,
 }
 
-/// How a full contact walk is read side by side (see `ranges`).
+/// How a big full walk of contacts or tickets is read side by side (see `ranges`).
 #[derive(Debug, Clone, Copy)]
-pub struct ContactReads {
+pub struct RangeReads {
     /// Pages read at once, within the rate budget the client keeps.
     pub concurrency: usize,
     /// A range holds at least this many pages, so that its last, partial page stays a
@@ -55,7 +55,7 @@ pub struct ContactReads {
     pub max_ranges: usize,
 }
 
-impl Default for ContactReads {
+impl Default for RangeReads {
     fn default() -> Self {
         Self { concurrency: 8, pages_per_range: 20, max_ranges: 16 }
     }
@@ -69,7 +69,7 @@ impl Default for EngineConfig {
             stale_after: Duration::from_secs(60),
             full_every: Duration::from_secs(24 * 3600),
             poll_every: Duration::from_secs(2),
-            contact_reads: ContactReads::default(),
+            range_reads: RangeReads::default(),
         }
     }
 }
@@ -250,7 +250,7 @@ impl SyncEngine {
             started_at: run.started_at,
             dry_run: run.request.dry_run,
             company_types,
-            contact_reads: self.config.contact_reads,
+            range_reads: self.config.range_reads,
         };
         let mut seen_in_dry_run = HashSet::new();
         let mut fatal: Option<String> = None;

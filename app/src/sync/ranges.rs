@@ -1,7 +1,11 @@
-//! A full contact walk cut into ranges of creation days, read side by side.
+//! A big full walk cut into ranges of creation times, read side by side.
 //!
-//! `GET /contacts` has one cursor and so one page in flight; contact search can be cut
-//! into disjoint parts by `created_at`, which never changes. Contact date filters match
+//! A cursor has one page in flight at a time; a search can be cut into disjoint parts by
+//! `created_at`, which never changes. Ticket dates are matched to the second, and whether
+//! `<` includes its bound is UNCONFIRMED: each range keeps only the tickets it owns.
+//!
+//! `GET /contacts` has one cursor too, and contact search is cut the same way by days,
+//! with more care: contact date filters match
 //! whole days in the workspace's time zone (REFERENCE §8), or seconds in the other
 //! reading: a bound at a local midnight `m` asked as `> m - 1` and `< m` selects the same
 //! contacts under both. When the zone is unknown the query is widened by a margin and
@@ -29,11 +33,16 @@ pub struct Range {
 }
 
 impl Range {
-    pub fn search(&self, margin: i64) -> Search {
+    pub fn contact_search(&self, margin: i64) -> Search {
         Search::contacts_created_between(self.from.map(|f| f - 1 - margin), self.to.map(|t| t + margin))
     }
 
-    /// Whether a contact belongs to this range; one without a creation time belongs to
+    /// Tickets of this range, none created before `window_start`.
+    pub fn ticket_search(&self, window_start: i64) -> Search {
+        Search::tickets_created_between(self.from.unwrap_or(window_start).max(window_start), self.to)
+    }
+
+    /// Whether a record belongs to this range; one without a creation time belongs to
     /// the first.
     pub fn owns(&self, created_at: Option<i64>) -> bool {
         match created_at {
@@ -48,6 +57,20 @@ impl Range {
 pub struct Plan {
     pub ranges: Vec<Range>,
     pub margin: i64,
+}
+
+/// Cuts the seconds from `oldest` to `now` into `count` ranges of equal length.
+pub fn plan_seconds(oldest: i64, now: i64, count: usize) -> Vec<Range> {
+    let span = (now - oldest).max(0) + 1;
+    let count = (count.max(1) as i64).min(span);
+    let mut ranges = Vec::with_capacity(count as usize);
+    let mut from = None;
+    for i in 1..=count {
+        let to = (i < count).then(|| oldest + i * span / count);
+        ranges.push(Range { from, to, after: None, end: false });
+        from = to;
+    }
+    ranges
 }
 
 /// Cuts the days from the oldest contact's to today's into at most `count` ranges of
@@ -116,6 +139,28 @@ mod tests {
     }
 
     #[test]
+    fn ticket_ranges_are_equal_spans_of_seconds_that_meet() {
+        let ranges = plan_seconds(1_000, 1_999, 4);
+        let bounds: Vec<(Option<i64>, Option<i64>)> = ranges.iter().map(|r| (r.from, r.to)).collect();
+        assert_eq!(bounds, vec![(None, Some(1_250)), (Some(1_250), Some(1_500)), (Some(1_500), Some(1_750)), (Some(1_750), None)]);
+        assert_eq!(plan_seconds(5, 5, 8).len(), 1, "one second cannot be cut");
+    }
+
+    #[test]
+    fn a_ticket_range_asks_from_its_start_but_never_before_the_import_window() {
+        let first = Range { from: None, to: Some(2_000), after: None, end: false };
+        let query = &first.ticket_search(1_000).body(None)["query"];
+        assert_eq!(
+            query,
+            &json!({"operator": "AND", "value": [
+                {"field": "created_at", "operator": ">=", "value": 1_000},
+                {"field": "created_at", "operator": "<", "value": 2_000}]})
+        );
+        let last = Range { from: Some(2_000), to: None, after: None, end: false };
+        assert_eq!(last.ticket_search(1_000).body(None)["query"], json!({"field": "created_at", "operator": ">=", "value": 2_000}));
+    }
+
+    #[test]
     fn each_contact_belongs_to_exactly_one_range() {
         let plan = plan(PARIS_2024_01_01, PARIS_2024_01_01 + 30 * DAY, 7, Some("Europe/Paris"));
         for at in [None, Some(0), Some(PARIS_2024_01_01), Some(PARIS_2024_01_01 + 4 * DAY - 1), Some(PARIS_2024_01_01 + 4 * DAY), Some(i64::MAX)] {
@@ -126,7 +171,7 @@ mod tests {
     #[test]
     fn a_known_zone_asks_exactly_from_the_day_before_midnight_to_midnight() {
         let range = Range { from: Some(PARIS_2024_01_01), to: Some(PARIS_2024_01_01 + DAY), after: None, end: false };
-        let query = &range.search(0).body(None)["query"];
+        let query = &range.contact_search(0).body(None)["query"];
         assert_eq!(
             query,
             &json!({"operator": "AND", "value": [
@@ -140,7 +185,7 @@ mod tests {
         let plan = plan(PARIS_2024_01_01, PARIS_2024_01_01 + 30 * DAY, 3, Some("Mars/Olympus_Mons"));
         assert_eq!(plan.margin, 2 * DAY);
         let second = &plan.ranges[1];
-        let query = &second.search(plan.margin).body(None)["query"];
+        let query = &second.contact_search(plan.margin).body(None)["query"];
         assert_eq!(query["value"][0]["value"], json!(second.from.unwrap() - 1 - 2 * DAY));
         assert_eq!(query["value"][1]["value"], json!(second.to.unwrap() + 2 * DAY));
     }
