@@ -461,15 +461,28 @@ async fn contacts_written_just_before_a_run_are_caught_by_the_next_one_despite_t
 
 #[tokio::test]
 async fn a_run_killed_midway_through_one_contact_cursor_is_taken_over_and_ends_with_the_same_data() {
-    killed_midway_then_taken_over(ONE_CURSOR).await;
+    killed_midway_then_taken_over(ONE_CURSOR, Cursors::Kept).await;
+}
+
+#[tokio::test]
+async fn a_taken_over_run_whose_saved_cursors_intercom_no_longer_knows_reads_them_again_from_the_start() {
+    killed_midway_then_taken_over(ONE_CURSOR, Cursors::Forgotten).await;
+    killed_midway_then_taken_over(TEST_READS, Cursors::Forgotten).await;
 }
 
 #[tokio::test]
 async fn a_run_killed_midway_through_contact_ranges_is_taken_over_and_ends_with_the_same_data() {
-    killed_midway_then_taken_over(TEST_READS).await;
+    killed_midway_then_taken_over(TEST_READS, Cursors::Kept).await;
 }
 
-async fn killed_midway_then_taken_over(reads: RangeReads) {
+#[derive(PartialEq)]
+enum Cursors {
+    Kept,
+    /// Intercom no longer knows the cursors the dead worker saved (expired, or refused).
+    Forgotten,
+}
+
+async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
     stage.save(mapped_settings()).await;
     let first = engine_reading(&stage.store, stage.integration.clone(), "doomed", reads);
@@ -489,6 +502,16 @@ async fn killed_midway_then_taken_over(reads: RangeReads) {
     let _ = worker.await;
     let killed = stage.store.sync_run(id).await.unwrap().unwrap();
     assert_eq!(killed.status, RunStatus::Running, "the dead worker's run still looks running");
+    if cursors == Cursors::Forgotten {
+        let url = stage._db.as_ref().expect("a SQLite stage").url.clone();
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let spoiled = sqlx::query(r#"update sync_run_objects set cursor = replace(cursor, '"after":"', '"after":"stale') where run_id = ?"#)
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(spoiled.rows_affected() > 0, "a saved cursor to spoil");
+    }
 
     let second = engine_reading(&stage.store, stage.integration.clone(), "rescuer", reads);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

@@ -519,7 +519,18 @@ impl Walk<'_> {
                 }
             }
             if position.ranges.is_empty() {
-                self.contacts_in_sequence(position, first_page, &tags_by_id, customers_read).await?;
+                let search = position.since.map(Search::contacts_updated_since);
+                let fetch = |after: Option<String>| {
+                    let search = search.clone();
+                    async move {
+                        match &search {
+                            Some(s) => self.api.search_contacts_page(s, after.as_deref()).await,
+                            None => self.api.contacts_page(after.as_deref()).await,
+                        }
+                    }
+                };
+                let page_of = |items| self.contact_page(items, &tags_by_id, customers_read);
+                self.read_in_sequence(SyncObject::Contacts, position, first_page, fetch, page_of).await?;
             } else {
                 let margin = position.margin;
                 self.read_in_ranges(
@@ -581,54 +592,54 @@ impl Walk<'_> {
         Ok(())
     }
 
-    async fn contacts_in_sequence(
+    /// Reads one cursor from `position`, writing each page with its checkpoint while the
+    /// next is read. A saved cursor Intercom no longer knows is read again from the start.
+    async fn read_in_sequence<T, F, Fut, P, PFut>(
         &self,
+        object: SyncObject,
         position: Position,
-        first_page: Option<CursorPage<Contact>>,
-        tags_by_id: &HashMap<String, String>,
-        customers_read: bool,
-    ) -> Result<()> {
+        first_page: Option<CursorPage<T>>,
+        fetch: F,
+        page_of: P,
+    ) -> Result<()>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = crate::intercom::Result<CursorPage<T>>>,
+        P: Fn(Vec<T>) -> PFut,
+        PFut: Future<Output = Result<PageWrite>>,
+    {
         let since = position.since;
-        let search = since.map(Search::contacts_updated_since);
-        let fetch = |after: Option<String>| {
-            let search = search.clone();
-            async move {
-                match &search {
-                    Some(s) => self.api.search_contacts_page(s, after.as_deref()).await,
-                    None => self.api.contacts_page(after.as_deref()).await,
-                }
+        let mut start = position.after;
+        let mut first_page = first_page;
+        loop {
+            let mut pages = std::pin::pin!(cursor_pages(start.clone(), first_page.take(), &fetch));
+            let mut first = true;
+            let mut upcoming = pages.next().await;
+            while let Some(page) = upcoming {
+                let page = match page {
+                    Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && start.is_some() => break,
+                    other => other?,
+                };
+                first = false;
+                let next = page.next.clone();
+                let written = async {
+                    let mut write = page_of(page.items).await?;
+                    write.expected = page.total;
+                    write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
+                    self.write(object, write).await
+                };
+                let (written, following) = futures::join!(written, pages.next());
+                written?;
+                upcoming = following;
             }
-        };
-        let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), first_page, fetch));
-        let mut first = true;
-        let mut upcoming = pages.next().await;
-        while let Some(page) = upcoming {
-            let page = match page {
-                // A saved cursor Intercom no longer knows: walk again from the start.
-                Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && position.after.is_some() => {
-                    tracing::warn!(sync.run_id = self.run_id, "the saved contacts cursor was refused; reading from the start");
-                    let restart = Position { after: None, ..position.clone() };
-                    self.store
-                        .apply_page(self.run_id, SyncObject::Contacts, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
-                        .await?;
-                    return Box::pin(self.contacts_in_sequence(restart, None, tags_by_id, customers_read)).await;
-                }
-                other => other?,
-            };
-            first = false;
-            let next = page.next.clone();
-            // The next page is read while this one is written.
-            let written = async {
-                let mut write = self.contact_page(page.items, tags_by_id, customers_read).await?;
-                write.expected = page.total;
-                write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
-                self.write(SyncObject::Contacts, write).await
-            };
-            let (written, following) = futures::join!(written, pages.next());
-            written?;
-            upcoming = following;
+            if !(first && start.is_some()) {
+                return Ok(());
+            }
+            tracing::warn!(sync.run_id = self.run_id, object = object.as_str(), "the saved cursor was refused; reading from the start");
+            start = None;
+            let restart = Position { since, ..Position::default() };
+            self.store.apply_page(self.run_id, object, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() }).await?;
         }
-        Ok(())
     }
 
     /// Reads the unfinished ranges of `plan`, `concurrency` pages at a time, and writes
@@ -1000,7 +1011,16 @@ impl Walk<'_> {
                 }
             }
             if position.ranges.is_empty() {
-                self.tickets_in_sequence(position, first_page, window_start).await?;
+                let search = match position.since {
+                    Some(since) => Search::tickets_updated_since(since),
+                    None => Search::tickets_created_since(window_start),
+                };
+                let fetch = |after: Option<String>| {
+                    let search = search.clone();
+                    async move { self.api.search_tickets_page(&search, after.as_deref()).await }
+                };
+                let page_of = |items| self.ticket_page(items, window_start);
+                self.read_in_sequence(SyncObject::Interactions, position, first_page, fetch, page_of).await?;
             } else {
                 self.read_in_ranges(
                     SyncObject::Interactions,
@@ -1031,35 +1051,6 @@ impl Walk<'_> {
         let position = Position { ranges, ..Position::default() };
         self.save_plan(SyncObject::Interactions, &position, first.total).await?;
         Ok(Some(position))
-    }
-
-    async fn tickets_in_sequence(&self, position: Position, first_page: Option<CursorPage<Ticket>>, window_start: i64) -> Result<()> {
-        let since = position.since;
-        let search = match since {
-            Some(since) => Search::tickets_updated_since(since),
-            None => Search::tickets_created_since(window_start),
-        };
-        let fetch = |after: Option<String>| {
-            let search = search.clone();
-            async move { self.api.search_tickets_page(&search, after.as_deref()).await }
-        };
-        let mut pages = std::pin::pin!(cursor_pages(position.after.clone(), first_page, fetch));
-        let mut upcoming = pages.next().await;
-        while let Some(page) = upcoming {
-            let page = page?;
-            let next = page.next.clone();
-            // The next page is read while this one is written.
-            let written = async {
-                let mut write = self.ticket_page(page.items, window_start).await?;
-                write.expected = page.total;
-                write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
-                self.write(SyncObject::Interactions, write).await
-            };
-            let (written, following) = futures::join!(written, pages.next());
-            written?;
-            upcoming = following;
-        }
-        Ok(())
     }
 
     async fn retry_failed_tickets(&self, window_start: i64) -> Result<()> {
