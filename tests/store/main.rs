@@ -46,6 +46,7 @@ on_both_backends!(
     upserting_a_user_resets_its_password_and_role,
     customers_are_listed_by_name_one_page_at_a_time,
     contacts_are_listed_with_the_name_of_their_customer,
+    one_customer_and_one_contact_read_by_id_look_as_they_do_in_their_lists,
     interactions_are_listed_newest_first,
     there_is_no_intercom_connection_until_one_is_made,
     an_intercom_connection_is_saved_read_back_and_forgotten,
@@ -129,6 +130,25 @@ async fn contacts_are_listed_with_the_name_of_their_customer(store: &dyn Store) 
     let page = store.list_contacts(PageRequest::default()).await.unwrap();
     let rows: Vec<_> = page.items.iter().map(|c| (c.name.as_str(), c.customer_name.as_deref())).collect();
     assert_eq!(rows, [("Adam", None), ("Zoe", Some("Customer 001"))]);
+}
+
+async fn one_customer_and_one_contact_read_by_id_look_as_they_do_in_their_lists(store: &dyn Store) {
+    seed_customers(store, 3).await;
+    let contact = NewContact {
+        external_id: "c-1".into(),
+        intercom_id: None,
+        name: "Zoe".into(),
+        email: None,
+        customer_external_id: Some("cust-002".into()),
+    };
+    let contact_id = store.insert_contact(&contact).await.unwrap();
+    let listed = store.list_customers(PageRequest::default()).await.unwrap().items[1].clone();
+    assert_eq!(store.customer(listed.id).await.unwrap(), Some(listed));
+    let read = store.contact(contact_id).await.unwrap().expect("the contact");
+    assert_eq!(Some(&read), store.list_contacts(PageRequest::default()).await.unwrap().items.first());
+    assert_eq!(read.customer_name.as_deref(), Some("Customer 002"));
+    assert_eq!(store.customer(999_999).await.unwrap(), None);
+    assert_eq!(store.contact(999_999).await.unwrap(), None);
 }
 
 async fn interactions_are_listed_newest_first(store: &dyn Store) {

@@ -6,11 +6,7 @@ use crate::domain::{Contact, ContactEdit, Customer, CustomerEdit, Interaction, P
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use {
-    super::context::*,
-    crate::domain::PageRequest,
-    crate::store::{Store, StoreError},
-};
+use {super::context::*, crate::domain::PageRequest};
 
 #[server]
 pub async fn list_customers(page: u32) -> Result<Page<Customer>, AppError> {
@@ -45,7 +41,7 @@ pub async fn update_customer(id: i64, edit: CustomerEdit) -> Result<Customer, Ap
             if !store.edit_customer(id, &edit, &admin.email, now).await? {
                 return Err(missing());
             }
-            saved_customer(store.as_ref(), id, now).await?.ok_or_else(missing)
+            store.customer(id).await?.ok_or_else(missing)
         }
         .await,
     )
@@ -65,50 +61,8 @@ pub async fn update_contact(id: i64, edit: ContactEdit) -> Result<Contact, AppEr
             if !store.edit_contact(id, &edit, &admin.email, now).await? {
                 return Err(missing());
             }
-            saved_contact(store.as_ref(), id, now).await?.ok_or_else(missing)
+            store.contact(id).await?.ok_or_else(missing)
         }
         .await,
     )
-}
-
-// The store reads single records only for the sync engine, without `updated_at`: an edit
-// has just set it to `edited_at`.
-
-/// A customer read back after an edit made at `edited_at`.
-#[cfg(feature = "ssr")]
-async fn saved_customer(store: &dyn Store, id: i64, edited_at: i64) -> Result<Option<Customer>, StoreError> {
-    let found = store.customers_by_ids(&[id]).await?.into_iter().next();
-    Ok(found.map(|c| Customer {
-        id: c.id,
-        external_id: c.external_id,
-        intercom_id: c.intercom_id,
-        name: c.name,
-        domain: c.domain,
-        csm_owner: c.csm_owner,
-        stage: c.stage,
-        profile: c.profile,
-        health_score: c.health_score,
-        csm_pulse: c.csm_pulse,
-        updated_at: edited_at,
-    }))
-}
-
-/// A contact read back after an edit made at `edited_at`, with its customer's name.
-#[cfg(feature = "ssr")]
-async fn saved_contact(store: &dyn Store, id: i64, edited_at: i64) -> Result<Option<Contact>, StoreError> {
-    let Some(contact) = store.contacts_by_ids(&[id]).await?.into_iter().next() else { return Ok(None) };
-    let customer_name = match contact.customer_id {
-        Some(customer) => store.customers_by_ids(&[customer]).await?.into_iter().next().map(|c| c.name),
-        None => None,
-    };
-    Ok(Some(Contact {
-        id: contact.id,
-        external_id: contact.external_id,
-        intercom_id: contact.intercom_id,
-        name: contact.name,
-        email: contact.email,
-        customer_name,
-        role_tag: contact.role_tag,
-        updated_at: edited_at,
-    }))
 }

@@ -345,6 +345,30 @@ macro_rules! impl_store {
                 Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
             }
 
+            async fn customer(&self, id: i64) -> Result<Option<Customer>> {
+                let row = sqlx::query_as::<_, CustomerRow>(
+                    "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, health_score, \
+                         csm_pulse, updated_at \
+                     from customers where id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn contact(&self, id: i64) -> Result<Option<Contact>> {
+                let row = sqlx::query_as::<_, ContactRow>(
+                    "select c.id, c.external_id, c.intercom_id, c.name, c.email, \
+                            cu.name as customer_name, c.role_tag, c.updated_at \
+                     from contacts c left join customers cu on cu.id = c.customer_id where c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
             async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>> {
                 let total: i64 = sqlx::query_scalar("select count(*) from interactions")
                     .fetch_one(&self.pool)

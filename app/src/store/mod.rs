@@ -89,6 +89,10 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     async fn insert_interaction(&self, interaction: &NewInteraction) -> Result<i64>;
     async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>>;
     async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>>;
+    /// One customer as the Customers page shows it.
+    async fn customer(&self, id: i64) -> Result<Option<Customer>>;
+    /// One contact as the Contacts page shows it.
+    async fn contact(&self, id: i64) -> Result<Option<Contact>>;
     async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>>;
 
     /// The connection as the settings page shows it; never the token.
