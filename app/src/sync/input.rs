@@ -561,7 +561,15 @@ impl Walk<'_> {
         let Some(oldest) = self.api.search_contacts_page(&oldest, None).await?.items.first().and_then(|c| c.created_at) else {
             return Ok(None);
         };
-        let zone = self.api.workspace_time_zone().await?;
+        // Without the zone the ranges are only wider, so any answer but a revoked token will do.
+        let zone = match self.api.workspace_time_zone().await {
+            Ok(zone) => zone,
+            Err(err) if err.needs_reconnect() => return Err(err.into()),
+            Err(err) => {
+                tracing::warn!(sync.run_id = self.run_id, error = %err, "the workspace's time zone is unknown; contact ranges overlap and keep their own");
+                None
+            }
+        };
         let plan = ranges::plan(oldest, self.started_at.max(crate::store::now()), count, zone.as_deref());
         if plan.ranges.len() < 2 {
             return Ok(None);
