@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use app::domain::{IntegrationSettings, RunDetail, RunRequest, SyncObject, SyncRun};
+use app::domain::{format_timestamp, IntegrationSettings, RunDetail, RunRequest, SyncObject, SyncRun};
 use app::server_fns::{ConnectIntercomWithToken, GetSyncRun, SaveIntegrationSettings, StartSync, StartedRun};
 use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
@@ -36,6 +36,7 @@ sync_scenarios!(
     a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one: false,
     a_churn_held_back_by_the_threshold_is_confirmed_from_the_runs_detail: true,
     the_schedule_is_saved_and_read_back_after_a_reload: true,
+    the_sync_runs_page_says_when_the_next_scheduled_run_starts: false,
     a_run_started_elsewhere_shows_live_then_in_the_history_without_a_reload: true,
 );
 
@@ -272,6 +273,24 @@ async fn the_schedule_is_saved_and_read_back_after_a_reload(_: Arc<World>, b: Br
     ensure!(b.value_of("Schedule").await? == "180", "read back as {:?}", b.value_of("Schedule").await?);
     b.click_link("Sync runs").await?;
     b.wait_for_heading("Sync runs").await?;
+    Ok(())
+}
+
+async fn the_sync_runs_page_says_when_the_next_scheduled_run_starts(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+    let stage = stage().await?;
+    let b = b.at(&stage.app.base_url);
+    open_as(&b, PAGE, "Sync runs", MEMBER_EMAIL, MEMBER_PASSWORD).await?;
+    let off = b.wait_for_text("[data-testid=schedule]", "No schedule").await?;
+    ensure!(off.contains("Sync now"), "{off:?}");
+
+    let mut settings = IntegrationSettings::default();
+    settings.schedule.every_minutes = Some(180);
+    stage.save(&settings).await?;
+    b.open(PAGE).await?;
+    let on = b.wait_for_text("[data-testid=schedule]", "Scheduled: Every 3 hours.").await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let next = format_timestamp((now / 10_800 + 1) * 10_800);
+    ensure!(on.contains(&format!("The next run starts at {next}.")), "{on:?} (expected {next})");
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::{
-    IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, SyncMode, SyncObject,
+    IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, ScheduleState, SyncMode, SyncObject,
     SyncRun, WalkKind, Zone,
 };
 use app::integration::{Integration, CHURN_STAGE};
@@ -925,4 +925,22 @@ async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reco
     let calls_before = stage.sb.sandbox.stats().total_calls;
     assert!(stage.engine("worker-b").enqueue_due(app::store::now()).await.unwrap().is_none(), "no scheduled run while reconnect is needed");
     assert_eq!(stage.sb.sandbox.stats().total_calls, calls_before);
+    match stage.engine("worker-b").schedule(app::store::now()).await.unwrap() {
+        ScheduleState::Paused { label, reason } => {
+            assert_eq!(label, "Every 15 minutes");
+            assert!(reason.contains("reconnect"), "{reason}");
+        }
+        other => panic!("the schedule should say it is paused: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_schedule_says_when_its_next_run_starts_once_one_is_set() {
+    let stage = stage(small(34)).await;
+    let engine = stage.engine("worker-a");
+    assert_eq!(engine.schedule(1_000).await.unwrap(), ScheduleState::Off);
+    let mut settings = mapped_settings();
+    settings.schedule.every_minutes = Some(60);
+    stage.save(settings).await;
+    assert_eq!(engine.schedule(1_000).await.unwrap(), ScheduleState::On { label: "Every 1 hour".into(), next_at: 3_600 });
 }

@@ -194,6 +194,13 @@ impl ScheduleSettings {
     pub const MIN_MINUTES: u32 = 5;
     pub const MAX_MINUTES: u32 = 10_080;
 
+    /// When the slot after the one `now` is in starts: runs are queued once per slot of
+    /// the interval, counted from the Unix epoch (so every process agrees).
+    pub fn next_slot(&self, now: i64) -> Option<i64> {
+        let period = i64::from(self.every_minutes.filter(|m| *m > 0)?) * 60;
+        Some((now.div_euclid(period) + 1) * period)
+    }
+
     pub fn label(&self) -> String {
         match self.every_minutes {
             None => "Off".to_string(),
@@ -734,6 +741,16 @@ impl ChurnPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_scheduled_slot_starts_at_the_next_multiple_of_the_interval() {
+        let every_3_hours = ScheduleSettings { every_minutes: Some(180) };
+        assert_eq!(every_3_hours.next_slot(0), Some(10_800));
+        assert_eq!(every_3_hours.next_slot(10_799), Some(10_800));
+        assert_eq!(every_3_hours.next_slot(10_800), Some(21_600), "a slot that just began is this one");
+        assert_eq!(ScheduleSettings { every_minutes: None }.next_slot(5), None);
+        assert_eq!(ScheduleSettings { every_minutes: Some(0) }.next_slot(5), None);
+    }
 
     fn field(key: &str, data_type: DataType, custom: bool) -> FieldOption {
         FieldOption { key: key.into(), label: key.into(), data_type, custom, archived: false, api_writable: true }

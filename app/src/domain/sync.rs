@@ -294,6 +294,16 @@ pub struct SyncFailure {
     pub resolved_at: Option<i64>,
 }
 
+/// What the schedule will do, as the Sync runs page states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScheduleState {
+    Off,
+    /// Runs are queued every `label`; the next slot starts at `next_at`.
+    On { label: String, next_at: i64 },
+    /// A schedule is set but nothing will start until the connection is mended.
+    Paused { label: String, reason: String },
+}
+
 /// A run and its failed records, for the history page's detail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDetail {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::domain::{RunDetail, RunRequest, SyncRun};
+use crate::domain::{RunDetail, RunRequest, ScheduleState, SyncRun};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -36,6 +36,13 @@ pub async fn start_sync(request: RunRequest) -> Result<StartedRun, AppError> {
 pub async fn get_sync_runs(limit: u32) -> Result<Vec<SyncRun>, AppError> {
     require_user().await?;
     answer(async { Ok(sync_engine()?.runs(limit.clamp(1, 200)).await?) }.await)
+}
+
+/// What the schedule will do next.
+#[server]
+pub async fn get_sync_schedule() -> Result<ScheduleState, AppError> {
+    require_user().await?;
+    answer(async { Ok(sync_engine()?.schedule(crate::store::now()).await?) }.await)
 }
 
 /// One run with its failed records: what the progress bar and the detail read.

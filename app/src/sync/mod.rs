@@ -23,7 +23,7 @@ pub use input::over_threshold;
 pub use source::IntercomApi;
 
 use crate::domain::{
-    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, SyncMode,
+    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, ScheduleState, SyncMode,
     SyncObject, SyncRun, WalkKind,
 };
 use crate::integration::{Integration, CHURN_STAGE};
@@ -392,6 +392,19 @@ impl SyncEngine {
 
     pub async fn runs(&self, limit: u32) -> Result<Vec<SyncRun>> {
         Ok(self.store.sync_runs(limit).await?)
+    }
+
+    /// What the schedule will do next, with the reasons `enqueue_due` would skip a slot.
+    pub async fn schedule(&self, now: i64) -> Result<ScheduleState> {
+        let schedule = self.integration.current_settings().await?.schedule;
+        let Some(next_at) = schedule.next_slot(now) else { return Ok(ScheduleState::Off) };
+        let label = schedule.label();
+        let paused = |reason: &str| Ok(ScheduleState::Paused { label: label.clone(), reason: reason.to_string() });
+        match self.store.intercom_connection().await? {
+            None => paused("Intercom is not connected."),
+            Some(c) if c.needs_reconnect => paused("Intercom refused the token: reconnect on the settings page."),
+            Some(_) => Ok(ScheduleState::On { label, next_at }),
+        }
     }
 }
 

@@ -9,11 +9,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{CurrentUser, ErrorNotice};
 use crate::domain::{
-    format_timestamp, Counts, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, SyncFailure, SyncObject, SyncRun,
-    WalkKind,
+    format_timestamp, Counts, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, ScheduleState, SyncFailure, SyncObject,
+    SyncRun, WalkKind,
 };
 use crate::error::AppError;
-use crate::server_fns::{confirm_churn, get_sync_run, get_sync_runs, start_sync, StartedRun};
+use crate::server_fns::{confirm_churn, get_sync_run, get_sync_runs, get_sync_schedule, start_sync, StartedRun};
 
 use super::sync_chart::RunChart;
 
@@ -27,6 +27,7 @@ const WATCH_EVERY: Duration = Duration::from_secs(3);
 pub fn SyncPage() -> impl IntoView {
     let user = expect_context::<CurrentUser>().0;
     let runs = Resource::new(|| (), |_| get_sync_runs(HISTORY_LIMIT));
+    let schedule = Resource::new(|| (), |_| get_sync_schedule());
     let query = use_query_map();
     // A link, not a click handler, opens a run's detail: it works without JavaScript too.
     let selected = Memo::new(move |_| query.read().get("run").and_then(|r| r.parse::<i64>().ok()));
@@ -38,6 +39,14 @@ pub fn SyncPage() -> impl IntoView {
             <h1>"Sync runs"</h1>
             <a href="/integrations/intercom">"Intercom settings"</a>
         </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match schedule.await {
+                    Ok(state) => view! { <ScheduleNote state /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let can_edit = matches!(user.await, Ok(Some(u)) if u.role.can_edit_settings());
@@ -47,6 +56,24 @@ pub fn SyncPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// When runs start by themselves, or why they will not.
+#[component]
+fn ScheduleNote(state: ScheduleState) -> impl IntoView {
+    let text = match state {
+        ScheduleState::Off => "No schedule: runs start with Sync now or `server sync`. ".to_string(),
+        ScheduleState::On { label, next_at } => {
+            format!("Scheduled: {label}. The next run starts at {}. ", format_timestamp(next_at))
+        }
+        ScheduleState::Paused { label, reason } => format!("Scheduled {label}, but paused: {reason} "),
+    };
+    view! {
+        <p class="schedule-note" data-testid="schedule">
+            {text}
+            <a href="/integrations/intercom">"Change the schedule"</a>
+        </p>
     }
 }
 
