@@ -39,6 +39,7 @@ settings_scenarios!(
     uploading_scores_creates_the_two_attributes_and_the_budget_shows_them: true,
     export_then_import_copies_a_set_up: true,
     creating_companies_in_intercom_is_offered_in_writing_modes_and_survives_a_reload: true,
+    creating_contacts_in_intercom_is_offered_in_writing_modes_and_survives_a_reload: true,
     a_member_sees_everything_read_only: false,
 );
 
@@ -438,6 +439,34 @@ async fn creating_companies_in_intercom_is_offered_in_writing_modes_and_survives
     ensure!(saved.customers.create_in_intercom && saved.customers.mode == SyncMode::TwoWays, "{saved:?}");
     let history = b.text("[data-testid=change-history]").await?;
     ensure!(history.contains("Create companies in Intercom: off → on"), "{history}");
+    Ok(())
+}
+
+const CREATE_CONTACTS: &str = "Create contacts in Intercom for contacts it does not have";
+
+async fn creating_contacts_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+    let stage = connected_stage().await?;
+    let b = b.at(&stage.app.base_url);
+    open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    ensure!(b.is_disabled(CREATE_CONTACTS).await?, "offered while contacts are Input only");
+    b.choose("Contacts mode", "Output only").await?;
+    ensure!(!b.is_disabled(CREATE_CONTACTS).await?, "not offered in Output only");
+
+    b.click_control(CREATE_CONTACTS).await?;
+    b.click_button("Save").await?;
+    b.wait_for_text("[data-error-for='contacts.create_in_intercom']", "external_id or email").await?;
+    ensure!(stage.app.store.integration_settings().await?.is_none(), "something was saved");
+    b.choose("Contact ID", "Email (text)").await?;
+    b.click_button("Save").await?;
+    b.wait_for_text("[data-testid=save-notice]", "Settings saved.").await?;
+
+    b.open(PAGE).await?;
+    ensure!(b.is_checked(CREATE_CONTACTS).await?, "the choice was not read back");
+    let saved = stage.app.store.integration_settings().await?.context("saved settings")?;
+    let saved: IntegrationSettings = serde_json::from_str(&saved.document)?;
+    ensure!(saved.contacts.create_in_intercom && saved.contacts.id_field.as_deref() == Some("email"), "{saved:?}");
+    let history = b.text("[data-testid=change-history]").await?;
+    ensure!(history.contains("Create contacts in Intercom: off → on"), "{history}");
     Ok(())
 }
 

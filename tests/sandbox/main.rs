@@ -1046,3 +1046,154 @@ async fn the_read_back_helpers_match_what_the_api_serves_record_by_record() {
     assert_eq!(sb.sandbox.contact_company_ids(id), ids_of(&listed, "data"), "the contact's own order");
     assert!(sb.sandbox.contact_tag_names("000000000000000000000000").is_empty());
 }
+
+#[tokio::test]
+async fn a_created_contact_is_found_by_id_in_the_list_and_in_search_after_the_index_delay() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    sb.sandbox.set_now(1_900_000_000);
+    sb.sandbox.set_search_index_delay(Duration::from_millis(1_500));
+    let before = sb.sandbox.contact_ids();
+    let posted = json!({"external_id": "new-001", "email": "nina.new@example.com", "name": "Nina New", "phone": "+33612345678",
+                        "avatar": "https://example.com/nina.png", "signed_up_at": 1_899_000_000, "owner_id": "991267701",
+                        "unsubscribed_from_emails": true, "custom_attributes": {"Seats": 3}});
+    let created = api.post("/contacts", posted).await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let created = body(created).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 24, "shaped like the seeded ids");
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(!before.contains(&id));
+    assert_eq!((created["type"].as_str(), created["role"].as_str(), created["external_id"].as_str()), (Some("contact"), Some("user"), Some("new-001")));
+    assert_eq!((created["email"].as_str(), created["email_domain"].as_str()), (Some("nina.new@example.com"), Some("example.com")));
+    assert_eq!(created["avatar"], json!({"type": "avatar", "image_url": "https://example.com/nina.png"}));
+    assert_eq!((created["owner_id"].as_str(), created["signed_up_at"].as_i64()), (Some("991267701"), Some(1_899_000_000)));
+    assert_eq!(created["unsubscribed_from_emails"], true);
+    assert_eq!(created["custom_attributes"], json!({"Seats": 3}));
+    assert!((1_900_000_000..1_900_000_005).contains(&created["created_at"].as_i64().unwrap()));
+    assert_eq!(created["updated_at"], created["created_at"]);
+    assert_eq!((created["companies"]["total_count"].as_u64(), created["tags"]["total_count"].as_u64()), (Some(0), Some(0)));
+
+    assert_eq!(body(api.get(&format!("/contacts/{id}")).await).await, created, "served as GET /contacts/{{id}} serves it");
+    assert_eq!(sb.sandbox.contact_json(&id).unwrap(), created);
+    assert_eq!(sb.sandbox.contact_by_external_id("new-001").unwrap(), created);
+    assert_eq!(sb.sandbox.contact_ids(), [before.clone(), vec![id.clone()]].concat(), "stored last, in id order");
+    assert_eq!(sb.sandbox.contacts_json().last().unwrap(), &created);
+
+    let mut listed = vec![];
+    let mut after: Option<String> = None;
+    loop {
+        let mut req = api.req(reqwest::Method::GET, "/contacts").query(&[("per_page", "150")]);
+        if let Some(a) = &after {
+            req = req.query(&[("starting_after", a.as_str())]);
+        }
+        let page = body(req.send().await.unwrap()).await;
+        assert_eq!(page["total_count"].as_u64().unwrap() as usize, before.len() + 1);
+        listed.extend(ids_of(&page, "data"));
+        match page["pages"]["next"]["starting_after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(listed.last(), Some(&id), "the cursor walk reaches the new contact");
+
+    let by_external_id = search("external_id", "=", json!("new-001"));
+    assert_eq!(body(api.post("/contacts/search", by_external_id.clone()).await).await["total_count"], 0, "not indexed yet");
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(ids_of(&body(api.post("/contacts/search", by_external_id).await).await, "data"), vec![id.clone()]);
+
+    let lead = body(api.post("/contacts", json!({"role": "lead"})).await).await;
+    assert_eq!((lead["role"].as_str(), lead["email"].is_null()), (Some("lead"), true));
+    assert!(lead["id"].as_str().unwrap() > id.as_str(), "ids keep growing");
+    assert_eq!(sb.sandbox.stats().calls_to("POST /contacts"), 2);
+}
+
+#[tokio::test]
+async fn creating_a_contact_twice_is_a_409_naming_the_existing_id() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let live_before = sb.sandbox.contact_ids().len();
+    let conflict = |id: &str| (StatusCode::CONFLICT, "conflict".to_string(), format!("A contact matching those details already exists with id={id}"));
+    let first = body(api.post("/contacts", json!({"external_id": "dup-1", "email": "dup@example.com"})).await).await;
+    let first_id = first["id"].as_str().unwrap();
+
+    let same_external_id = api.post("/contacts", json!({"external_id": "dup-1", "email": "other@example.com"})).await;
+    assert_eq!(error_code(same_external_id).await, conflict(first_id));
+    let same_user_email = api.post("/contacts", json!({"email": "dup@example.com"})).await;
+    assert_eq!(error_code(same_user_email).await, conflict(first_id));
+
+    let seeded = sb.sandbox.contacts_json().into_iter().find(|c| c["role"] == "user" && c["external_id"].is_string()).unwrap();
+    let seeded_id = seeded["id"].as_str().unwrap();
+    let same_seeded_email = api.post("/contacts", json!({"email": seeded["email"]})).await;
+    assert_eq!(error_code(same_seeded_email).await, conflict(seeded_id));
+    let same_seeded_external_id = api.post("/contacts", json!({"external_id": seeded["external_id"], "role": "lead"})).await;
+    assert_eq!(error_code(same_seeded_external_id).await, conflict(seeded_id));
+
+    assert_eq!(sb.sandbox.contact_ids().len(), live_before + 1, "only the first one was created");
+    let lead = api.post("/contacts", json!({"role": "lead", "email": "dup@example.com"})).await;
+    assert_eq!(lead.status(), StatusCode::OK, "a lead may share a user's email");
+}
+
+#[tokio::test]
+async fn a_contact_without_email_external_id_or_role_is_refused() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let live_before = sb.sandbox.contact_ids();
+    for refused in [json!({"name": "Nobody"}), json!({}), json!({"email": null, "phone": "+33600000000"})] {
+        let (status, code, message) = error_code(api.post("/contacts", refused.clone()).await).await;
+        assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role not specified"), "{refused}");
+    }
+    let (status, code, _) = error_code(api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"No Such Attribute": 1}})).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{code}");
+    let (status, code, _) = error_code(api.post("/contacts", json!({"role": "admin"})).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
+    let (status, code, _) = error_code(api.post("/contacts", json!({"email": "x@example.com", "favourite_colour": "blue"})).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(sb.sandbox.contact_ids(), live_before, "nothing was created");
+    assert!(sb.sandbox.contact_by_external_id("nobody").is_none());
+}
+
+#[tokio::test]
+async fn a_contact_attached_to_a_company_lists_it_and_the_company_counts_one_more_user() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let contact = body(api.post("/contacts", json!({"external_id": "joiner"})).await).await["id"].as_str().unwrap().to_string();
+    let (_, company) = contact_with_a_company(&sb);
+    let users_before = sb.sandbox.company_json(&company).unwrap()["user_count"].as_i64().unwrap();
+    sb.sandbox.touch_contact(&contact, 1_000);
+
+    let attached = api.post(&format!("/contacts/{contact}/companies"), json!({"id": company})).await;
+    assert_eq!(attached.status(), StatusCode::OK);
+    let attached = body(attached).await;
+    assert_eq!(attached["user_count"].as_i64().unwrap(), users_before + 1);
+    assert_eq!(attached, body(api.get(&format!("/companies/{company}")).await).await, "served as GET /companies/{{id}} serves it");
+
+    let embedded = body(api.get(&format!("/contacts/{contact}")).await).await;
+    assert_eq!(ids_of(&embedded["companies"], "data"), vec![company.clone()]);
+    assert!(embedded["updated_at"].as_i64().unwrap() > 1_000, "attaching is a write to the contact");
+    let listed = body(api.get(&format!("/contacts/{contact}/companies")).await).await;
+    assert_eq!(ids_of(&listed, "data"), vec![company.clone()]);
+    assert_eq!(sb.sandbox.contact_company_ids(&contact), vec![company.clone()]);
+
+    let again = body(api.post(&format!("/contacts/{contact}/companies"), json!({"id": company})).await).await;
+    assert_eq!(again["user_count"].as_i64().unwrap(), users_before + 1, "attaching twice counts once");
+    assert_eq!(sb.sandbox.contact_company_ids(&contact).len(), 1);
+    assert_eq!(sb.sandbox.stats().calls_to("POST /contacts/{id}/companies"), 2);
+}
+
+#[tokio::test]
+async fn attaching_an_unknown_company_or_to_an_unknown_contact_is_a_404() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    let (contact, company) = contact_with_a_company(&sb);
+    let company_not_found = (StatusCode::NOT_FOUND, "company_not_found".to_string(), "Company Not Found".to_string());
+    let unknown = api.post(&format!("/contacts/{contact}/companies"), json!({"id": "123"})).await;
+    assert_eq!(error_code(unknown).await, company_not_found);
+    assert!(sb.sandbox.delete_company(&company));
+    let deleted = api.post(&format!("/contacts/{contact}/companies"), json!({"id": company})).await;
+    assert_eq!(error_code(deleted).await, company_not_found);
+    let nobody = api.post("/contacts/000000000000000000000000/companies", json!({"id": sb.sandbox.company_ids()[0]})).await;
+    assert_eq!(error_code(nobody).await, (StatusCode::NOT_FOUND, "not_found".into(), "User Not Found".into()));
+    let unspecified = api.post(&format!("/contacts/{contact}/companies"), json!({})).await;
+    assert_eq!(error_code(unspecified).await, (StatusCode::BAD_REQUEST, "parameter_not_found".into(), "company not specified".into()));
+}

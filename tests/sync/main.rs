@@ -909,6 +909,58 @@ async fn customers_intercom_does_not_know_become_companies_only_when_chosen() {
 }
 
 #[tokio::test]
+async fn contacts_intercom_does_not_know_become_users_there_with_their_company_and_role_only_when_chosen() {
+    let stage = stage(small(46)).await;
+    let mut settings = with_mode(SyncMode::TwoWays, SyncMode::TwoWays);
+    stage.save(settings.clone()).await;
+    stage.sync_all().await;
+    let customer = all_customers(stage.store.as_ref()).await.into_iter().find(|c| c.intercom_id.is_some()).expect("a customer from Intercom");
+    let company = customer.intercom_id.clone().unwrap();
+    let new = app::domain::NewContact {
+        external_id: "nora@skalin.example".into(),
+        intercom_id: None,
+        name: "Nora Skalin".into(),
+        email: Some("nora@skalin.example".into()),
+        customer_external_id: Some(customer.external_id.clone()),
+    };
+    let id = stage.store.insert_contact(&new).await.unwrap();
+    let champion = app::domain::ContactEdit { role_tag: Some("Champion".into()) };
+    stage.store.edit_contact(id, &champion, "ada", app::store::now()).await.unwrap();
+    let contacts_only = RunRequest { objects: vec![SyncObject::Contacts], walk: None, dry_run: false };
+    stage.sync(contacts_only.clone()).await;
+    assert_eq!(stage.sb.sandbox.stats().calls_to("POST /contacts"), 0, "off by default: nothing created");
+
+    settings.contacts.create_in_intercom = true;
+    stage.save(settings).await;
+    let dry = stage.sync(RunRequest { dry_run: true, ..contacts_only.clone() }).await;
+    assert_eq!(counts_of(&dry, SyncObject::Contacts).created, 1, "a dry run counts it: {dry:#?}");
+    assert_eq!(stage.sb.sandbox.stats().calls_to("POST /contacts"), 0, "a dry run creates nothing");
+
+    let run = stage.sync(contacts_only.clone()).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Contacts).created, 1, "{run:#?}");
+    let created = stage
+        .sb
+        .sandbox
+        .contacts_json()
+        .into_iter()
+        .find(|c| c["email"] == "nora@skalin.example")
+        .expect("the contact exists in Intercom");
+    let intercom_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["name"], "Nora Skalin");
+    assert_eq!(created["role"], "user");
+    assert_eq!(stage.sb.sandbox.contact_company_ids(&intercom_id), vec![company], "attached to its customer's company");
+    assert!(stage.sb.sandbox.contact_tag_names(&intercom_id).contains(&"Champion".to_string()), "its role went along");
+    let row = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!(row.intercom_id.as_deref(), Some(intercom_id.as_str()));
+
+    let again = stage.sync(RunRequest { walk: Some(WalkKind::Full), ..contacts_only }).await;
+    assert_eq!(counts_of(&again, SyncObject::Contacts).created, 0, "created once: {again:#?}");
+    assert_eq!(stage.sb.sandbox.stats().calls_to("POST /contacts"), 1);
+    assert_contacts_match(&stage).await;
+}
+
+#[tokio::test]
 async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reconnect() {
     let stage = stage(small(33)).await;
     let mut settings = mapped_settings();

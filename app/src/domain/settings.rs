@@ -234,6 +234,10 @@ pub struct CustomerSettings {
 #[serde(deny_unknown_fields)]
 pub struct ContactSettings {
     pub mode: SyncMode,
+    /// Output and Two-ways: contacts Intercom does not know yet become contacts there.
+    /// Off by default: an explicit choice.
+    #[serde(default)]
+    pub create_in_intercom: bool,
     pub id_field: Option<String>,
     pub champion: Option<RoleSource>,
     pub sponsor: Option<RoleSource>,
@@ -272,6 +276,7 @@ impl Default for IntegrationSettings {
             },
             contacts: ContactSettings {
                 mode: SyncMode::InputOnly,
+                create_in_intercom: false,
                 id_field: Some(INTERCOM_ID.to_string()),
                 champion: None,
                 sponsor: None,
@@ -575,6 +580,16 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
             "Creating companies in Intercom needs the customer ID mapped to Intercom's company_id, the only ID Skalin can give a new company.".to_string(),
         );
     }
+    let k = &settings.contacts;
+    if k.create_in_intercom && !k.mode.writes() {
+        fail("contacts.create_in_intercom", "Creating contacts in Intercom needs contacts in Output only or Two-ways.".to_string());
+    }
+    if k.create_in_intercom && !matches!(k.id_field.as_deref(), Some("external_id" | "email")) {
+        fail(
+            "contacts.create_in_intercom",
+            "Creating contacts in Intercom needs the contact ID mapped to Intercom's external_id or email, the IDs Skalin can give a new contact.".to_string(),
+        );
+    }
     if let Some(m) = settings.schedule.every_minutes {
         if !(ScheduleSettings::MIN_MINUTES..=ScheduleSettings::MAX_MINUTES).contains(&m) {
             fail(
@@ -688,6 +703,7 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
     diff("Upload Healthscore and CSM Pulse", on_off(before.data_transfer.upload_scores), on_off(after.data_transfer.upload_scores));
     diff("Schedule", before.schedule.label(), after.schedule.label());
     diff("Create companies in Intercom", on_off(before.customers.create_in_intercom), on_off(after.customers.create_in_intercom));
+    diff("Create contacts in Intercom", on_off(before.contacts.create_in_intercom), on_off(after.contacts.create_in_intercom));
     out
 }
 
@@ -776,6 +792,19 @@ mod tests {
 
     fn keys(errors: Result<(), Vec<FieldError>>) -> Vec<String> {
         errors.err().unwrap_or_default().into_iter().map(|e| e.key).collect()
+    }
+
+    #[test]
+    fn creating_contacts_in_intercom_needs_a_writing_mode_and_an_id_skalin_can_give() {
+        let mut s = IntegrationSettings::default();
+        s.contacts.create_in_intercom = true;
+        s.contacts.id_field = Some("external_id".into());
+        assert_eq!(keys(validate(&s, &catalogue())), ["contacts.create_in_intercom"], "Input only does not write");
+        s.contacts.mode = SyncMode::TwoWays;
+        assert_eq!(validate(&s, &catalogue()), Ok(()));
+        s.contacts.id_field = Some(crate::domain::INTERCOM_ID.into());
+        let refused = keys(validate(&s, &catalogue()));
+        assert!(refused.contains(&"contacts.create_in_intercom".to_string()), "Intercom's own id cannot be given: {refused:?}");
     }
 
     #[test]

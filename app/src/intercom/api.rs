@@ -150,6 +150,18 @@ impl IntercomClient {
         self.send(Request::get(format!("/contacts/{}", segment(id)))).await
     }
 
+    /// Creates a contact. One that already exists with the same `external_id` (or a user
+    /// with the same email) answers 409: see `IntercomError::existing_contact_id`.
+    pub async fn create_contact(&self, contact: &ContactCreate) -> Result<Contact> {
+        self.send(Request::with_method(Method::POST, "/contacts", contact)?).await
+    }
+
+    /// Attaches a company (by its Intercom id) to a contact.
+    pub async fn attach_contact_company(&self, id: &str, company_id: &str) -> Result<Company> {
+        let body = serde_json::json!({ "id": company_id });
+        self.send(Request::with_method(Method::POST, format!("/contacts/{}/companies", segment(id)), body)?).await
+    }
+
     pub async fn update_contact(&self, id: &str, update: &ContactUpdate) -> Result<Contact> {
         self.send(Request::with_method(Method::PUT, format!("/contacts/{}", segment(id)), update)?).await
     }

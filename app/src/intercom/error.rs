@@ -91,6 +91,15 @@ impl IntercomError {
         matches!(self, Self::Unauthorized(_))
     }
 
+    /// A 409 to a contact creation names the contact that already has those details:
+    /// "A contact matching those details already exists with id=…".
+    pub fn existing_contact_id(&self) -> Option<&str> {
+        let Self::Invalid { status: 409, error } = self else { return None };
+        let (_, rest) = error.message.as_deref()?.split_once("id=")?;
+        let id = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+        (!id.is_empty()).then_some(id)
+    }
+
     /// The first error code, where Intercom gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -182,6 +191,24 @@ fn canonical_from_link(link: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_conflict_on_creating_a_contact_names_the_contact_that_exists() {
+        let error = |status, message: &str| IntercomError::Invalid {
+            status,
+            error: ApiError {
+                code: "conflict".into(),
+                message: Some(message.into()),
+                field: None,
+                request_id: None,
+                required_permissions: vec![],
+            },
+        };
+        let conflict = error(409, "A contact matching those details already exists with id=6762f0dd1bb69f9f2193bb83");
+        assert_eq!(conflict.existing_contact_id(), Some("6762f0dd1bb69f9f2193bb83"));
+        assert_eq!(error(400, "already exists with id=abc").existing_contact_id(), None);
+        assert_eq!(error(409, "Something else").existing_contact_id(), None);
+    }
 
     #[test]
     fn an_error_list_keeps_code_message_field_and_request_id() {

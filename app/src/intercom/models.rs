@@ -371,6 +371,18 @@ pub struct Reference {
     pub kind: Option<String>,
 }
 
+/// A new contact (`POST /contacts`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactCreate {
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ContactUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]

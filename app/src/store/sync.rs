@@ -214,6 +214,8 @@ pub trait SyncStore: Send + Sync + 'static {
     async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>>;
     /// Customers Intercom does not know yet (no Intercom id), for creating companies.
     async fn customers_without_intercom(&self, limit: u32) -> Result<Vec<StoredCustomer>>;
+    /// Contacts Intercom does not know yet (no Intercom id), for creating contacts.
+    async fn contacts_without_intercom(&self, limit: u32) -> Result<Vec<StoredContact>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -1173,6 +1175,11 @@ macro_rules! impl_sync_store {
             async fn customers_without_intercom(&self, limit: u32) -> Result<Vec<StoredCustomer>> {
                 let sql = format!("select {CUSTOMER_COLUMNS} from customers where intercom_id is null order by id limit $1");
                 Ok(sqlx::query_as::<_, StoredCustomer>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
+            }
+
+            async fn contacts_without_intercom(&self, limit: u32) -> Result<Vec<StoredContact>> {
+                let sql = format!("select {CONTACT_COLUMNS} from contacts where intercom_id is null order by id limit $1");
+                Ok(sqlx::query_as::<_, StoredContact>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
             }
         }
 

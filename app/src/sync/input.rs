@@ -12,13 +12,15 @@ use super::source::IntercomApi;
 use super::Result;
 use crate::domain::{ChurnEntry, DataType, IntegrationSettings, RoleSource, SyncMode, SyncObject, WalkKind};
 use crate::integration::CHURN_STAGE;
-use crate::intercom::{Company, Contact, CursorPage, IntercomError, Search, Ticket};
+use crate::intercom::{Company, Contact, ContactCreate, CursorPage, IntercomError, Search, Ticket};
 use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, Store, StoredCustomer, SyncCursor};
 
 mod reading;
 
 /// Companies are written in pages of the scroll's size.
 const COMPANY_PAGE: usize = 100;
+/// Contacts created in Intercom per page written.
+const CONTACT_BATCH: usize = 100;
 /// Whether ticket search's `>` includes its bound is UNCONFIRMED, and recent writes reach
 /// the search index late: incremental ticket reads start this much before the cursor.
 const TICKET_OVERLAP: i64 = 3_600;
@@ -495,6 +497,7 @@ impl Walk<'_> {
             }
         }
         self.push_pending_contacts(&tags_by_id, customers_read).await?;
+        self.create_contacts(&tags_by_id).await?;
         let max = self.checkpoint(SyncObject::Contacts).await?.and_then(|c| c.max_updated_at);
         Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
     }
@@ -562,6 +565,106 @@ impl Walk<'_> {
         settled.counts.failed += page.counts.failed;
         settled.failures.extend(page.failures);
         self.write(SyncObject::Contacts, settled).await
+    }
+
+    /// Output and Two-ways with the choice on: contacts Intercom does not know become users
+    /// there, keyed by their contact ID (`external_id`), attached to their customer's
+    /// company, with their role.
+    async fn create_contacts(&self, tags_by_id: &HashMap<String, String>) -> Result<()> {
+        let settings = &self.settings.contacts;
+        if !(settings.create_in_intercom && settings.mode.writes()) {
+            return Ok(());
+        }
+        let writes_roles = mapping::role_sources(settings).iter().any(|(_, s)| s.is_some());
+        loop {
+            let rows = self.store.contacts_without_intercom(CONTACT_BATCH as u32).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let customer_ids: Vec<i64> = rows.iter().filter_map(|r| r.customer_id).collect();
+            let companies: HashMap<i64, String> = self
+                .store
+                .customers_by_ids(&customer_ids)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.intercom_id.map(|i| (c.id, i)))
+                .collect();
+            let mut page = PageWrite::default();
+            let last_batch = self.dry_run || rows.len() < CONTACT_BATCH;
+            let mut refused = 0;
+            for row in rows {
+                let key = format!("skalin:{}", row.external_id);
+                if self.dry_run {
+                    page.counts.created += 1;
+                    continue;
+                }
+                let company = row.customer_id.and_then(|c| companies.get(&c)).map(String::as_str);
+                let created = match self.create_contact(&row, company).await {
+                    Ok(contact) => contact,
+                    Err(failed) => {
+                        refused += 1;
+                        page.counts.failed += 1;
+                        page.failures.push(NewFailure { intercom_id: key, ..failed });
+                        continue;
+                    }
+                };
+                let mut stored = row.clone();
+                stored.intercom_id = Some(created.id.clone());
+                stored.intercom_updated_at = created.updated_at;
+                stored.synced_run = Some(self.run_id);
+                if writes_roles && row.role_tag.is_some() {
+                    let names = mapping::tag_names(&created, tags_by_id).into_iter().map(str::to_string).collect();
+                    let intercom = mapping::role(&created, settings, &str_set(&names)).flatten();
+                    let pushed = self.push_role(&created, &row, intercom, &names, tags_by_id, &HashMap::new(), &mut stored, &mut page).await;
+                    if let Err(failed) = pushed {
+                        // Created all the same: the next run settles the role.
+                        page.failures.push(NewFailure { intercom_id: created.id.clone(), ..failed });
+                        page.counts.failed += 1;
+                    }
+                }
+                page.counts.created += 1;
+                page.writes.push(RecordWrite::Contact(stored));
+            }
+            self.write(SyncObject::Contacts, page).await?;
+            // Refused contacts keep no Intercom id: stop rather than ask for them again.
+            if last_batch || refused > 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Creates one contact, or takes the one Intercom already has under the same contact
+    /// ID (a creation whose answer was lost), and attaches its customer's company.
+    async fn create_contact(&self, row: &crate::store::StoredContact, company: Option<&str>) -> std::result::Result<Contact, NewFailure> {
+        // The contact ID is the key a later walk finds the contact by.
+        let key = self.settings.contacts.id_field.as_deref().unwrap_or_default();
+        let keyed_by_email = key == "email";
+        let new = ContactCreate {
+            role: "user",
+            external_id: (!keyed_by_email).then(|| row.external_id.clone()),
+            email: if keyed_by_email { Some(row.external_id.clone()) } else { row.email.clone().filter(|e| !e.is_empty()) },
+            name: Some(row.name.clone()).filter(|n| !n.is_empty()),
+        };
+        let contact = match self.api.create_contact(&new).await {
+            Ok(contact) => contact,
+            Err(err) => {
+                let Some(existing) = err.existing_contact_id().map(str::to_string) else { return Err(failure(&row.external_id, &err)) };
+                let contact = self.api.contact(&existing).await.map_err(|e| failure(&row.external_id, &e))?;
+                if mapping::text(contact.field(key)).as_deref() != Some(row.external_id.as_str()) {
+                    return Err(refusal(
+                        &row.external_id,
+                        format!("Intercom already has a contact with these details under another ID (Intercom contact {existing})."),
+                    ));
+                }
+                contact
+            }
+        };
+        if let Some(company) = company {
+            if !contact.companies.data.iter().any(|c| c.id == company) {
+                self.api.attach_contact_company(&contact.id, company).await.map_err(|e| failure(&contact.id, &e))?;
+            }
+        }
+        Ok(contact)
     }
 
     async fn incremental_since(&self, object: SyncObject, walk: WalkKind) -> Result<Option<i64>> {

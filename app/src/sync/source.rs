@@ -6,7 +6,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::intercom::{
-    CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactUpdate, CursorPage, DataAttribute, IntercomClient, Model,
+    CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactCreate, ContactUpdate, CursorPage, DataAttribute, IntercomClient, Model,
     Result, Search, Tag, Ticket,
 };
 
@@ -33,6 +33,9 @@ pub trait IntercomApi: Send + Sync {
     /// Creates (or updates) the company with this `company_id`.
     async fn upsert_company(&self, company: &CompanyUpsert) -> Result<Company>;
     async fn update_contact(&self, id: &str, update: &ContactUpdate) -> Result<Contact>;
+    async fn create_contact(&self, contact: &ContactCreate) -> Result<Contact>;
+    /// Attaches the company with this Intercom id to the contact.
+    async fn attach_contact_company(&self, id: &str, company_id: &str) -> Result<()>;
     async fn tag_contact(&self, id: &str, tag_id: &str) -> Result<()>;
     async fn untag_contact(&self, id: &str, tag_id: &str) -> Result<()>;
 }
@@ -101,6 +104,14 @@ impl IntercomApi for IntercomClient {
 
     async fn update_contact(&self, id: &str, update: &ContactUpdate) -> Result<Contact> {
         IntercomClient::update_contact(self, id, update).await
+    }
+
+    async fn create_contact(&self, contact: &ContactCreate) -> Result<Contact> {
+        IntercomClient::create_contact(self, contact).await
+    }
+
+    async fn attach_contact_company(&self, id: &str, company_id: &str) -> Result<()> {
+        IntercomClient::attach_contact_company(self, id, company_id).await.map(|_| ())
     }
 
     async fn tag_contact(&self, id: &str, tag_id: &str) -> Result<()> {

@@ -208,6 +208,14 @@ impl Sandbox {
         contact.merged_into.is_none().then(|| to_value(render::contact(&state, contact, version)))
     }
 
+    /// The live contact with this external_id, as `GET /contacts/{id}` serves it in the default version.
+    pub fn contact_by_external_id(&self, external_id: &str) -> Option<Value> {
+        let state = self.lock();
+        let version = default_version(&state);
+        let contact = state.contacts.iter().find(|c| c.merged_into.is_none() && c.external_id.as_deref() == Some(external_id))?;
+        Some(to_value(render::contact(&state, contact, version)))
+    }
+
     /// Ids of the companies (deleted ones left out) and live contacts, in storage order, for tests.
     pub fn company_ids(&self) -> Vec<String> {
         self.lock().companies.iter().filter(|c| !c.deleted).map(|c| c.id.clone()).collect()

@@ -105,6 +105,8 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub name: Option<String>,
+    /// An image URL, served as `avatar{type, image_url}`.
+    pub avatar: Option<String>,
     pub owner_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,

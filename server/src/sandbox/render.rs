@@ -85,7 +85,7 @@ pub struct ContactJson<'a> {
     android_last_seen_at: (),
     android_os_version: (),
     android_sdk_version: (),
-    avatar: (),
+    avatar: Option<Avatar<'a>>,
     browser: (),
     browser_language: (),
     browser_version: (),
@@ -166,6 +166,13 @@ struct Reference<'a> {
 }
 
 #[derive(Serialize)]
+struct Avatar<'a> {
+    image_url: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
 struct Location {
     city: Option<&'static str>,
     continent_code: (),
@@ -218,7 +225,7 @@ pub fn contact<'a>(state: &'a State, c: &'a Contact, v: ApiVersion) -> ContactJs
         last_email_opened_at: c.last_email_opened_at,
         last_email_clicked_at: c.last_email_clicked_at,
         custom_attributes: &c.custom_attributes,
-        avatar: (),
+        avatar: c.avatar.as_deref().map(|image_url| Avatar { image_url, kind: "avatar" }),
         tags: Embedded::new(tags, format!("/contacts/{}/tags", c.id)),
         notes: Embedded::new(none(), format!("/contacts/{}/notes", c.id)),
         companies: Embedded::new(companies, format!("/contacts/{}/companies", c.id)),

@@ -266,6 +266,7 @@ fn contact_val<'a>(state: &'a State, c: &'a Contact, field: &str, version: ApiVe
         "id" => Val::Str(Cow::Borrowed(&c.id)),
         "role" => Val::Str(Cow::Borrowed(c.role)),
         "name" => s(&c.name),
+        "avatar" => s(&c.avatar),
         "email" => s(&c.email),
         "email_domain" => c
             .email

@@ -26,7 +26,9 @@ pub struct State {
     /// Sorted by id (ids grow with creation), so a cursor finds its place by binary search.
     pub contacts: Vec<Contact>,
     pub contact_by_id: HashMap<String, usize>,
-    /// Contacts that were not merged away; fixed after seeding (no route creates or deletes).
+    /// The middle of every contact id, so created contacts look like seeded ones.
+    pub contact_id_salt: u64,
+    /// Contacts that were not merged away; only `POST /contacts` changes it (no route deletes).
     pub live_contacts: usize,
     pub ticket_types: Vec<TicketType>,
     pub ticket_states: Vec<TicketState>,
@@ -137,6 +139,51 @@ impl State {
         c.written_at = Some(Instant::now());
         self.touch();
         Some(applied_at)
+    }
+
+    /// An id shaped like the seeded ones (creation time, salt, sequence) that sorts after
+    /// every stored id, even with the clock set back, so `contacts` stays in id order.
+    pub fn next_contact_id(&self, now: i64) -> String {
+        let last = self.contacts.last().and_then(|c| c.id.get(..8)).and_then(|t| i64::from_str_radix(t, 16).ok()).unwrap_or(0);
+        format!("{:08x}{:06x}{:010x}", now.max(last), self.contact_id_salt, self.contacts.len())
+    }
+
+    /// Stores a new contact at the end, where its id sorts; its index.
+    pub fn add_contact(&mut self, contact: Contact) -> usize {
+        let index = self.contacts.len();
+        self.contact_by_id.insert(contact.id.clone(), index);
+        self.contacts.push(contact);
+        self.live_contacts += 1;
+        self.touch();
+        index
+    }
+
+    /// The live contact a new one would duplicate: the same external_id, or for a user, a
+    /// user with the same email. Leads may share an email with anyone.
+    // UNCONFIRMED: whether the live API ignores case when it compares emails; the sandbox does.
+    pub fn duplicate_of(&self, new: &Contact) -> Option<&Contact> {
+        let same_email = |c: &Contact| match (&c.email, &new.email) {
+            (Some(a), Some(b)) => new.role == "user" && c.role == "user" && a.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        self.contacts
+            .iter()
+            .filter(|c| c.merged_into.is_none())
+            .find(|c| (new.external_id.is_some() && c.external_id == new.external_id) || same_email(c))
+    }
+
+    /// Attaches a company to a contact as an API write does; attaching it again changes nothing.
+    pub fn attach_company(&mut self, contact: usize, company: usize) {
+        if self.contacts[contact].companies.contains(&company) {
+            return;
+        }
+        let now = self.now();
+        let c = &mut self.contacts[contact];
+        c.companies.push(company);
+        c.updated_at = now;
+        c.written_at = Some(Instant::now());
+        self.companies[company].user_count += 1;
+        self.touch();
     }
 
     /// The index of a contact that was not merged away.

@@ -75,6 +75,8 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
     let (contacts_mode, set_contacts_mode) = bind(draft, |s| s.contacts.mode, |s, v| s.contacts.mode = v);
     let (tickets_mode, set_tickets_mode) = bind(draft, |s| s.interactions.mode, |s, v| s.interactions.mode = v);
     let (create, set_create) = bind(draft, |s| s.customers.create_in_intercom, |s, v| s.customers.create_in_intercom = v);
+    let (create_contacts, set_create_contacts) =
+        bind(draft, |s| s.contacts.create_in_intercom, |s, v| s.contacts.create_in_intercom = v);
     let (churn, set_churn) = bind(draft, |s| s.customers.churn_enabled, |s, v| s.customers.churn_enabled = v);
     let (threshold, set_threshold) = bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
     let (upload, set_upload) = bind(draft, |s| s.data_transfer.upload_scores, |s, v| s.data_transfer.upload_scores = v);
@@ -152,6 +154,15 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
                 <h2 id="contacts-heading">"Contact synchronization"</h2>
                 <ModeSelect object=SyncObject::Contacts key="contacts.mode" label="Contacts mode"
                     value=contacts_mode set=set_contacts_mode disabled suggested error=error_signal />
+                <div class="field checkbox">
+                    <input id="contacts-create-in-intercom" type="checkbox"
+                        disabled=move || disabled || !(contacts_mode.get().writes() || create_contacts.get())
+                        checked=create_contacts.get_untracked() prop:checked=move || create_contacts.get()
+                        on:change=move |ev| set_create_contacts.run(event_target_checked(&ev)) />
+                    <label for="contacts-create-in-intercom">"Create contacts in Intercom for contacts it does not have"</label>
+                    <p class="hint">"Needs Output only or Two-ways, and the Contact ID mapped to external_id or email: each run creates the missing contacts as users under it, with their customer's company and role."</p>
+                    <FieldMessage error=error_signal key="contacts.create_in_intercom" />
+                </div>
                 {field(Mapping::ContactId, |s| s.contacts.id_field.clone(), |s, v| s.contacts.id_field = v)}
                 {role(Mapping::Champion, |s| s.contacts.champion.clone(), |s, v| s.contacts.champion = v)}
                 {role(Mapping::Sponsor, |s| s.contacts.sponsor.clone(), |s, v| s.contacts.sponsor = v)}

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::data_attributes::checked_custom_attributes;
 use super::{base_url, ok, List};
 use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::model::Model;
+use crate::sandbox::model::{Contact, Model};
 use crate::sandbox::params::{json_object, page_params, Query};
 use crate::sandbox::search::{self, Kind};
 use crate::sandbox::state::State as Workspace;
@@ -122,17 +122,20 @@ fn opt_int(value: &Value, key: &str) -> Result<Option<i64>, ApiError> {
 /// What `Sandbox::update_contact` lets a teammate edit.
 pub const UI_FIELDS: &[&str] = &["name", "email", "phone", "external_id", "custom_attributes"];
 
-/// Checks the whole body against a copy of the contact before anything is written, so a
-/// bad field halfway through leaves the contact as it was.
-pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+/// Checks the whole body and writes it onto `contact`, a copy: on an error the caller
+/// drops the copy, so a bad field halfway through leaves the stored contact as it was.
+fn write_fields(state: &Workspace, contact: &mut Contact, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
     if let Some(bad) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!("bad '{bad}' parameter")));
+    }
+    // The spec: email_verified "must be supplied together with an email in the same request".
+    if body.contains_key("email_verified") && !body.contains_key("email") {
+        return Err(ApiError::parameter_invalid("email_verified must be sent with email").with_field("email_verified"));
     }
     let custom = match body.get("custom_attributes") {
         None => vec![],
         Some(value) => checked_custom_attributes(state, Model::Contact, value)?,
     };
-    let mut contact = state.contacts[index].clone();
     for (key, value) in body {
         match key.as_str() {
             "role" => match value.as_str() {
@@ -143,6 +146,7 @@ pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Valu
             "email" => contact.email = opt_string(value, key)?,
             "phone" => contact.phone = opt_string(value, key)?,
             "name" => contact.name = opt_string(value, key)?,
+            "avatar" => contact.avatar = opt_string(value, key)?,
             "signed_up_at" => contact.signed_up_at = opt_int(value, key)?,
             "last_seen_at" => contact.last_seen_at = opt_int(value, key)?,
             // A string in 2.16 and an integer before; either is read.
@@ -164,11 +168,77 @@ pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Valu
             contact.custom_attributes.insert(name, value);
         }
     }
+    Ok(())
+}
+
+/// Writes a checked body onto a stored contact; nothing is written if any field is refused.
+pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    let mut contact = state.contacts[index].clone();
+    write_fields(state, &mut contact, body, allowed)?;
     contact.updated_at = state.now();
     contact.written_at = Some(Instant::now());
     state.contacts[index] = contact;
     state.touch();
     Ok(())
+}
+
+/// A contact as `POST /contacts` starts it: a user with nothing known, as in the spec's example.
+fn blank_contact(now: i64) -> Contact {
+    Contact {
+        id: String::new(),
+        external_id: None,
+        role: "user",
+        email: None,
+        phone: None,
+        name: None,
+        avatar: None,
+        owner_id: None,
+        created_at: now,
+        updated_at: now,
+        signed_up_at: None,
+        last_seen_at: None,
+        last_contacted_at: None,
+        last_replied_at: None,
+        last_email_opened_at: None,
+        last_email_clicked_at: None,
+        unsubscribed_from_emails: false,
+        marked_email_as_spam: false,
+        has_hard_bounced: false,
+        country: None,
+        city: None,
+        custom_attributes: Map::new(),
+        tags: vec![],
+        companies: vec![],
+        merged_into: None,
+        written_at: None,
+    }
+}
+
+/// The spec's create and update bodies take the same fields.
+const CREATE_FIELDS: &[&str] = UPDATE_FIELDS;
+
+pub async fn create(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    if let Some(bad) = body.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!("bad '{bad}' parameter")));
+    }
+    // The spec's anyOf asks for one of the three. UNCONFIRMED: the live message.
+    if !["email", "external_id", "role"].iter().any(|k| body.get(*k).is_some_and(|v| !v.is_null())) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role not specified"));
+    }
+    let mut state = sandbox.lock();
+    let now = state.now();
+    let mut contact = blank_contact(now);
+    write_fields(&state, &mut contact, &body, CREATE_FIELDS)?;
+    // Clients parse the id out of this message to adopt the existing contact, so it is kept verbatim.
+    if let Some(existing) = state.duplicate_of(&contact) {
+        let message = format!("A contact matching those details already exists with id={}", existing.id);
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", message));
+    }
+    contact.id = state.next_contact_id(now);
+    contact.written_at = Some(Instant::now());
+    let index = state.add_contact(contact);
+    Ok(ok(render::contact(&state, &state.contacts[index], v)))
 }
 
 pub async fn update(
@@ -228,6 +298,38 @@ pub async fn companies(
     ok(out)
 }
 
+/// The live API's cap on a contact's companies (spec, `attachContactToACompany`).
+const MAX_COMPANIES_PER_CONTACT: usize = 1_000;
+
+pub async fn attach_company(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let body = match json_object(&body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let mut state = sandbox.lock();
+    let index = match live_contact(&state, &id, v) {
+        Ok(i) => i,
+        Err(response) => return response,
+    };
+    let Some(company_id) = id_param(&body) else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "company not specified").into_response();
+    };
+    // Deleted companies are out of `company_by_id`, so they are not found either.
+    let Some(&company) = state.company_by_id.get(&company_id) else { return ApiError::company_not_found().into_response() };
+    let attached = state.contacts[index].companies.contains(&company);
+    if !attached && state.contact_companies(&state.contacts[index]).count() >= MAX_COMPANIES_PER_CONTACT {
+        let message = format!("Contact has reached the maximum of {MAX_COMPANIES_PER_CONTACT} company associations");
+        return ApiError::new(StatusCode::BAD_REQUEST, "contact_company_limit_exceeded", message).into_response();
+    }
+    state.attach_company(index, company);
+    ok(render::company(&state, &state.companies[company], v))
+}
+
 pub async fn tags(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> Response {
     let state = sandbox.lock();
     let index = match live_contact(&state, &id, v) {
@@ -247,9 +349,9 @@ fn tag_not_found() -> ApiError {
 }
 
 /// The spec's examples send the tag id as a string or as a number; both are read.
-fn tag_id(body: &Map<String, Value>) -> Option<String> {
+fn id_param(body: &Map<String, Value>) -> Option<String> {
     match body.get("id")? {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -270,7 +372,7 @@ pub async fn attach_tag(
         Ok(i) => i,
         Err(response) => return response,
     };
-    let Some(tag_id) = tag_id(&body) else {
+    let Some(tag_id) = id_param(&body) else {
         return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "id not specified").with_field("id").into_response();
     };
     let Some(tag) = state.tags.iter().position(|t| t.id == tag_id) else { return tag_not_found().into_response() };
