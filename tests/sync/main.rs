@@ -961,6 +961,42 @@ async fn contacts_intercom_does_not_know_become_users_there_with_their_company_a
 }
 
 #[tokio::test]
+async fn a_contact_intercom_already_has_under_the_same_id_is_taken_as_it_is_not_created_twice() {
+    let stage = stage(small(47)).await;
+    let mut settings = with_mode(SyncMode::TwoWays, SyncMode::TwoWays);
+    settings.contacts.create_in_intercom = true;
+    stage.save(settings).await;
+    stage.sync_all().await;
+    // Someone adds the contact in Intercom too; search does not show it yet, so the next
+    // incremental walk misses it and the creation meets it.
+    stage.sb.sandbox.set_search_index_delay(Duration::from_secs(600));
+    let made_in_intercom: Value = reqwest::Client::new()
+        .post(format!("{}/contacts", stage.sb.base_url))
+        .bearer_auth(SANDBOX_TOKEN)
+        .json(&json!({"email": "twice@skalin.example", "name": "Made Twice"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = app::domain::NewContact {
+        external_id: "twice@skalin.example".into(),
+        intercom_id: None,
+        name: "Made Twice".into(),
+        email: Some("twice@skalin.example".into()),
+        customer_external_id: None,
+    };
+    let id = stage.store.insert_contact(&new).await.unwrap();
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let same_email = stage.sb.sandbox.contacts_json().into_iter().filter(|c| c["email"] == "twice@skalin.example").count();
+    assert_eq!(same_email, 1, "Intercom holds the contact once");
+    let row = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!(row.intercom_id.as_deref(), made_in_intercom["id"].as_str(), "Skalin's contact is linked to it");
+}
+
+#[tokio::test]
 async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reconnect() {
     let stage = stage(small(33)).await;
     let mut settings = mapped_settings();
