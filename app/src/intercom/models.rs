@@ -63,6 +63,31 @@ impl PartialEq for RawRecord {
     }
 }
 
+/// For a record with a `raw: RawRecord` field and a `#[serde(remote = "Self")]` derive of
+/// its typed fields (named in `$typed` as in the JSON): deserializes both, and answers any
+/// other top-level attribute, so that a mapping can name any of Intercom's attributes.
+macro_rules! keeps_raw_text {
+    ($record:ty, [$($typed:literal),* $(,)?]) => {
+        impl $record {
+            /// A top-level attribute the typed fields do not hold.
+            pub fn other(&self, name: &str) -> Option<serde_json::Value> {
+                if [$($typed),*].contains(&name) {
+                    return None;
+                }
+                self.raw.get(name)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $record {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let (mut record, raw) = RawRecord::read(d, |de| <$record>::deserialize(de))?;
+                record.raw = raw;
+                Ok(record)
+            }
+        }
+    };
+}
+
 /// Finds one key of an object, skipping the other values without building them.
 struct Attribute<'a>(&'a str);
 
@@ -224,30 +249,11 @@ pub struct Company {
     pub raw: RawRecord,
 }
 
-impl Company {
-    /// The attributes typed above, by their names in the JSON.
-    const TYPED: &[&str] = &[
-        "id", "company_id", "name", "website", "industry", "plan", "size", "monthly_spend", "user_count",
-        "created_at", "updated_at", "custom_attributes", "tags",
-    ];
-
-    /// A top-level attribute the typed fields do not hold, so that a mapping can name any
-    /// of Intercom's attributes.
-    pub fn other(&self, name: &str) -> Option<serde_json::Value> {
-        if Self::TYPED.contains(&name) {
-            return None;
-        }
-        self.raw.get(name)
-    }
-}
-
-impl<'de> Deserialize<'de> for Company {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (mut company, raw) = RawRecord::read(d, |de| Company::deserialize(de))?;
-        company.raw = raw;
-        Ok(company)
-    }
-}
+keeps_raw_text!(
+    Company,
+    ["id", "company_id", "name", "website", "industry", "plan", "size", "monthly_spend", "user_count", "created_at",
+        "updated_at", "custom_attributes", "tags"]
+);
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct Plan {
@@ -326,30 +332,11 @@ pub struct Contact {
     pub raw: RawRecord,
 }
 
-impl Contact {
-    /// The attributes typed above, by their names in the JSON.
-    const TYPED: &[&str] = &[
-        "id", "external_id", "role", "email", "name", "owner_id", "created_at", "updated_at", "custom_attributes",
-        "tags", "companies",
-    ];
-
-    /// A top-level attribute the typed fields do not hold, so that a mapping can name any
-    /// of Intercom's attributes.
-    pub fn other(&self, name: &str) -> Option<serde_json::Value> {
-        if Self::TYPED.contains(&name) {
-            return None;
-        }
-        self.raw.get(name)
-    }
-}
-
-impl<'de> Deserialize<'de> for Contact {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (mut contact, raw) = RawRecord::read(d, |de| Contact::deserialize(de))?;
-        contact.raw = raw;
-        Ok(contact)
-    }
-}
+keeps_raw_text!(
+    Contact,
+    ["id", "external_id", "role", "email", "name", "owner_id", "created_at", "updated_at", "custom_attributes", "tags",
+        "companies"]
+);
 
 /// A list embedded in a contact: at most 10 references; `has_more` means fetch `url`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]

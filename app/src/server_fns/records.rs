@@ -36,9 +36,8 @@ pub async fn update_customer(id: i64, edit: CustomerEdit) -> Result<Customer, Ap
         async {
             let edit = edit.checked().map_err(AppError::Rejected)?;
             let store = app_state()?.store;
-            let now = crate::store::now();
             let missing = || AppError::NotFound(format!("There is no customer {id}."));
-            if !store.edit_customer(id, &edit, &admin.email, now).await? {
+            if !store.edit_customer(id, &edit, &admin.email, crate::store::now()).await? {
                 return Err(missing());
             }
             store.customer(id).await?.ok_or_else(missing)
@@ -56,9 +55,8 @@ pub async fn update_contact(id: i64, edit: ContactEdit) -> Result<Contact, AppEr
         async {
             let edit = edit.checked().map_err(AppError::Rejected)?;
             let store = app_state()?.store;
-            let now = crate::store::now();
             let missing = || AppError::NotFound(format!("There is no contact {id}."));
-            if !store.edit_contact(id, &edit, &admin.email, now).await? {
+            if !store.edit_contact(id, &edit, &admin.email, crate::store::now()).await? {
                 return Err(missing());
             }
             store.contact(id).await?.ok_or_else(missing)

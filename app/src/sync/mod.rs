@@ -23,7 +23,7 @@ pub use input::over_threshold;
 pub use source::IntercomApi;
 
 use crate::domain::{
-    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, ScheduleState, SyncMode,
+    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, ScheduleSettings, ScheduleState, SyncMode,
     SyncObject, SyncRun, WalkKind,
 };
 use crate::integration::{Integration, CHURN_STAGE};
@@ -122,9 +122,9 @@ impl SyncEngine {
 
     /// Queues the scheduled run of the current slot, once across every process.
     pub async fn enqueue_due(&self, now: i64) -> Result<Option<i64>> {
-        let settings = self.integration.current_settings().await?;
-        let Some(minutes) = settings.schedule.every_minutes.filter(|m| *m > 0) else { return Ok(None) };
-        if self.store.intercom_connection().await?.is_none_or(|c| c.needs_reconnect) {
+        let (schedule, paused) = self.schedule_in_force().await?;
+        let Some(minutes) = schedule.every_minutes.filter(|m| *m > 0) else { return Ok(None) };
+        if paused.is_some() {
             return Ok(None);
         }
         if self.store.active_run().await?.is_some() {
@@ -394,17 +394,30 @@ impl SyncEngine {
         Ok(self.store.sync_runs(limit).await?)
     }
 
-    /// What the schedule will do next, with the reasons `enqueue_due` would skip a slot.
+    /// What the schedule will do next, or why `enqueue_due` skips its slots.
     pub async fn schedule(&self, now: i64) -> Result<ScheduleState> {
-        let schedule = self.integration.current_settings().await?.schedule;
+        let (schedule, paused) = self.schedule_in_force().await?;
         let Some(next_at) = schedule.next_slot(now) else { return Ok(ScheduleState::Off) };
         let label = schedule.label();
-        let paused = |reason: &str| Ok(ScheduleState::Paused { label: label.clone(), reason: reason.to_string() });
-        match self.store.intercom_connection().await? {
-            None => paused("Intercom is not connected."),
-            Some(c) if c.needs_reconnect => paused("Intercom refused the token: reconnect on the settings page."),
-            Some(_) => Ok(ScheduleState::On { label, next_at }),
+        Ok(match paused {
+            Some(reason) => ScheduleState::Paused { label, reason: reason.to_string() },
+            None => ScheduleState::On { label, next_at },
+        })
+    }
+
+    /// The saved schedule and, when the connection keeps any run from starting, why.
+    async fn schedule_in_force(&self) -> Result<(ScheduleSettings, Option<&'static str>)> {
+        let schedule = self.integration.current_settings().await?.schedule;
+        // With no schedule there is nothing to pause: the worker's poll reads no more.
+        if schedule.every_minutes.is_none_or(|m| m == 0) {
+            return Ok((schedule, None));
         }
+        let paused = match self.store.intercom_connection().await? {
+            None => Some("Intercom is not connected."),
+            Some(c) if c.needs_reconnect => Some("Intercom refused the token: reconnect on the settings page."),
+            Some(_) => None,
+        };
+        Ok((schedule, paused))
     }
 }
 
