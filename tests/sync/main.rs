@@ -997,6 +997,32 @@ async fn a_contact_intercom_already_has_under_the_same_id_is_taken_as_it_is_not_
 }
 
 #[tokio::test]
+async fn a_new_contact_whose_email_intercom_has_under_another_id_is_a_plain_failure_and_stays_in_skalin() {
+    let stage = stage(small(48)).await;
+    let mut settings = with_mode(SyncMode::TwoWays, SyncMode::TwoWays);
+    settings.contacts.id_field = Some("external_id".into());
+    settings.contacts.create_in_intercom = true;
+    stage.save(settings).await;
+    let taken = stage.sb.sandbox.contacts_json().into_iter().find(|c| c["role"] == "user").expect("a user in Intercom");
+    let new = app::domain::NewContact {
+        external_id: "sk-clash-1".into(),
+        intercom_id: None,
+        name: "Clash".into(),
+        email: taken["email"].as_str().map(str::to_string),
+        customer_external_id: None,
+    };
+    let id = stage.store.insert_contact(&new).await.unwrap();
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: None, dry_run: false }).await;
+    let failures = stage.store.run_failures(run.id, 500).await.unwrap();
+    let clash = failures.iter().find(|f| f.intercom_id == "skalin:sk-clash-1").expect("the clash is a failed record");
+    assert!(clash.message.contains("under another ID") && clash.message.contains(taken["id"].as_str().unwrap()), "{}", clash.message);
+    let row = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).expect("the contact stays in Skalin");
+    assert_eq!(row.intercom_id, None);
+    let same_email = stage.sb.sandbox.contacts_json().into_iter().filter(|c| c["email"] == taken["email"]).count();
+    assert_eq!(same_email, 1, "nothing was created in Intercom");
+}
+
+#[tokio::test]
 async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reconnect() {
     let stage = stage(small(33)).await;
     let mut settings = mapped_settings();
