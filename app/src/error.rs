@@ -50,12 +50,8 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Request(message) | ServerFnErrorErr::Response(message) => {
-                AppError::Transport(message)
-            }
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
-                AppError::Invalid(message)
-            }
+            ServerFnErrorErr::Request(message) | ServerFnErrorErr::Response(message) => AppError::Transport(message),
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => AppError::Invalid(message),
             other => AppError::Transport(other.to_string()),
         }
     }
@@ -74,10 +70,12 @@ impl From<crate::integration::IntegrationError> for AppError {
     fn from(err: crate::integration::IntegrationError) -> Self {
         use crate::integration::IntegrationError as E;
         match err {
-            E::NotConnected => AppError::Invalid("Intercom is not connected yet: use Connect me, or paste an access token.".into()),
-            E::ReconnectNeeded => {
-                AppError::Intercom("Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into())
+            E::NotConnected => {
+                AppError::Invalid("Intercom is not connected yet: use Connect me, or paste an access token.".into())
             }
+            E::ReconnectNeeded => AppError::Intercom(
+                "Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into(),
+            ),
             E::TokenRefused(cause) => AppError::Rejected(vec![crate::domain::FieldError {
                 key: "access_token".into(),
                 message: format!("Intercom refused this access token: {cause}"),
@@ -93,7 +91,10 @@ impl From<crate::integration::IntegrationError> for AppError {
             E::BadImport(message) => AppError::Invalid(format!("The settings file cannot be read: {message}")),
             E::Secret(cause) => {
                 tracing::error!(error = %cause, "the saved Intercom token cannot be decrypted");
-                AppError::Intercom("The saved Intercom token cannot be read with this server's secret key: connect Intercom again.".into())
+                AppError::Intercom(
+                    "The saved Intercom token cannot be read with this server's secret key: connect Intercom again."
+                        .into(),
+                )
             }
             E::Store(cause) => cause.into(),
         }
@@ -105,10 +106,12 @@ impl From<crate::sync::SyncError> for AppError {
     fn from(err: crate::sync::SyncError) -> Self {
         use crate::sync::SyncError as E;
         match err {
-            E::NotConnected => AppError::Invalid("Intercom is not connected yet: connect it on the settings page first.".into()),
-            E::ReconnectNeeded => {
-                AppError::Intercom("Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into())
+            E::NotConnected => {
+                AppError::Invalid("Intercom is not connected yet: connect it on the settings page first.".into())
             }
+            E::ReconnectNeeded => AppError::Intercom(
+                "Intercom refused the saved access token (Reconnect needed): connect Intercom again.".into(),
+            ),
             E::Intercom(cause) => {
                 tracing::warn!(error = %cause, "Intercom call failed");
                 AppError::Intercom(format!("Intercom cannot be reached right now ({cause}). Try again in a moment."))

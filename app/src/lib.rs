@@ -29,7 +29,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::AppShell;
 use crate::pages::{
-    ContactsPage, CustomersPage, HomePage, IntercomPage, InteractionsPage, NotFoundPage, SignInPage, SyncPage,
+    ContactsPage, CustomersPage, HomePage, InteractionsPage, IntercomPage, NotFoundPage, SignInPage, SyncPage,
 };
 
 /// The HTML document the server renders around the app.

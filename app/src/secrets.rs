@@ -55,9 +55,8 @@ pub fn decrypt_token(key: &SecretKey, token: &EncryptedToken) -> Result<SecretSt
         return Err(SecretError::WrongKeyOrCorrupt);
     }
     let payload = Payload { msg: token.ciphertext.as_slice(), aad: ASSOCIATED_DATA };
-    let plaintext = cipher(key)
-        .decrypt(XNonce::from_slice(&token.nonce), payload)
-        .map_err(|_| SecretError::WrongKeyOrCorrupt)?;
+    let plaintext =
+        cipher(key).decrypt(XNonce::from_slice(&token.nonce), payload).map_err(|_| SecretError::WrongKeyOrCorrupt)?;
     let text = String::from_utf8(plaintext).map_err(|_| SecretError::WrongKeyOrCorrupt)?;
     Ok(SecretString::from(text))
 }

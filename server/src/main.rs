@@ -2,7 +2,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use server::commands::{add_user, command_line_user, connect, ensure_demo_accounts, explain, integration, DEMO_ACCOUNTS};
+use server::commands::{
+    add_user, command_line_user, connect, ensure_demo_accounts, explain, integration, DEMO_ACCOUNTS,
+};
 use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand};
 use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::startup::{shutdown_signal, Application};
@@ -12,8 +14,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
         )
         .init();
     server::startup::install_tls_provider();
@@ -56,7 +57,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let json = integration(&database, &intercom)?.export_settings().await.map_err(explain)?;
             match output {
                 Some(path) => {
-                    std::fs::write(&path, format!("{json}\n")).with_context(|| format!("could not write {}", path.display()))?;
+                    std::fs::write(&path, format!("{json}\n"))
+                        .with_context(|| format!("could not write {}", path.display()))?;
                     println!("Exported the integration settings to {}", path.display());
                 }
                 None => println!("{json}"),
@@ -94,7 +96,10 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let sandbox = Sandbox::new(config);
     println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
-    println!("  {} companies, {} contacts, {} tickets, seed {}", args.companies, args.contacts, args.tickets, args.seed);
+    println!(
+        "  {} companies, {} contacts, {} tickets, seed {}",
+        args.companies, args.contacts, args.tickets, args.seed
+    );
     println!("  OAuth client id {SANDBOX_CLIENT_ID}, secret {SANDBOX_CLIENT_SECRET}\nPress Ctrl-C to stop.\n");
     axum::serve(listener, sandbox.router())
         .with_graceful_shutdown(shutdown_signal())

@@ -37,12 +37,18 @@ pub async fn connect(State(state): State<AppState>, session: Session, Query(quer
         return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response();
     };
     if !user.role.can_edit_settings() {
-        return page(StatusCode::FORBIDDEN, "Only admins can connect Intercom", "Ask an admin of your Skalin workspace to connect it.");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Only admins can connect Intercom",
+            "Ask an admin of your Skalin workspace to connect it.",
+        );
     }
     let zone = match query.zone.as_deref().map(Zone::parse) {
         None => Zone::Us,
         Some(Some(zone)) => zone,
-        Some(None) => return page(StatusCode::BAD_REQUEST, "Unknown zone", "Choose US, EU or Australia, then Connect me again."),
+        Some(None) => {
+            return page(StatusCode::BAD_REQUEST, "Unknown zone", "Choose US, EU or Australia, then Connect me again.")
+        }
     };
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
@@ -100,7 +106,11 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(que
         return page(StatusCode::OK, "Intercom was not connected", &message);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
-        return page(StatusCode::BAD_REQUEST, "Intercom sent no code", "Nothing was saved. Start again with Connect me.");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Intercom sent no code",
+            "Nothing was saved. Start again with Connect me.",
+        );
     };
     let integration = Integration::new(state.store.clone(), state.config.clone());
     match integration.finish_oauth(&code, pending.zone, &user.email).await {

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use app::state::{AppConfig, AppState, SecretKey};
 use app::integration::Integration;
+use app::state::{AppConfig, AppState, SecretKey};
 use app::store::Database;
 use app::sync::SyncEngine;
 use axum::Router;
@@ -84,9 +84,7 @@ impl Application {
             shutdown.await;
             let _ = stop.send(true);
         };
-        axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await
     }
 }
 

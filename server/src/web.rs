@@ -83,8 +83,7 @@ async fn sign_in(
         Err(auth::AuthError::WrongCredentials) => {
             tracing::info!("sign-in refused: wrong email or password");
             let email = form.email.trim();
-            Redirect::to(&signin_url(&[("error", "credentials"), ("email", email), ("next", next)]))
-                .into_response()
+            Redirect::to(&signin_url(&[("error", "credentials"), ("email", email), ("next", next)])).into_response()
         }
         Err(err) => {
             tracing::error!(error = %err, "sign-in failed");
@@ -98,7 +97,10 @@ async fn sign_out(State(secure): State<SecureCookies>, session: Session) -> Resp
         tracing::error!(error = %err, "could not end a session");
     }
     let mut response = Redirect::to("/signin?signed_out=1").into_response();
-    set_cookie(&mut response, &format!("{SIGNED_IN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure_attr(secure.0)));
+    set_cookie(
+        &mut response,
+        &format!("{SIGNED_IN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure_attr(secure.0)),
+    );
     response
 }
 
@@ -158,7 +160,8 @@ async fn undecodable_arguments_are_bad_requests(request: Request, next: Next) ->
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.").into_response();
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.")
+            .into_response();
     };
     if matches!(serde_json::from_slice::<app::error::AppError>(&bytes), Ok(app::error::AppError::Invalid(_))) {
         parts.status = StatusCode::BAD_REQUEST;

@@ -83,7 +83,16 @@ fn a_bad_setting_stops_start_up_with_a_message_naming_it() {
 #[test]
 fn a_database_that_cannot_be_opened_is_named_without_a_panic() {
     let output = server()
-        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none", "user", "add", "--email", "a@b.co", "--role", "admin"])
+        .args([
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "user",
+            "add",
+            "--email",
+            "a@b.co",
+            "--role",
+            "admin",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -95,11 +104,17 @@ fn a_database_that_cannot_be_opened_is_named_without_a_panic() {
 fn users_are_added_from_the_command_line_with_a_generated_password() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("users.db").display());
-    let output = server().args(["--database-url", &db, "user", "add", "--email", "Ada@Example.com", "--role", "admin"]).output().unwrap();
+    let output = server()
+        .args(["--database-url", &db, "user", "add", "--email", "Ada@Example.com", "--role", "admin"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("Created admin ada@example.com") && stdout.contains("Password: "), "{stdout}");
-    let again = server().args(["--database-url", &db, "user", "add", "--email", "ada@example.com", "--role", "member"]).output().unwrap();
+    let again = server()
+        .args(["--database-url", &db, "user", "add", "--email", "ada@example.com", "--role", "member"])
+        .output()
+        .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
@@ -128,12 +143,14 @@ async fn an_access_token_connects_from_the_command_line_and_settings_go_out_and_
     let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["connect", "--access-token", "not-a-token", "--zone", "eu"]);
     assert!(!ok && stderr.contains("refused this access token") && !stderr.contains("panicked"), "{stderr}");
 
-    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["connect", "--access-token", "sandbox-token", "--zone", "eu"]);
+    let (ok, stdout, stderr) =
+        run_with(dir.path(), &sandbox, &["connect", "--access-token", "sandbox-token", "--zone", "eu"]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Connected Intercom workspace") && stdout.contains("app id"), "{stdout}");
 
     let exported = dir.path().join("settings.json");
-    let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["settings", "export", "--output", exported.to_str().unwrap()]);
+    let (ok, _, stderr) =
+        run_with(dir.path(), &sandbox, &["settings", "export", "--output", exported.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
     assert_eq!(json["format"], "skalin.intercom.settings/v1");
@@ -168,7 +185,10 @@ fn connect_and_map(dir: &std::path::Path, sandbox: &str) {
 }
 
 fn line_of<'a>(summary: &'a str, object: &str) -> &'a str {
-    summary.lines().find(|l| l.trim_start().starts_with(object)).unwrap_or_else(|| panic!("no {object} line in {summary}"))
+    summary
+        .lines()
+        .find(|l| l.trim_start().starts_with(object))
+        .unwrap_or_else(|| panic!("no {object} line in {summary}"))
 }
 
 #[tokio::test]
@@ -189,7 +209,10 @@ async fn a_sync_runs_from_the_command_line_and_ends_with_its_summary() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Run #2: Success"), "{stdout}");
     assert!(line_of(&stdout, "Customers").contains("created 12"), "{stdout}");
-    assert!(line_of(&stdout, "Contacts").contains("created 40") || line_of(&stdout, "Contacts").contains("created 3"), "{stdout}");
+    assert!(
+        line_of(&stdout, "Contacts").contains("created 40") || line_of(&stdout, "Contacts").contains("created 3"),
+        "{stdout}"
+    );
 
     let (ok, stdout, _) = run_with(dir.path(), &sandbox, &["sync", "--object", "customers"]);
     assert!(ok && line_of(&stdout, "Customers").contains("created 0, updated 0, unchanged 12"), "{stdout}");
@@ -201,7 +224,19 @@ async fn a_sync_runs_from_the_command_line_and_ends_with_its_summary() {
 #[tokio::test]
 async fn a_sync_killed_midway_is_taken_over_by_the_next_one_and_ends_complete() {
     let mut command = server();
-    command.args(["sandbox", "--port", "0", "--companies", "40", "--contacts", "3000", "--tickets", "10", "--latency-ms", "100"]);
+    command.args([
+        "sandbox",
+        "--port",
+        "0",
+        "--companies",
+        "40",
+        "--contacts",
+        "3000",
+        "--tickets",
+        "10",
+        "--latency-ms",
+        "100",
+    ]);
     let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
     let sandbox = url_in(&line);
     let dir = tempfile::tempdir().unwrap();
@@ -221,7 +256,10 @@ async fn a_sync_killed_midway_is_taken_over_by_the_next_one_and_ends_complete() 
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let run = store.sync_run(1).await.unwrap();
-        let contacts = run.as_ref().and_then(|r| r.objects.iter().find(|o| o.object == app::domain::SyncObject::Contacts)).map_or(0, |o| o.done);
+        let contacts = run
+            .as_ref()
+            .and_then(|r| r.objects.iter().find(|o| o.object == app::domain::SyncObject::Contacts))
+            .map_or(0, |o| o.done);
         if contacts >= 300 {
             assert!(run.unwrap().status.is_active(), "the run ended before it could be killed");
             break;
@@ -241,5 +279,8 @@ async fn a_sync_killed_midway_is_taken_over_by_the_next_one_and_ends_complete() 
     let in_intercom = listed["total_count"].as_u64().unwrap();
     let in_skalin = store.list_contacts(app::domain::PageRequest::new(Some(1), Some(1))).await.unwrap().total;
     assert_eq!(in_skalin, in_intercom, "every contact once, none lost, none twice");
-    assert!(line_of(&stdout, "Contacts").contains(&format!("created {in_intercom}")), "each contact counted once: {stdout}");
+    assert!(
+        line_of(&stdout, "Contacts").contains(&format!("created {in_intercom}")),
+        "each contact counted once: {stdout}"
+    );
 }

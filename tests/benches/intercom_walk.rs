@@ -28,7 +28,11 @@ async fn main() -> anyhow::Result<()> {
     let seeding = Instant::now();
     let sandbox = Sandbox::spawn(SandboxConfig { companies, contacts, tickets: 0, ..SandboxConfig::default() }).await?;
     sandbox.sandbox.set_scroll_includes_companies_without_users(true);
-    println!("sandbox: {contacts} contacts, {companies} companies seeded in {:.2?}; peak RSS so far {:.0} MiB", seeding.elapsed(), peak_rss_mib());
+    println!(
+        "sandbox: {contacts} contacts, {companies} companies seeded in {:.2?}; peak RSS so far {:.0} MiB",
+        seeding.elapsed(),
+        peak_rss_mib()
+    );
 
     let client = IntercomClient::with_base_url(&sandbox.base_url, SecretString::from(SANDBOX_TOKEN))?;
 

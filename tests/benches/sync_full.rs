@@ -112,7 +112,11 @@ async fn main() -> anyhow::Result<()> {
         let mut settings = IntegrationSettings::default();
         settings.interactions.import_window = ImportWindow::All;
         integration.save_settings(settings, "bench").await?;
-        let engine = SyncEngine::new(store.clone(), integration, EngineConfig { worker: "bench".into(), ..EngineConfig::default() });
+        let engine = SyncEngine::new(
+            store.clone(),
+            integration,
+            EngineConfig { worker: "bench".into(), ..EngineConfig::default() },
+        );
 
         println!("\n== {backend} ==");
         let baseline = rss_mib("VmRSS:");

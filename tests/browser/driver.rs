@@ -29,7 +29,10 @@ impl World {
         }
         let pkg = skalin_tests::site_root().join("pkg");
         if !pkg.is_dir() {
-            bail!("no built site at {}: run `cargo leptos build` first (the README's test command does)", pkg.display());
+            bail!(
+                "no built site at {}: run `cargo leptos build` first (the README's test command does)",
+                pkg.display()
+            );
         }
         let app = spawn_app().await;
         seed_customers(app.store.as_ref(), 30).await;

@@ -26,7 +26,8 @@ fn main() {
     };
 
     let mut trials = Vec::new();
-    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()).chain(records::all()) {
+    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()).chain(records::all())
+    {
         for js in [false, true] {
             if scenario.js_only && !js {
                 continue;

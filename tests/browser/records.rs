@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Context};
-use app::domain::{format_timestamp, Contact, ContactEdit, Customer, CustomerEdit, IntegrationSettings, NewContact, PageRequest, SyncMode};
+use app::domain::{
+    format_timestamp, Contact, ContactEdit, Customer, CustomerEdit, IntegrationSettings, NewContact, PageRequest,
+    SyncMode,
+};
 use app::server_fns::UpdateCustomer;
 use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
@@ -74,7 +77,12 @@ async fn count(b: &Browser, css: &str) -> anyhow::Result<usize> {
 /// Opens a customer's form from its row's Edit button.
 async fn edit(b: &Browser, customer: &Customer) -> anyhow::Result<()> {
     let row = format!("tr[data-customer-id='{}']", customer.id);
-    b.client.find(Locator::Css(&format!("{row} button"))).await.with_context(|| format!("no Edit button in {row}"))?.click().await?;
+    b.client
+        .find(Locator::Css(&format!("{row} button")))
+        .await
+        .with_context(|| format!("no Edit button in {row}"))?
+        .click()
+        .await?;
     b.client
         .wait()
         .at_most(crate::driver::WAIT)
@@ -84,7 +92,10 @@ async fn edit(b: &Browser, customer: &Customer) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn an_admin_edits_a_customer_in_place_and_the_values_survive_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn an_admin_edits_a_customer_in_place_and_the_values_survive_a_reload(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let app = seeded_app().await?;
     let customer = customer_named(&app, "Customer 002").await?;
     let row = format!("tr[data-customer-id='{}']", customer.id);
@@ -122,7 +133,10 @@ async fn an_admin_edits_a_customer_in_place_and_the_values_survive_a_reload(_: A
     Ok(())
 }
 
-async fn a_healthscore_out_of_range_is_refused_under_its_field_and_nothing_is_saved(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_healthscore_out_of_range_is_refused_under_its_field_and_nothing_is_saved(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let app = seeded_app().await?;
     let customer = customer_named(&app, "Customer 003").await?;
     let b = b.at(&app.base_url);
@@ -136,7 +150,10 @@ async fn a_healthscore_out_of_range_is_refused_under_its_field_and_nothing_is_sa
     ensure!(count(&b, &format!("{editor} [data-error-for=stage]")).await? == 0, "the stage was blamed too");
     ensure!(b.value_of("Healthscore").await? == "150", "the refused value was not kept for correcting");
     let unchanged = customer_named(&app, "Customer 003").await?;
-    ensure!(unchanged.stage.as_deref() == Some("active") && unchanged.health_score.is_none(), "something was saved: {unchanged:?}");
+    ensure!(
+        unchanged.stage.as_deref() == Some("active") && unchanged.health_score.is_none(),
+        "something was saved: {unchanged:?}"
+    );
 
     b.fill("Healthscore", "100").await?;
     b.click_button("Save").await?;
@@ -163,16 +180,24 @@ async fn an_admin_sets_a_contacts_role_from_the_list(_: Arc<World>, b: Browser) 
     Ok(())
 }
 
-async fn a_member_reads_customers_and_contacts_without_any_edit_control(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_member_reads_customers_and_contacts_without_any_edit_control(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let app = seeded_app().await?;
     let customer = customer_named(&app, "Customer 001").await?;
     let contact = app.store.list_contacts(PageRequest::new(Some(1), Some(10))).await?.items.remove(0);
-    app.store.edit_contact(contact.id, &ContactEdit { role_tag: Some("Champion".into()) }, ADMIN_EMAIL, app::store::now()).await?;
+    app.store
+        .edit_contact(contact.id, &ContactEdit { role_tag: Some("Champion".into()) }, ADMIN_EMAIL, app::store::now())
+        .await?;
     let b = b.at(&app.base_url);
 
     open_as(&b, CUSTOMERS, "Customers", MEMBER_EMAIL, MEMBER_PASSWORD).await?;
     ensure!(count(&b, "tr[data-customer-id]").await? == 3, "the customers are not listed");
-    ensure!(count(&b, "table.records button, table.records input, .row-controls, tr[data-editor-for]").await? == 0, "a member sees edit controls");
+    ensure!(
+        count(&b, "table.records button, table.records input, .row-controls, tr[data-editor-for]").await? == 0,
+        "a member sees edit controls"
+    );
     ensure!(!b.has_button("Edit").await?, "a member sees Edit");
 
     b.click_link("Contacts").await?;
@@ -192,11 +217,17 @@ async fn a_member_reads_customers_and_contacts_without_any_edit_control(_: Arc<W
         .send()
         .await?;
     ensure!(forged.status() == StatusCode::FORBIDDEN, "a member's update_customer answered {}", forged.status());
-    ensure!(customer_named(&app, "Customer 001").await?.stage.as_deref() == Some("active"), "a member's edit was saved");
+    ensure!(
+        customer_named(&app, "Customer 001").await?.stage.as_deref() == Some("active"),
+        "a member's edit was saved"
+    );
     Ok(())
 }
 
-async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     let mut settings = IntegrationSettings::default();
     settings.customers.mode = SyncMode::TwoWays;
@@ -211,7 +242,9 @@ async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(_: Arc
     let customers = stage.app.store.list_customers(PageRequest::new(Some(1), Some(5))).await?;
     let customer = customers.items.into_iter().find(|c| c.intercom_id.is_some()).context("no customer imported")?;
     let company = customer.intercom_id.clone().context("an Intercom id")?;
-    let tier = |sandbox: &server::sandbox::Sandbox| sandbox.company_json(&company).map(|c| c["custom_attributes"]["Tier"].clone());
+    let tier = |sandbox: &server::sandbox::Sandbox| {
+        sandbox.company_json(&company).map(|c| c["custom_attributes"]["Tier"].clone())
+    };
     let new_stage = "Strategic account";
     ensure!(tier(&stage.intercom.sandbox) != Some(json!(new_stage)), "the sandbox already has that Tier");
 
@@ -234,7 +267,10 @@ async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(_: Arc
     Ok(())
 }
 
-async fn a_saved_edit_shows_the_records_new_updated_time_without_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_saved_edit_shows_the_records_new_updated_time_without_a_reload(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let app = seeded_app().await?;
     // Edits long ago that changed nothing: an Updated time that no save today can show.
     let long_ago = 1_600_000_000;

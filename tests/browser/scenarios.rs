@@ -70,7 +70,10 @@ async fn a_member_signs_in_and_is_shown_as_a_member(_: Arc<World>, b: Browser) -
     Ok(())
 }
 
-async fn a_wrong_password_is_refused_with_a_message_and_the_email_kept(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_wrong_password_is_refused_with_a_message_and_the_email_kept(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     b.open("/signin").await?;
     sign_in(&b, ADMIN_EMAIL, "not-my-password").await?;
     b.wait_for_text("[data-testid=signin-notice]", "Wrong email or password").await?;
@@ -146,7 +149,10 @@ async fn customers_are_paged(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
     check_mode(&b).await
 }
 
-async fn an_expired_session_asks_to_sign_in_again_and_returns_to_the_page(w: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn an_expired_session_asks_to_sign_in_again_and_returns_to_the_page(
+    w: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     b.open("/signin").await?;
     sign_in(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     b.wait_for_heading("Welcome to Skalin").await?;

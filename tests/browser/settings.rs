@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use anyhow::{ensure, Context};
-use fantoccini::Locator;
 use app::domain::{IntegrationSettings, SyncMode, CONFLICT_RULE};
+use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
+use server::sandbox::{
+    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
+};
 use skalin_tests::{spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL, MEMBER_PASSWORD};
 
 use crate::driver::{Browser, World};
@@ -58,11 +60,16 @@ async fn stage() -> anyhow::Result<Stage> {
     let us = Sandbox::spawn(small("US")).await?;
     let eu = Sandbox::spawn(small("EU")).await?;
     let app = spawn_app_with(&[
-        "--intercom-base-url-us", &us.base_url,
-        "--intercom-base-url-au", &us.base_url,
-        "--intercom-base-url-eu", &eu.base_url,
-        "--intercom-client-id", SANDBOX_CLIENT_ID,
-        "--intercom-client-secret", SANDBOX_CLIENT_SECRET,
+        "--intercom-base-url-us",
+        &us.base_url,
+        "--intercom-base-url-au",
+        &us.base_url,
+        "--intercom-base-url-eu",
+        &eu.base_url,
+        "--intercom-client-id",
+        SANDBOX_CLIENT_ID,
+        "--intercom-client-secret",
+        SANDBOX_CLIENT_SECRET,
     ])
     .await;
     Ok(Stage { app, us, eu })
@@ -131,7 +138,10 @@ async fn connect_me_authorizes_on_intercoms_consent_page_and_connects(_: Arc<Wor
     Ok(())
 }
 
-async fn a_callback_with_a_wrong_state_is_rejected_and_nothing_is_saved(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_callback_with_a_wrong_state_is_rejected_and_nothing_is_saved(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -146,7 +156,10 @@ async fn a_callback_with_a_wrong_state_is_rejected_and_nothing_is_saved(_: Arc<W
     Ok(())
 }
 
-async fn a_pasted_token_connects_in_the_chosen_zone_and_calls_go_to_its_host(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_pasted_token_connects_in_the_chosen_zone_and_calls_go_to_its_host(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -204,7 +217,10 @@ async fn a_revoked_token_turns_the_status_into_reconnect_needed(_: Arc<World>, b
 
 const ALL_MODES: [&str; 4] = ["Input only", "Two-ways", "Output only", "Disabled"];
 
-async fn each_mode_picker_offers_only_its_valid_modes_and_input_only_is_suggested(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn each_mode_picker_offers_only_its_valid_modes_and_input_only_is_suggested(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -215,7 +231,10 @@ async fn each_mode_picker_offers_only_its_valid_modes_and_input_only_is_suggeste
         ensure!(b.value_of(label).await? == "input_only", "{label} is not on Input only");
     }
     ensure!(b.text("[data-testid=first-setup]").await?.contains("suggested first set-up"));
-    ensure!(b.option_texts("Import tickets from").await? == ["Last 30 days", "Last 90 days", "Last 365 days", "All tickets"]);
+    ensure!(
+        b.option_texts("Import tickets from").await?
+            == ["Last 30 days", "Last 90 days", "Last 365 days", "All tickets"]
+    );
     Ok(())
 }
 
@@ -245,7 +264,10 @@ async fn offered(b: &Browser, label: &str) -> anyhow::Result<Vec<String>> {
     Ok(values)
 }
 
-async fn the_dropdowns_list_the_live_intercom_fields_and_follow_a_refresh(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn the_dropdowns_list_the_live_intercom_fields_and_follow_a_refresh(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -254,7 +276,10 @@ async fn the_dropdowns_list_the_live_intercom_fields_and_follow_a_refresh(_: Arc
     ensure!(!live.iter().any(|k| k.ends_with("Legacy Plan")), "an archived field is offered");
     let texts = b.option_texts("Customer stage").await?;
     ensure!(texts.contains(&"Tier (text)".to_string()), "types are not shown: {texts:?}");
-    ensure!(b.option_values("Customer ID").await?.contains(&"id".to_string()), "Intercom's id is not offered for Customer ID");
+    ensure!(
+        b.option_values("Customer ID").await?.contains(&"id".to_string()),
+        "Intercom's id is not offered for Customer ID"
+    );
     ensure!(b.option_values("Champion").await?.contains(&"tag:Champion".to_string()));
 
     stage.us.sandbox.add_data_attribute("company", "Renewal Owner", "string");
@@ -283,7 +308,10 @@ async fn saved_settings_survive_a_reload_and_are_in_the_history(_: Arc<World>, b
     b.wait_for_text("[data-testid=unsaved-changes]", "Unsaved changes").await?;
     b.click_button("Save").await?;
     b.wait_for_text("[data-testid=save-notice]", "Settings saved.").await?;
-    ensure!(b.client.find_all(Locator::Css("[data-testid=unsaved-changes]")).await?.is_empty(), "still flagged unsaved");
+    ensure!(
+        b.client.find_all(Locator::Css("[data-testid=unsaved-changes]")).await?.is_empty(),
+        "still flagged unsaved"
+    );
 
     b.open(PAGE).await?;
     ensure!(b.value_of("Customer stage").await? == "custom_attributes.Tier");
@@ -292,7 +320,10 @@ async fn saved_settings_survive_a_reload_and_are_in_the_history(_: Arc<World>, b
     ensure!(b.is_checked("Make customers become churners if they are not found anymore").await?);
     ensure!(b.value_of("Churn threshold (%)").await? == "25");
     let history = b.text("[data-testid=change-history]").await?;
-    ensure!(history.contains(ADMIN_EMAIL) && history.contains("Customer stage: Disabled → custom_attributes.Tier"), "{history}");
+    ensure!(
+        history.contains(ADMIN_EMAIL) && history.contains("Customer stage: Disabled → custom_attributes.Tier"),
+        "{history}"
+    );
     Ok(())
 }
 
@@ -333,7 +364,12 @@ async fn leaving_with_unsaved_changes_asks_first(_: Arc<World>, b: Browser) -> a
 async fn churn_preview_lists_who_would_be_churned(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let live = stage.us.sandbox.company_ids();
-    let customers = [("kept-1", Some(live[0].clone())), ("kept-2", Some(live[1].clone())), ("gone-1", Some("0000deadbeef".to_string())), ("local", None)];
+    let customers = [
+        ("kept-1", Some(live[0].clone())),
+        ("kept-2", Some(live[1].clone())),
+        ("gone-1", Some("0000deadbeef".to_string())),
+        ("local", None),
+    ];
     for (name, intercom_id) in customers {
         stage
             .app
@@ -359,7 +395,10 @@ async fn churn_preview_lists_who_would_be_churned(_: Arc<World>, b: Browser) -> 
     Ok(())
 }
 
-async fn uploading_scores_creates_the_two_attributes_and_the_budget_shows_them(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn uploading_scores_creates_the_two_attributes_and_the_budget_shows_them(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -381,7 +420,10 @@ async fn export_then_import_copies_a_set_up(_: Arc<World>, b: Browser) -> anyhow
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     b.click_button("Export settings").await?;
-    b.wait_until("the export appears", || async { Ok(b.value_of("Exported settings (JSON)").await?.contains("skalin.intercom.settings/v1")) }).await?;
+    b.wait_until("the export appears", || async {
+        Ok(b.value_of("Exported settings (JSON)").await?.contains("skalin.intercom.settings/v1"))
+    })
+    .await?;
     let mut json: serde_json::Value = serde_json::from_str(&b.value_of("Exported settings (JSON)").await?)?;
     json["settings"]["customers"]["profile_field"] = "custom_attributes.Sales Region".into();
     json["settings"]["interactions"]["import_window"] = "all".into();
@@ -402,12 +444,18 @@ async fn export_then_import_copies_a_set_up(_: Arc<World>, b: Browser) -> anyhow
 
 const CREATE_COMPANIES: &str = "Create companies in Intercom for customers it does not have";
 
-async fn creating_companies_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn creating_companies_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     ensure!(b.is_disabled(CREATE_COMPANIES).await?, "offered while customers are Input only");
-    ensure!(b.client.find_all(Locator::Css("[data-conflict-rule-for]")).await?.is_empty(), "the conflict rule shows outside Two-ways");
+    ensure!(
+        b.client.find_all(Locator::Css("[data-conflict-rule-for]")).await?.is_empty(),
+        "the conflict rule shows outside Two-ways"
+    );
 
     b.choose("Customers mode", "Two-ways").await?;
     let rule = b.wait_for_text("[data-conflict-rule-for='customers.mode']", "most recent change wins").await?;
@@ -444,7 +492,10 @@ async fn creating_companies_in_intercom_is_offered_in_writing_modes_and_survives
 
 const CREATE_CONTACTS: &str = "Create contacts in Intercom for contacts it does not have";
 
-async fn creating_contacts_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn creating_contacts_in_intercom_is_offered_in_writing_modes_and_survives_a_reload(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = connected_stage().await?;
     let b = b.at(&stage.app.base_url);
     open_settings_as(&b, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -476,7 +527,16 @@ async fn a_member_sees_everything_read_only(_: Arc<World>, b: Browser) -> anyhow
     open_settings_as(&b, MEMBER_EMAIL, MEMBER_PASSWORD).await?;
     ensure!(b.text("[data-testid=read-only]").await?.contains("only admins can change them"));
     ensure!(status(&b).await? == "Connected");
-    for label in ["Customers mode", CREATE_COMPANIES, "Customer stage", "Champion", "Interactions mode", "Upload Healthscore and CSM Pulse", "Churn threshold (%)", "Schedule"] {
+    for label in [
+        "Customers mode",
+        CREATE_COMPANIES,
+        "Customer stage",
+        "Champion",
+        "Interactions mode",
+        "Upload Healthscore and CSM Pulse",
+        "Churn threshold (%)",
+        "Schedule",
+    ] {
         ensure!(b.is_disabled(label).await?, "{label} is not disabled");
     }
     for button in ["Save", "Disconnect", "Change zone", "Import settings", "Connect me"] {

@@ -159,7 +159,10 @@ async fn history_count(b: &Browser, run_id: i64, object: &str, what: &str) -> an
     text.trim().parse().with_context(|| format!("{css} reads {text:?}"))
 }
 
-async fn sync_now_shows_the_run_live_then_in_the_history_and_the_chart(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn sync_now_shows_the_run_live_then_in_the_history_and_the_chart(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     let b = b.at(&stage.app.base_url);
     open_as(&b, PAGE, "Sync runs", ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -194,7 +197,10 @@ async fn sync_now_shows_the_run_live_then_in_the_history_and_the_chart(_: Arc<Wo
     Ok(())
 }
 
-async fn a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     // Companies without this attribute cannot be matched: failed records to list.
     let mut settings = IntegrationSettings::default();
@@ -218,7 +224,10 @@ async fn a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one
     ensure!(row.contains(ADMIN_EMAIL) && !row.contains("Dry run"), "{row}");
     ensure!(count(&b, &format!("{row_css}[data-status={}]", run.status.as_str())).await? == 1, "{row}");
     ensure!(history_count(&b, run.id, "customers", "failed").await? == failed);
-    ensure!(count(&b, &format!("tr[data-run-id='{}'][data-dry-run=true] [data-testid=dry-run]", dry.id)).await? == 1, "the dry run is not marked");
+    ensure!(
+        count(&b, &format!("tr[data-run-id='{}'][data-dry-run=true] [data-testid=dry-run]", dry.id)).await? == 1,
+        "the dry run is not marked"
+    );
     ensure!(count(&b, "#sync-chart .chart-run").await? == 2);
 
     b.click_link(&format!("Details of run {}", run.id)).await?;
@@ -229,7 +238,10 @@ async fn a_member_follows_the_runs_and_their_failed_records_but_cannot_start_one
     Ok(())
 }
 
-async fn a_churn_held_back_by_the_threshold_is_confirmed_from_the_runs_detail(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_churn_held_back_by_the_threshold_is_confirmed_from_the_runs_detail(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     let stage = stage().await?;
     let mut settings = IntegrationSettings::default();
     settings.customers.churn_enabled = true;
@@ -247,7 +259,8 @@ async fn a_churn_held_back_by_the_threshold_is_confirmed_from_the_runs_detail(_:
     open_as(&b, PAGE, "Sync runs", ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     ensure!(b.text(&format!("tr[data-run-id='{}']", held.id)).await?.contains("Waiting for confirmation"));
     b.click_link(&format!("Details of run {}", held.id)).await?;
-    let listed = b.wait_for_text("#run-detail [data-testid=churn-confirmation]", "wait for an admin's confirmation").await?;
+    let listed =
+        b.wait_for_text("#run-detail [data-testid=churn-confirmation]", "wait for an admin's confirmation").await?;
     ensure!(listed.contains("3 customers"), "{listed}");
     b.click_button("Confirm churn").await?;
     b.wait_for_text(&format!("#run-detail[data-run-id='{}'][data-status=success]", held.id), "Success").await?;
@@ -261,7 +274,15 @@ async fn the_schedule_is_saved_and_read_back_after_a_reload(_: Arc<World>, b: Br
     let b = b.at(&stage.app.base_url);
     open_as(&b, SETTINGS_PAGE, "Intercom", ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     let offered = b.option_texts("Schedule").await?;
-    let expected = ["Off", "Every 15 minutes", "Every 30 minutes", "Every 1 hour", "Every 3 hours", "Every 12 hours", "Every 1 day"];
+    let expected = [
+        "Off",
+        "Every 15 minutes",
+        "Every 30 minutes",
+        "Every 1 hour",
+        "Every 3 hours",
+        "Every 12 hours",
+        "Every 1 day",
+    ];
     ensure!(offered == expected, "{offered:?}");
     ensure!(b.value_of("Schedule").await?.is_empty(), "the schedule is not off at first");
     b.choose("Schedule", "Every 3 hours").await?;
@@ -294,7 +315,10 @@ async fn the_sync_runs_page_says_when_the_next_scheduled_run_starts(_: Arc<World
     Ok(())
 }
 
-async fn a_run_started_elsewhere_shows_live_then_in_the_history_without_a_reload(_: Arc<World>, b: Browser) -> anyhow::Result<()> {
+async fn a_run_started_elsewhere_shows_live_then_in_the_history_without_a_reload(
+    _: Arc<World>,
+    b: Browser,
+) -> anyhow::Result<()> {
     // The run makes four calls: slow answers keep it going across a few of the page's looks.
     let stage = stage_with(SandboxConfig { latency: Duration::from_secs(2), ..small_workspace() }).await?;
     let b = b.at(&stage.app.base_url);

@@ -6,11 +6,7 @@ use reqwest::{redirect, Client, Response, StatusCode};
 use skalin_tests::*;
 
 fn browser_like_client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
 }
 
 fn location(response: &Response) -> &str {

@@ -7,7 +7,9 @@ use std::time::Duration;
 use app::intercom::*;
 use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
+use server::sandbox::{
+    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
+};
 
 async fn sandbox(companies: usize, contacts: usize, tickets: usize) -> RunningSandbox {
     let config = SandboxConfig { companies, contacts, tickets, ..SandboxConfig::default() };
@@ -95,12 +97,8 @@ async fn a_scroll_opened_elsewhere_is_waited_for_and_then_the_walk_completes() {
     let sb = sandbox(120, 200, 0).await;
     sb.sandbox.set_scroll_includes_companies_without_users(true);
     // Another process holds the workspace's scroll.
-    let other = reqwest::Client::new()
-        .get(sb.url("/companies/scroll"))
-        .bearer_auth(SANDBOX_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let other =
+        reqwest::Client::new().get(sb.url("/companies/scroll")).bearer_auth(SANDBOX_TOKEN).send().await.unwrap();
     assert_eq!(other.status(), 200);
 
     let client = client_for(&sb);
@@ -210,7 +208,8 @@ async fn an_incremental_contact_search_finds_a_change_made_later_the_same_day() 
     let cursor = now - 3_600;
     let target = sb.sandbox.contact_ids()[7].clone();
     sb.sandbox.touch_contact(&target, cursor + 60);
-    let found: Vec<Contact> = client.search_contacts(Search::contacts_updated_since(cursor)).try_collect().await.unwrap();
+    let found: Vec<Contact> =
+        client.search_contacts(Search::contacts_updated_since(cursor)).try_collect().await.unwrap();
     assert!(found.iter().any(|c| c.id == target), "the change after the cursor was found");
     let ids: HashSet<_> = found.iter().map(|c| c.id.clone()).collect();
     assert_eq!(ids.len(), found.len(), "no contact twice");
@@ -226,7 +225,8 @@ async fn a_search_beyond_intercoms_limits_is_refused_before_it_is_sent() {
 async fn ticket_search_returns_each_ticket_once() {
     let sb = sandbox(20, 100, 90).await;
     let client = client_for(&sb);
-    let tickets: Vec<Ticket> = client.search_tickets(Search::tickets_created_since(0).per_page(20)).try_collect().await.unwrap();
+    let tickets: Vec<Ticket> =
+        client.search_tickets(Search::tickets_created_since(0).per_page(20)).try_collect().await.unwrap();
     let ids: HashSet<_> = tickets.iter().map(|t| t.id.clone()).collect();
     assert_eq!(ids.len(), tickets.len());
     assert_eq!(tickets.len(), 90);
@@ -387,7 +387,14 @@ async fn a_contact_is_read_updated_and_its_companies_and_tags_listed() {
 
     let admin = client.admins().await.unwrap().remove(0);
     let updated = client
-        .update_contact(&contact.id, &ContactUpdate { name: Some("Renamed Person".into()), owner_id: Some(admin.id.clone()), ..Default::default() })
+        .update_contact(
+            &contact.id,
+            &ContactUpdate {
+                name: Some("Renamed Person".into()),
+                owner_id: Some(admin.id.clone()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(updated.name.as_deref(), Some("Renamed Person"));
@@ -412,11 +419,19 @@ async fn a_custom_attribute_is_archived_and_leaves_the_list() {
     let sb = sandbox(5, 5, 0).await;
     let client = client_for(&sb);
     let attribute = client
-        .create_data_attribute(&NewDataAttribute { name: "Pulse".into(), model: Model::Contact, data_type: "string".into(), description: None })
+        .create_data_attribute(&NewDataAttribute {
+            name: "Pulse".into(),
+            model: Model::Contact,
+            data_type: "string".into(),
+            description: None,
+        })
         .await
         .unwrap();
     client
-        .update_data_attribute(attribute.id.unwrap(), &DataAttributeUpdate { archived: Some(true), ..Default::default() })
+        .update_data_attribute(
+            attribute.id.unwrap(),
+            &DataAttributeUpdate { archived: Some(true), ..Default::default() },
+        )
         .await
         .unwrap();
     let live = client.data_attributes(Model::Contact, false).await.unwrap();
@@ -429,7 +444,12 @@ async fn a_custom_attribute_is_archived_and_leaves_the_list() {
 async fn a_refused_write_keeps_intercoms_code_and_field() {
     let sb = sandbox(5, 5, 0).await;
     let err = client_for(&sb)
-        .create_data_attribute(&NewDataAttribute { name: "Bad_Name".into(), model: Model::Company, data_type: "string".into(), description: None })
+        .create_data_attribute(&NewDataAttribute {
+            name: "Bad_Name".into(),
+            model: Model::Company,
+            data_type: "string".into(),
+            description: None,
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, IntercomError::Invalid { status: 400, .. }), "{err:?}");

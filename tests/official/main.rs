@@ -28,7 +28,9 @@ fn official_python() -> Result<PathBuf, String> {
     }
     match std::process::Command::new(&python).args(["-c", "import intercom"]).output() {
         Ok(out) if out.status.success() => Ok(python),
-        Ok(out) => Err(format!("{} cannot import intercom: {}", python.display(), String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) => {
+            Err(format!("{} cannot import intercom: {}", python.display(), String::from_utf8_lossy(&out.stderr).trim()))
+        }
         Err(e) => Err(format!("{} does not run: {e}", python.display())),
     }
 }
@@ -39,7 +41,10 @@ fn python_or_skip(test: &str) -> Option<PathBuf> {
         Ok(python) => Some(python),
         Err(why) => {
             let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            assert!(!ci, "{test}: the official client is missing under CI ({why}); run scripts/install-tools.sh --browser");
+            assert!(
+                !ci,
+                "{test}: the official client is missing under CI ({why}); run scripts/install-tools.sh --browser"
+            );
             // Straight to the process's stderr: the test harness swallows eprintln!.
             let _ = writeln!(
                 std::io::stderr(),
@@ -67,7 +72,8 @@ impl Walk {
     fn count(&self, key: &str) -> usize {
         self.summary[key]["count"]
             .as_u64()
-            .unwrap_or_else(|| panic!("walk.py ({}) printed no {key}.count: {}", self.version, self.summary)) as usize
+            .unwrap_or_else(|| panic!("walk.py ({}) printed no {key}.count: {}", self.version, self.summary))
+            as usize
     }
 
     /// The client found each of `truth` exactly once, and nothing else.
@@ -75,7 +81,14 @@ impl Walk {
         let ids = self.ids(key);
         assert_eq!(self.count(key), ids.len(), "walk.py ({}): {key}.count disagrees with its own ids", self.version);
         let found: BTreeSet<String> = ids.iter().cloned().collect();
-        assert_eq!(found.len(), ids.len(), "the official client ({}) saw some {what} twice ({} ids, {} distinct)", self.version, ids.len(), found.len());
+        assert_eq!(
+            found.len(),
+            ids.len(),
+            "the official client ({}) saw some {what} twice ({} ids, {} distinct)",
+            self.version,
+            ids.len(),
+            found.len()
+        );
         let missing: Vec<_> = truth.difference(&found).take(5).collect();
         let extra: Vec<_> = found.difference(truth).take(5).collect();
         assert!(
@@ -100,9 +113,14 @@ async fn run_walk(python: &PathBuf, sb: &RunningSandbox, version: &str) -> Walk 
         .unwrap_or_else(|e| panic!("{} {} could not be started: {e}", python.display(), script.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the official client failed against the sandbox (Intercom-Version: {version}), {}:\n{stderr}", out.status);
-    let summary: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("walk.py (Intercom-Version: {version}) printed no JSON summary ({e}):\n{stdout}\n{stderr}"));
+    assert!(
+        out.status.success(),
+        "the official client failed against the sandbox (Intercom-Version: {version}), {}:\n{stderr}",
+        out.status
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("walk.py (Intercom-Version: {version}) printed no JSON summary ({e}):\n{stdout}\n{stderr}")
+    });
     Walk { summary, version: version.to_string() }
 }
 
@@ -125,7 +143,8 @@ async fn all_tickets(sb: &RunningSandbox) -> BTreeSet<String> {
             .await
             .unwrap_or_else(|e| panic!("ticket search page {page} was not answered: {e}"));
         assert!(response.status().is_success(), "ticket search page {page} answered {}", response.status());
-        let body: Value = response.json().await.unwrap_or_else(|e| panic!("ticket search page {page} is not JSON: {e}"));
+        let body: Value =
+            response.json().await.unwrap_or_else(|e| panic!("ticket search page {page} is not JSON: {e}"));
         for ticket in body["tickets"].as_array().into_iter().flatten() {
             ids.insert(ticket["id"].as_str().unwrap_or_default().to_string());
         }
@@ -171,12 +190,20 @@ async fn the_official_client_walks_everything(test: &str, version: &str) {
 
 #[tokio::test]
 async fn the_official_python_client_walks_every_company_contact_and_ticket_in_2_16() {
-    the_official_client_walks_everything("the_official_python_client_walks_every_company_contact_and_ticket_in_2_16", "2.16").await;
+    the_official_client_walks_everything(
+        "the_official_python_client_walks_every_company_contact_and_ticket_in_2_16",
+        "2.16",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn the_official_python_client_walks_every_company_contact_and_ticket_in_2_14() {
-    the_official_client_walks_everything("the_official_python_client_walks_every_company_contact_and_ticket_in_2_14", "2.14").await;
+    the_official_client_walks_everything(
+        "the_official_python_client_walks_every_company_contact_and_ticket_in_2_14",
+        "2.14",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -34,7 +34,11 @@ impl Api<'_> {
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut r = self.client.request(method, self.sb.url(path)).bearer_auth(&self.token).header("Accept", "application/json");
+        let mut r = self
+            .client
+            .request(method, self.sb.url(path))
+            .bearer_auth(&self.token)
+            .header("Accept", "application/json");
         if let Some(v) = self.version {
             r = r.header("Intercom-Version", v);
         }
@@ -63,7 +67,11 @@ async fn error_code(response: Response) -> (StatusCode, String, String) {
     let v = body(response).await;
     assert_eq!(v["type"], "error.list");
     assert!(v["request_id"].is_string());
-    (status, v["errors"][0]["code"].as_str().unwrap_or("").into(), v["errors"][0]["message"].as_str().unwrap_or("").into())
+    (
+        status,
+        v["errors"][0]["code"].as_str().unwrap_or("").into(),
+        v["errors"][0]["message"].as_str().unwrap_or("").into(),
+    )
 }
 
 fn search(field: &str, op: &str, value: Value) -> Value {
@@ -75,7 +83,10 @@ async fn a_missing_token_is_401_without_rate_limit_headers() {
     let sb = sandbox(small()).await;
     let response = Client::new().get(sb.url("/me")).send().await.unwrap();
     assert!(response.headers().get("x-ratelimit-limit").is_none());
-    assert_eq!(error_code(response).await, (StatusCode::UNAUTHORIZED, "unauthorized".into(), "Access Token Invalid".into()));
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::UNAUTHORIZED, "unauthorized".into(), "Access Token Invalid".into())
+    );
     let response = Client::new().get(sb.url("/me")).bearer_auth("not-a-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.headers().get("x-ratelimit-remaining").is_none());
@@ -159,8 +170,12 @@ async fn a_scroll_returns_every_company_once_with_the_same_param_on_every_page()
     }
     assert_eq!(sizes, vec![100, 100, 50, 0]);
     assert_eq!(seen.len(), 250);
-    let (status, code, message) = error_code(api.get(&format!("/companies/scroll?scroll_param={}", param.unwrap())).await).await;
-    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::NOT_FOUND, "not_found", "scroll parameter not found"));
+    let (status, code, message) =
+        error_code(api.get(&format!("/companies/scroll?scroll_param={}", param.unwrap())).await).await;
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (StatusCode::NOT_FOUND, "not_found", "scroll parameter not found")
+    );
 }
 
 #[tokio::test]
@@ -288,7 +303,8 @@ async fn ticket_assignees_are_integers_in_2_16_and_strings_before() {
 #[tokio::test]
 async fn conversation_attributes_are_refused_in_2_16_only() {
     let sb = sandbox(small()).await;
-    let (status, code, _) = error_code(api(&sb).with_version("2.16").get("/data_attributes?model=conversation").await).await;
+    let (status, code, _) =
+        error_code(api(&sb).with_version("2.16").get("/data_attributes?model=conversation").await).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "parameter_invalid"));
     assert_eq!(api(&sb).with_version("2.14").get("/data_attributes?model=conversation").await.status(), StatusCode::OK);
 }
@@ -296,7 +312,9 @@ async fn conversation_attributes_are_refused_in_2_16_only() {
 #[tokio::test]
 async fn archived_attributes_are_listed_only_when_asked_for() {
     let sb = sandbox(small()).await;
-    let names = |v: &Value| v["data"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names = |v: &Value| {
+        v["data"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let active = body(api(&sb).get("/data_attributes?model=company").await).await;
     assert!(!names(&active).contains(&"Legacy Plan".to_string()));
     assert!(active["data"].as_array().unwrap().iter().any(|a| a["custom"] == false && a["full_name"] == "plan.name"));
@@ -308,30 +326,44 @@ async fn archived_attributes_are_listed_only_when_asked_for() {
 async fn custom_attribute_names_are_unique_across_models() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
-    let created = api.post("/data_attributes", json!({"name": "Mithril Shirt", "model": "company", "data_type": "string"})).await;
+    let created =
+        api.post("/data_attributes", json!({"name": "Mithril Shirt", "model": "company", "data_type": "string"})).await;
     assert_eq!(created.status(), StatusCode::OK);
     let created = body(created).await;
     assert_eq!(created["full_name"], "custom_attributes.Mithril Shirt");
     assert!(created["id"].is_i64());
-    let clash = api.post("/data_attributes", json!({"name": "Mithril Shirt", "model": "contact", "data_type": "string"})).await;
+    let clash =
+        api.post("/data_attributes", json!({"name": "Mithril Shirt", "model": "contact", "data_type": "string"})).await;
     let (status, code, message) = error_code(clash).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
-    assert_eq!(message, "You already have 'Mithril Shirt' in your company data. To save this as new people data, use a different name.");
+    assert_eq!(
+        message,
+        "You already have 'Mithril Shirt' in your company data. To save this as new people data, use a different name."
+    );
 }
 
 #[tokio::test]
 async fn data_attribute_names_types_and_options_are_checked() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
-    let bad_name = api.post("/data_attributes", json!({"name": "a.b", "model": "contact", "data_type": "string"})).await;
-    assert_eq!(error_code(bad_name).await.2, "Your name for this attribute must only contain alphanumeric characters, currency symbols, and hyphens");
-    let bad_type = api.post("/data_attributes", json!({"name": "Size €", "model": "contact", "data_type": "text"})).await;
+    let bad_name =
+        api.post("/data_attributes", json!({"name": "a.b", "model": "contact", "data_type": "string"})).await;
+    assert_eq!(
+        error_code(bad_name).await.2,
+        "Your name for this attribute must only contain alphanumeric characters, currency symbols, and hyphens"
+    );
+    let bad_type =
+        api.post("/data_attributes", json!({"name": "Size €", "model": "contact", "data_type": "text"})).await;
     assert_eq!(error_code(bad_type).await.2, "Data Type isn't an option");
     let one_option = api
-        .post("/data_attributes", json!({"name": "Colour", "model": "contact", "data_type": "options", "options": [{"value": "red"}]}))
+        .post(
+            "/data_attributes",
+            json!({"name": "Colour", "model": "contact", "data_type": "options", "options": [{"value": "red"}]}),
+        )
         .await;
     assert_eq!(one_option.status(), StatusCode::BAD_REQUEST);
-    let bad_model = api.post("/data_attributes", json!({"name": "Colour", "model": "ticket", "data_type": "string"})).await;
+    let bad_model =
+        api.post("/data_attributes", json!({"name": "Colour", "model": "ticket", "data_type": "string"})).await;
     assert_eq!(error_code(bad_model).await.2, "The Data Attribute model field must be either contact or company");
 }
 
@@ -339,7 +371,10 @@ async fn data_attribute_names_types_and_options_are_checked() {
 async fn a_data_attribute_can_be_archived_but_not_retyped() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
-    let created = body(api.post("/data_attributes", json!({"name": "Plan Tier", "model": "contact", "data_type": "string"})).await).await;
+    let created = body(
+        api.post("/data_attributes", json!({"name": "Plan Tier", "model": "contact", "data_type": "string"})).await,
+    )
+    .await;
     let id = created["id"].as_i64().unwrap();
     let retyped = api.put(&format!("/data_attributes/{id}"), json!({"data_type": "integer"})).await;
     assert_eq!(retyped.status(), StatusCode::BAD_REQUEST);
@@ -356,7 +391,12 @@ async fn the_250_attribute_budget_is_enforced() {
     let mut created = vec![];
     let mut refused = None;
     for i in 0..260 {
-        let r = api.post("/data_attributes", json!({"name": format!("Budget {i}"), "model": "company", "data_type": "integer"})).await;
+        let r = api
+            .post(
+                "/data_attributes",
+                json!({"name": format!("Budget {i}"), "model": "company", "data_type": "integer"}),
+            )
+            .await;
         if r.status() == StatusCode::OK {
             created.push(body(r).await["id"].as_i64().unwrap());
         } else {
@@ -371,7 +411,8 @@ async fn the_250_attribute_budget_is_enforced() {
     assert_eq!(active_custom, 250);
     // Archiving one frees room for another.
     api.put(&format!("/data_attributes/{}", created[0]), json!({"archived": true})).await;
-    let again = api.post("/data_attributes", json!({"name": "Budget again", "model": "company", "data_type": "integer"})).await;
+    let again =
+        api.post("/data_attributes", json!({"name": "Budget again", "model": "company", "data_type": "integer"})).await;
     assert_eq!(again.status(), StatusCode::OK);
 }
 
@@ -380,19 +421,25 @@ async fn writes_to_company_custom_attributes_persist() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
     let created = api
-        .post("/companies", json!({"company_id": "new-1", "name": "Newco", "custom_attributes": {"Health Score": 77, "Tier": "Gold"}}))
+        .post(
+            "/companies",
+            json!({"company_id": "new-1", "name": "Newco", "custom_attributes": {"Health Score": 77, "Tier": "Gold"}}),
+        )
         .await;
     assert_eq!(created.status(), StatusCode::OK);
     let created = body(created).await;
     let id = created["id"].as_str().unwrap();
     assert_eq!(id.len(), 24);
-    let again = body(api.post("/companies", json!({"company_id": "new-1", "custom_attributes": {"Health Score": 12}})).await).await;
+    let again =
+        body(api.post("/companies", json!({"company_id": "new-1", "custom_attributes": {"Health Score": 12}})).await)
+            .await;
     assert_eq!(again["id"], created["id"], "create-or-update is keyed by company_id");
     let fetched = body(api.get(&format!("/companies/{id}")).await).await;
     assert_eq!(fetched["custom_attributes"]["Health Score"], 12);
     assert_eq!(fetched["custom_attributes"]["Tier"], "Gold");
     assert_eq!(sb.sandbox.company_json(id).unwrap()["custom_attributes"]["Health Score"], 12);
-    let updated = body(api.put(&format!("/companies/{id}"), json!({"custom_attributes": {"Strategic": true}})).await).await;
+    let updated =
+        body(api.put(&format!("/companies/{id}"), json!({"custom_attributes": {"Strategic": true}})).await).await;
     assert_eq!(updated["custom_attributes"]["Strategic"], true);
 }
 
@@ -401,7 +448,10 @@ async fn bad_company_writes_get_intercom_errors() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
     let (status, code, message) = error_code(api.post("/companies", json!({"company_id": "x", "test": 1})).await).await;
-    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::BAD_REQUEST, "bad_request", "bad 'test' parameter"));
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request", "bad 'test' parameter")
+    );
     let unknown = api.post("/companies", json!({"company_id": "x", "custom_attributes": {"Nope": 1}})).await;
     assert_eq!(error_code(unknown).await.1, "parameter_invalid");
     let id = sb.sandbox.company_ids()[0].clone();
@@ -409,7 +459,13 @@ async fn bad_company_writes_get_intercom_errors() {
     assert_eq!(renamed.status(), StatusCode::BAD_REQUEST);
     let (status, code, _) = error_code(api.get("/companies/000000000000000000000000").await).await;
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "company_not_found"));
-    let garbage = api.req(reqwest::Method::POST, "/companies").body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let garbage = api
+        .req(reqwest::Method::POST, "/companies")
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(garbage).await.0, StatusCode::BAD_REQUEST);
 }
 
@@ -428,7 +484,8 @@ async fn a_company_lookup_by_company_id_is_one_company_or_a_list_by_knob() {
 
 #[tokio::test]
 async fn the_company_list_stops_at_ten_thousand() {
-    let sb = sandbox(SandboxConfig { companies: 10_600, contacts: 40_000, tickets: 0, ..SandboxConfig::default() }).await;
+    let sb =
+        sandbox(SandboxConfig { companies: 10_600, contacts: 40_000, tickets: 0, ..SandboxConfig::default() }).await;
     let api = api(&sb);
     let first = api.post("/companies/list?per_page=150&page=1", json!({})).await;
     let first = body(first).await;
@@ -439,7 +496,10 @@ async fn the_company_list_stops_at_ten_thousand() {
     let last = body(api.post("/companies/list?per_page=100&page=100", json!({})).await).await;
     assert_eq!(last["data"].as_array().unwrap().len(), 100);
     let (status, code, message) = error_code(api.post("/companies/list?per_page=100&page=101", json!({})).await).await;
-    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::BAD_REQUEST, "bad_request", "page limit reached, please use scroll API"));
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request", "page limit reached, please use scroll API")
+    );
     let beyond = body(api.get("/companies?per_page=100&page=101").await).await;
     assert_eq!(beyond["data"].as_array().unwrap().len(), 0);
 }
@@ -522,14 +582,27 @@ async fn nesting_deeper_than_two_levels_is_refused() {
 async fn search_checks_operators_and_value_types_per_field() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
-    assert_eq!(api.post("/contacts/search", search("role", ">", json!("user"))).await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(api.post("/contacts/search", search("created_at", "=", json!("yesterday"))).await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(api.post("/contacts/search", search("tag_id", "IN", json!(["7001"]))).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        api.post("/contacts/search", search("role", ">", json!("user"))).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.post("/contacts/search", search("created_at", "=", json!("yesterday"))).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.post("/contacts/search", search("tag_id", "IN", json!(["7001"]))).await.status(),
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(api.post("/contacts/search", json!({})).await.status(), StatusCode::BAD_REQUEST);
     let champions = body(api.post("/contacts/search", search("tag_id", "=", json!("7001"))).await).await;
     assert!(champions["total_count"].as_u64().unwrap() > 0);
     let by_custom = body(api.post("/contacts/search", search("custom_attributes.Seats", ">=", json!(25))).await).await;
-    assert!(by_custom["data"].as_array().unwrap().iter().all(|c| c["custom_attributes"]["Seats"].as_i64().unwrap() >= 25));
+    assert!(by_custom["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["custom_attributes"]["Seats"].as_i64().unwrap() >= 25));
 }
 
 #[tokio::test]
@@ -550,7 +623,8 @@ async fn contact_updates_persist_custom_attributes_and_move_updated_at() {
     let sb = sandbox(small()).await;
     let id = sb.sandbox.contact_ids()[0].clone();
     sb.sandbox.touch_contact(&id, 1_000);
-    let updated = body(api(&sb).put(&format!("/contacts/{id}"), json!({"custom_attributes": {"Seats": 99}})).await).await;
+    let updated =
+        body(api(&sb).put(&format!("/contacts/{id}"), json!({"custom_attributes": {"Seats": 99}})).await).await;
     assert_eq!(updated["custom_attributes"]["Seats"], 99);
     assert!(updated["updated_at"].as_i64().unwrap() > 1_000);
     assert_eq!(sb.sandbox.contact_json(&id).unwrap()["custom_attributes"]["Seats"], 99);
@@ -644,7 +718,12 @@ async fn the_same_seed_gives_the_same_workspace() {
 #[tokio::test]
 async fn seeding_a_hundred_thousand_contacts_is_quick() {
     let started = std::time::Instant::now();
-    let sb = Sandbox::new(SandboxConfig { companies: 10_000, contacts: 100_000, tickets: 1_000, ..SandboxConfig::default() });
+    let sb = Sandbox::new(SandboxConfig {
+        companies: 10_000,
+        contacts: 100_000,
+        tickets: 1_000,
+        ..SandboxConfig::default()
+    });
     assert_eq!(sb.contact_ids().len(), 100_000 - 3);
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }
@@ -663,7 +742,12 @@ async fn oauth_consent_redirects_with_code_and_state_and_the_code_buys_a_token()
     assert!(page.text().await.unwrap().contains("Authorize Skalin to access"));
     let consent = client
         .post(sb.url("/oauth"))
-        .form(&[("client_id", SANDBOX_CLIENT_ID), ("redirect_uri", "http://localhost:9/callback"), ("state", "xyz"), ("decision", "authorize")])
+        .form(&[
+            ("client_id", SANDBOX_CLIENT_ID),
+            ("redirect_uri", "http://localhost:9/callback"),
+            ("state", "xyz"),
+            ("decision", "authorize"),
+        ])
         .send()
         .await
         .unwrap();
@@ -697,7 +781,12 @@ async fn an_oauth_cancel_redirects_with_access_denied_and_old_codes_expire() {
     let answer = |decision: &'static str| {
         client
             .post(sb.url("/oauth"))
-            .form(&[("client_id", SANDBOX_CLIENT_ID), ("redirect_uri", "https://app.example/cb?x=1"), ("state", "s1"), ("decision", decision)])
+            .form(&[
+                ("client_id", SANDBOX_CLIENT_ID),
+                ("redirect_uri", "https://app.example/cb?x=1"),
+                ("state", "s1"),
+                ("decision", decision),
+            ])
             .send()
     };
     let cancel = answer("cancel").await.unwrap();
@@ -747,7 +836,8 @@ async fn scroll_company_ids(api: &Api<'_>) -> HashSet<String> {
 async fn listed_company_ids(api: &Api<'_>, method: reqwest::Method, path: &str) -> HashSet<String> {
     let mut seen = HashSet::new();
     for page in 1.. {
-        let page = body(api.req(method.clone(), &format!("{path}?per_page=150&page={page}")).send().await.unwrap()).await;
+        let page =
+            body(api.req(method.clone(), &format!("{path}?per_page=150&page={page}")).send().await.unwrap()).await;
         let data = page["data"].as_array().unwrap();
         if data.is_empty() {
             return seen;
@@ -785,7 +875,10 @@ async fn a_deleted_company_leaves_lookups_lists_the_scroll_and_its_contacts() {
     assert_eq!(sb.sandbox.stats(), stats_before, "deleting is not an API call");
 
     let (status, code, message) = error_code(api.get(&format!("/companies/{id}")).await).await;
-    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::NOT_FOUND, "company_not_found", "Company Not Found"));
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (StatusCode::NOT_FOUND, "company_not_found", "Company Not Found")
+    );
     let (status, code, _) = error_code(api.get(&format!("/companies?company_id={company_id}")).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "company_not_found"));
     assert_eq!(api.put(&format!("/companies/{id}"), json!({"name": "Ghost"})).await.status(), StatusCode::NOT_FOUND);
@@ -841,15 +934,25 @@ async fn a_tag_added_through_the_api_shows_in_the_contact_tags_and_can_be_remove
     let api = api(&sb);
     let id = sb.sandbox.contact_ids()[3].clone();
     sb.sandbox.touch_contact(&id, 1_000);
-    let carried: HashSet<String> = ids_of(&body(api.get(&format!("/contacts/{id}/tags")).await).await, "data").into_iter().collect();
+    let carried: HashSet<String> =
+        ids_of(&body(api.get(&format!("/contacts/{id}/tags")).await).await, "data").into_iter().collect();
     let workspace_tags = body(api.get("/tags").await).await;
-    let tag = workspace_tags["data"].as_array().unwrap().iter().find(|t| !carried.contains(t["id"].as_str().unwrap())).unwrap().clone();
+    let tag = workspace_tags["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| !carried.contains(t["id"].as_str().unwrap()))
+        .unwrap()
+        .clone();
     let tag_id = tag["id"].as_str().unwrap();
 
     let added = api.post(&format!("/contacts/{id}/tags"), json!({"id": tag_id})).await;
     assert_eq!(added.status(), StatusCode::OK);
     let added = body(added).await;
-    assert_eq!((added["type"].as_str(), added["id"].as_str(), &added["name"]), (Some("tag"), Some(tag_id), &tag["name"]));
+    assert_eq!(
+        (added["type"].as_str(), added["id"].as_str(), &added["name"]),
+        (Some("tag"), Some(tag_id), &tag["name"])
+    );
     assert!(added["applied_at"].as_i64().unwrap() >= sb.sandbox.now() - 2);
     assert_eq!(added["applied_by"]["type"], "admin");
     let listed = body(api.get(&format!("/contacts/{id}/tags")).await).await;
@@ -940,7 +1043,10 @@ async fn update_company_edits_fields_and_merges_custom_attributes() {
     let company = body(api.get(&format!("/companies/{id}")).await).await;
     assert_eq!(company["name"], "Renamed Co");
     assert!(company["website"].is_null());
-    assert_eq!((company["industry"].as_str(), company["size"].as_i64(), company["monthly_spend"].as_i64()), (Some("Space"), Some(12), Some(99)));
+    assert_eq!(
+        (company["industry"].as_str(), company["size"].as_i64(), company["monthly_spend"].as_i64()),
+        (Some("Space"), Some(12), Some(99))
+    );
     assert_eq!(company["custom_attributes"]["Tier"], "Gold");
     assert!(company["custom_attributes"].get("Sales Region").is_none());
     assert!(company["custom_attributes"].get("Health Score").is_some(), "custom attributes are merged, not replaced");
@@ -1011,7 +1117,10 @@ async fn update_ticket_changes_title_and_open_and_moves_updated_at() {
     assert!((1_900_000_000..1_900_000_005).contains(&ticket["updated_at"].as_i64().unwrap()));
     assert!(sb.sandbox.update_ticket(&id, None, Some(true)));
     let ticket = body(api.get(&format!("/tickets/{id}")).await).await;
-    assert_eq!((ticket["ticket_attributes"]["_default_title_"].as_str(), ticket["open"].as_bool()), (Some("Printer on fire"), Some(true)));
+    assert_eq!(
+        (ticket["ticket_attributes"]["_default_title_"].as_str(), ticket["open"].as_bool()),
+        (Some("Printer on fire"), Some(true))
+    );
     assert!(!sb.sandbox.update_ticket("999999", Some("x"), None));
     assert!(!sb.sandbox.update_ticket("not-a-number", None, None));
 }
@@ -1028,11 +1137,17 @@ async fn the_read_back_helpers_match_what_the_api_serves_record_by_record() {
         assert_eq!(&served, company);
     }
     let contacts = sb.sandbox.contacts_json();
-    assert_eq!(contacts.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(), sb.sandbox.contact_ids());
+    assert_eq!(
+        contacts.iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(),
+        sb.sandbox.contact_ids()
+    );
     let served = body(api.get(&format!("/contacts/{}", contacts[0]["id"].as_str().unwrap())).await).await;
     assert_eq!(served, contacts[0]);
     let tickets = sb.sandbox.tickets_json();
-    assert_eq!(tickets.iter().map(|t| t["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(), sb.sandbox.ticket_ids());
+    assert_eq!(
+        tickets.iter().map(|t| t["id"].as_str().unwrap().to_string()).collect::<Vec<_>>(),
+        sb.sandbox.ticket_ids()
+    );
     let served = body(api.get(&format!("/tickets/{}", tickets[3]["id"].as_str().unwrap())).await).await;
     assert_eq!(served, tickets[3]);
 
@@ -1064,17 +1179,33 @@ async fn a_created_contact_is_found_by_id_in_the_list_and_in_search_after_the_in
     assert_eq!(id.len(), 24, "shaped like the seeded ids");
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     assert!(!before.contains(&id));
-    assert_eq!((created["type"].as_str(), created["role"].as_str(), created["external_id"].as_str()), (Some("contact"), Some("user"), Some("new-001")));
-    assert_eq!((created["email"].as_str(), created["email_domain"].as_str()), (Some("nina.new@example.com"), Some("example.com")));
+    assert_eq!(
+        (created["type"].as_str(), created["role"].as_str(), created["external_id"].as_str()),
+        (Some("contact"), Some("user"), Some("new-001"))
+    );
+    assert_eq!(
+        (created["email"].as_str(), created["email_domain"].as_str()),
+        (Some("nina.new@example.com"), Some("example.com"))
+    );
     assert_eq!(created["avatar"], json!({"type": "avatar", "image_url": "https://example.com/nina.png"}));
-    assert_eq!((created["owner_id"].as_str(), created["signed_up_at"].as_i64()), (Some("991267701"), Some(1_899_000_000)));
+    assert_eq!(
+        (created["owner_id"].as_str(), created["signed_up_at"].as_i64()),
+        (Some("991267701"), Some(1_899_000_000))
+    );
     assert_eq!(created["unsubscribed_from_emails"], true);
     assert_eq!(created["custom_attributes"], json!({"Seats": 3}));
     assert!((1_900_000_000..1_900_000_005).contains(&created["created_at"].as_i64().unwrap()));
     assert_eq!(created["updated_at"], created["created_at"]);
-    assert_eq!((created["companies"]["total_count"].as_u64(), created["tags"]["total_count"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (created["companies"]["total_count"].as_u64(), created["tags"]["total_count"].as_u64()),
+        (Some(0), Some(0))
+    );
 
-    assert_eq!(body(api.get(&format!("/contacts/{id}")).await).await, created, "served as GET /contacts/{{id}} serves it");
+    assert_eq!(
+        body(api.get(&format!("/contacts/{id}")).await).await,
+        created,
+        "served as GET /contacts/{{id}} serves it"
+    );
     assert_eq!(sb.sandbox.contact_json(&id).unwrap(), created);
     assert_eq!(sb.sandbox.contact_by_external_id("new-001").unwrap(), created);
     assert_eq!(sb.sandbox.contact_ids(), [before.clone(), vec![id.clone()]].concat(), "stored last, in id order");
@@ -1098,7 +1229,11 @@ async fn a_created_contact_is_found_by_id_in_the_list_and_in_search_after_the_in
     assert_eq!(listed.last(), Some(&id), "the cursor walk reaches the new contact");
 
     let by_external_id = search("external_id", "=", json!("new-001"));
-    assert_eq!(body(api.post("/contacts/search", by_external_id.clone()).await).await["total_count"], 0, "not indexed yet");
+    assert_eq!(
+        body(api.post("/contacts/search", by_external_id.clone()).await).await["total_count"],
+        0,
+        "not indexed yet"
+    );
     tokio::time::sleep(Duration::from_millis(1_600)).await;
     assert_eq!(ids_of(&body(api.post("/contacts/search", by_external_id).await).await, "data"), vec![id.clone()]);
 
@@ -1113,7 +1248,13 @@ async fn creating_a_contact_twice_is_a_409_naming_the_existing_id() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
     let live_before = sb.sandbox.contact_ids().len();
-    let conflict = |id: &str| (StatusCode::CONFLICT, "conflict".to_string(), format!("A contact matching those details already exists with id={id}"));
+    let conflict = |id: &str| {
+        (
+            StatusCode::CONFLICT,
+            "conflict".to_string(),
+            format!("A contact matching those details already exists with id={id}"),
+        )
+    };
     let first = body(api.post("/contacts", json!({"external_id": "dup-1", "email": "dup@example.com"})).await).await;
     let first_id = first["id"].as_str().unwrap();
 
@@ -1122,11 +1263,13 @@ async fn creating_a_contact_twice_is_a_409_naming_the_existing_id() {
     let same_user_email = api.post("/contacts", json!({"email": "dup@example.com"})).await;
     assert_eq!(error_code(same_user_email).await, conflict(first_id));
 
-    let seeded = sb.sandbox.contacts_json().into_iter().find(|c| c["role"] == "user" && c["external_id"].is_string()).unwrap();
+    let seeded =
+        sb.sandbox.contacts_json().into_iter().find(|c| c["role"] == "user" && c["external_id"].is_string()).unwrap();
     let seeded_id = seeded["id"].as_str().unwrap();
     let same_seeded_email = api.post("/contacts", json!({"email": seeded["email"]})).await;
     assert_eq!(error_code(same_seeded_email).await, conflict(seeded_id));
-    let same_seeded_external_id = api.post("/contacts", json!({"external_id": seeded["external_id"], "role": "lead"})).await;
+    let same_seeded_external_id =
+        api.post("/contacts", json!({"external_id": seeded["external_id"], "role": "lead"})).await;
     assert_eq!(error_code(same_seeded_external_id).await, conflict(seeded_id));
 
     assert_eq!(sb.sandbox.contact_ids().len(), live_before + 1, "only the first one was created");
@@ -1141,13 +1284,21 @@ async fn a_contact_without_email_external_id_or_role_is_refused() {
     let live_before = sb.sandbox.contact_ids();
     for refused in [json!({"name": "Nobody"}), json!({}), json!({"email": null, "phone": "+33600000000"})] {
         let (status, code, message) = error_code(api.post("/contacts", refused.clone()).await).await;
-        assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role not specified"), "{refused}");
+        assert_eq!(
+            (status, code.as_str(), message.as_str()),
+            (StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role not specified"),
+            "{refused}"
+        );
     }
-    let (status, code, _) = error_code(api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"No Such Attribute": 1}})).await).await;
+    let (status, code, _) = error_code(
+        api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"No Such Attribute": 1}})).await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{code}");
     let (status, code, _) = error_code(api.post("/contacts", json!({"role": "admin"})).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
-    let (status, code, _) = error_code(api.post("/contacts", json!({"email": "x@example.com", "favourite_colour": "blue"})).await).await;
+    let (status, code, _) =
+        error_code(api.post("/contacts", json!({"email": "x@example.com", "favourite_colour": "blue"})).await).await;
     assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
     assert_eq!(sb.sandbox.contact_ids(), live_before, "nothing was created");
     assert!(sb.sandbox.contact_by_external_id("nobody").is_none());
@@ -1157,7 +1308,8 @@ async fn a_contact_without_email_external_id_or_role_is_refused() {
 async fn a_contact_attached_to_a_company_lists_it_and_the_company_counts_one_more_user() {
     let sb = sandbox(small()).await;
     let api = api(&sb);
-    let contact = body(api.post("/contacts", json!({"external_id": "joiner"})).await).await["id"].as_str().unwrap().to_string();
+    let contact =
+        body(api.post("/contacts", json!({"external_id": "joiner"})).await).await["id"].as_str().unwrap().to_string();
     let (_, company) = contact_with_a_company(&sb);
     let users_before = sb.sandbox.company_json(&company).unwrap()["user_count"].as_i64().unwrap();
     sb.sandbox.touch_contact(&contact, 1_000);
@@ -1166,7 +1318,11 @@ async fn a_contact_attached_to_a_company_lists_it_and_the_company_counts_one_mor
     assert_eq!(attached.status(), StatusCode::OK);
     let attached = body(attached).await;
     assert_eq!(attached["user_count"].as_i64().unwrap(), users_before + 1);
-    assert_eq!(attached, body(api.get(&format!("/companies/{company}")).await).await, "served as GET /companies/{{id}} serves it");
+    assert_eq!(
+        attached,
+        body(api.get(&format!("/companies/{company}")).await).await,
+        "served as GET /companies/{{id}} serves it"
+    );
 
     let embedded = body(api.get(&format!("/contacts/{contact}")).await).await;
     assert_eq!(ids_of(&embedded["companies"], "data"), vec![company.clone()]);
@@ -1192,8 +1348,12 @@ async fn attaching_an_unknown_company_or_to_an_unknown_contact_is_a_404() {
     assert!(sb.sandbox.delete_company(&company));
     let deleted = api.post(&format!("/contacts/{contact}/companies"), json!({"id": company})).await;
     assert_eq!(error_code(deleted).await, company_not_found);
-    let nobody = api.post("/contacts/000000000000000000000000/companies", json!({"id": sb.sandbox.company_ids()[0]})).await;
+    let nobody =
+        api.post("/contacts/000000000000000000000000/companies", json!({"id": sb.sandbox.company_ids()[0]})).await;
     assert_eq!(error_code(nobody).await, (StatusCode::NOT_FOUND, "not_found".into(), "User Not Found".into()));
     let unspecified = api.post(&format!("/contacts/{contact}/companies"), json!({})).await;
-    assert_eq!(error_code(unspecified).await, (StatusCode::BAD_REQUEST, "parameter_not_found".into(), "company not specified".into()));
+    assert_eq!(
+        error_code(unspecified).await,
+        (StatusCode::BAD_REQUEST, "parameter_not_found".into(), "company not specified".into())
+    );
 }

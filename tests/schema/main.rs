@@ -92,7 +92,8 @@ impl Allowance {
                                  "next": "https://api.intercom.io/companies/list?per_page=15&page=2"}}),
             ),
             Allowance::TypedCompanyCustomAttributes => {
-                let example = spec.raw["components"]["schemas"]["company"]["properties"]["custom_attributes"]["example"].clone();
+                let example =
+                    spec.raw["components"]["schemas"]["company"]["properties"]["custom_attributes"]["example"].clone();
                 ("company", json!({"type": "company", "id": "1", "custom_attributes": example}))
             }
             Allowance::SnoozedUntilMayBeNull => ("ticket", json!({"type": "ticket", "id": "1", "snoozed_until": null})),
@@ -107,7 +108,9 @@ impl Allowance {
                 "company_list",
                 json!({"type": "list", "data": [], "pages": {"type": "pages", "page": "one", "next": {"starting_after": "x"}}}),
             ),
-            Allowance::TypedCompanyCustomAttributes => ("company", json!({"type": "company", "custom_attributes": {"a": null, "b": [1], "c": {"d": 1}}})),
+            Allowance::TypedCompanyCustomAttributes => {
+                ("company", json!({"type": "company", "custom_attributes": {"a": null, "b": [1], "c": {"d": 1}}}))
+            }
             Allowance::SnoozedUntilMayBeNull => ("ticket", json!({"type": "ticket", "snoozed_until": "tomorrow"})),
         }
     }
@@ -178,7 +181,8 @@ impl<'a> Api<'a> {
         let response = r.send().await.unwrap_or_else(|e| panic!("{request} was not answered: {e}"));
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_else(|e| panic!("{request}: the body could not be read: {e}"));
-        let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{request} answered {status} with a body that is not JSON ({e}): {text}"));
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{request} answered {status} with a body that is not JSON ({e}): {text}"));
         Reply { request, status, body }
     }
 
@@ -240,7 +244,12 @@ fn assert_component(name: &str, status: u16, reply: &Reply) {
 /// The list at `pointer` has items, so that the item schema was really exercised.
 fn assert_has_items(reply: &Reply, pointer: &str) {
     let n = reply.body.pointer(pointer).and_then(Value::as_array).map(Vec::len);
-    assert!(matches!(n, Some(n) if n > 0), "{}: {pointer} should be a non-empty list, so that its items are checked: {}", reply.request, reply.body);
+    assert!(
+        matches!(n, Some(n) if n > 0),
+        "{}: {pointer} should be a non-empty list, so that its items are checked: {}",
+        reply.request,
+        reply.body
+    );
 }
 
 fn string_at<'v>(reply: &'v Reply, pointer: &str) -> &'v str {
@@ -259,7 +268,8 @@ fn well_connected_contact(sb: &RunningSandbox) -> String {
         .into_iter()
         .find(|id| {
             sb.sandbox.contact_json(id).is_some_and(|c| {
-                c["tags"]["total_count"].as_u64().unwrap_or(0) > 0 && c["companies"]["total_count"].as_u64().unwrap_or(0) > 0
+                c["tags"]["total_count"].as_u64().unwrap_or(0) > 0
+                    && c["companies"]["total_count"].as_u64().unwrap_or(0) > 0
             })
         })
         .unwrap_or_else(|| panic!("the small sandbox should hold a contact with both tags and companies"))
@@ -321,9 +331,12 @@ fn example_failures(spec: &Spec, operations: &[(&str, &str)]) -> (usize, Vec<(St
 fn the_official_examples_of_the_checked_operations_match_their_own_schemas() {
     let (checked, failures) = example_failures(spec(), CHECKED);
     assert!(checked >= CHECKED.len(), "only {checked} examples were found for {} operations", CHECKED.len());
-    let found: Vec<(String, String, u16, String)> = failures.iter().map(|(m, t, s, n, _)| (m.clone(), t.clone(), *s, n.clone())).collect();
-    let known: Vec<(String, String, u16, String)> =
-        EXAMPLES_THAT_BREAK_THEIR_OWN_SCHEMA.iter().map(|(m, t, s, n)| (m.to_string(), t.to_string(), *s, n.to_string())).collect();
+    let found: Vec<(String, String, u16, String)> =
+        failures.iter().map(|(m, t, s, n, _)| (m.clone(), t.clone(), *s, n.clone())).collect();
+    let known: Vec<(String, String, u16, String)> = EXAMPLES_THAT_BREAK_THEIR_OWN_SCHEMA
+        .iter()
+        .map(|(m, t, s, n)| (m.to_string(), t.to_string(), *s, n.to_string()))
+        .collect();
     assert_eq!(
         found,
         known,
@@ -335,7 +348,8 @@ fn the_official_examples_of_the_checked_operations_match_their_own_schemas() {
 #[test]
 fn every_response_schema_of_the_checked_operations_compiles_in_2_14_too() {
     for (method, template) in CHECKED {
-        let Some(responses) = spec_2_14().raw["paths"][*template][method.to_ascii_lowercase()]["responses"].as_object() else {
+        let Some(responses) = spec_2_14().raw["paths"][*template][method.to_ascii_lowercase()]["responses"].as_object()
+        else {
             panic!("the 2.14 description has no {method} {template}");
         };
         for status in responses.keys().filter_map(|s| s.parse::<u16>().ok()) {
@@ -360,10 +374,22 @@ fn every_allowance_is_still_needed_and_still_narrow() {
             let reference = json!({"$ref": format!("#/components/schemas/{name}")});
             let allowed = spec.validator_with(&reference, &allowance.patches(spec)).unwrap_or_else(|e| panic!("{e}"));
             let errors = spec.errors(&allowed, &evidence);
-            assert!(errors.is_empty(), "{allowance:?} does not let its own evidence through in {}: {errors:#?}", spec.label);
+            assert!(
+                errors.is_empty(),
+                "{allowance:?} does not let its own evidence through in {}: {errors:#?}",
+                spec.label
+            );
             let (name, wrong) = allowance.still_checked();
-            assert_eq!(name, allowance.evidence(spec).0, "{allowance:?}: evidence and counter-example are of one schema");
-            assert!(!spec.errors(&allowed, &wrong).is_empty(), "{allowance:?} lets {wrong} through as a {name} in {}", spec.label);
+            assert_eq!(
+                name,
+                allowance.evidence(spec).0,
+                "{allowance:?}: evidence and counter-example are of one schema"
+            );
+            assert!(
+                !spec.errors(&allowed, &wrong).is_empty(),
+                "{allowance:?} lets {wrong} through as a {name} in {}",
+                spec.label
+            );
         }
     }
 }
@@ -423,8 +449,18 @@ async fn the_company_list_page_matches_the_official_schema_except_for_its_url_ne
     let sb = sandbox().await;
     let reply = api(&sb).post("/companies/list?page=1&per_page=15", json!({})).await;
     assert_has_items(&reply, "/data");
-    assert!(reply.body["pages"]["next"].is_string(), "the sandbox gives pages.next as a URL, as real traffic does: {}", reply.body["pages"]);
-    assert_valid_allowing("POST", "/companies/list", 200, &reply, &[Allowance::CompanyListNextIsAUrl, Allowance::TypedCompanyCustomAttributes]);
+    assert!(
+        reply.body["pages"]["next"].is_string(),
+        "the sandbox gives pages.next as a URL, as real traffic does: {}",
+        reply.body["pages"]
+    );
+    assert_valid_allowing(
+        "POST",
+        "/companies/list",
+        200,
+        &reply,
+        &[Allowance::CompanyListNextIsAUrl, Allowance::TypedCompanyCustomAttributes],
+    );
 }
 
 #[tokio::test]
@@ -439,8 +475,11 @@ async fn a_company_matches_the_official_schema() {
 async fn a_created_company_matches_the_official_schema() {
     let sb = sandbox().await;
     let reply = api(&sb)
-        .post("/companies", json!({"company_id": "schema-check-1", "name": "Schema Check", "plan": "gold", "size": 12,
-                                   "website": "https://schema.example", "industry": "Testing", "monthly_spend": 100}))
+        .post(
+            "/companies",
+            json!({"company_id": "schema-check-1", "name": "Schema Check", "plan": "gold", "size": 12,
+                                   "website": "https://schema.example", "industry": "Testing", "monthly_spend": 100}),
+        )
         .await;
     assert_valid_allowing("POST", "/companies", 200, &reply, COMPANIES);
     let again = api(&sb).post("/companies", json!({"company_id": "schema-check-1", "name": "Schema Check 2"})).await;
@@ -466,7 +505,10 @@ async fn a_contact_matches_the_official_schema() {
 async fn a_contact_search_page_matches_the_official_schema() {
     let sb = sandbox().await;
     let reply = api(&sb)
-        .post("/contacts/search", json!({"query": {"field": "role", "operator": "=", "value": "user"}, "pagination": {"per_page": 20}}))
+        .post(
+            "/contacts/search",
+            json!({"query": {"field": "role", "operator": "=", "value": "user"}, "pagination": {"per_page": 20}}),
+        )
         .await;
     assert_has_items(&reply, "/data");
     assert_valid("POST", "/contacts/search", 200, &reply);
@@ -512,7 +554,10 @@ async fn the_workspace_tags_match_the_official_schema() {
 async fn ticket_search(sb: &RunningSandbox, version: &str) -> Reply {
     api(sb)
         .version(version)
-        .post("/tickets/search", json!({"query": {"field": "created_at", "operator": ">", "value": 0}, "pagination": {"per_page": 10}}))
+        .post(
+            "/tickets/search",
+            json!({"query": {"field": "created_at", "operator": ">", "value": 0}, "pagination": {"per_page": 10}}),
+        )
         .await
 }
 
@@ -553,7 +598,12 @@ async fn a_request_without_a_token_gets_the_official_401_error() {
 #[tokio::test]
 async fn an_unknown_company_gets_the_official_404_error() {
     let sb = sandbox().await;
-    assert_valid("GET", "/companies/000000000000000000000000", 404, &api(&sb).get("/companies/000000000000000000000000").await);
+    assert_valid(
+        "GET",
+        "/companies/000000000000000000000000",
+        404,
+        &api(&sb).get("/companies/000000000000000000000000").await,
+    );
 }
 
 #[tokio::test]
@@ -631,7 +681,11 @@ async fn a_2_14_ticket_matches_the_2_14_schema_and_not_the_2_16_one() {
     let documented = spec().documented("GET", &path, 200).unwrap_or_else(|e| panic!("{e}"));
     let patches = Allowance::SnoozedUntilMayBeNull.patches(spec());
     let v2_16 = spec().validator_with(&documented.schema, &patches).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!spec().errors(&v2_16, &reply.body).is_empty(), "a 2.14 ticket (string assignee ids) should not pass as 2.16: {}", reply.body);
+    assert!(
+        !spec().errors(&v2_16, &reply.body).is_empty(),
+        "a 2.14 ticket (string assignee ids) should not pass as 2.16: {}",
+        reply.body
+    );
 }
 
 #[tokio::test]

@@ -77,7 +77,8 @@ pub struct Documented {
 
 impl Spec {
     pub fn load(label: &str, path: &str) -> Result<Spec, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the {label} description at {path}: {e}"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read the {label} description at {path}: {e}"))?;
         Spec::parse(label, &text)
     }
 
@@ -86,7 +87,9 @@ impl Spec {
             serde_yaml_ng::from_str(yaml).map_err(|e| format!("the {label} description is not valid YAML: {e}"))?;
         let raw = yaml_to_json(value)?;
         let schemas = match raw.pointer("/components/schemas") {
-            Some(Value::Object(map)) => Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect()),
+            Some(Value::Object(map)) => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect())
+            }
             _ => json!({}),
         };
         Ok(Spec { label: label.into(), raw, schemas, validators: Mutex::new(HashMap::new()) })
@@ -128,22 +131,25 @@ impl Spec {
     /// `paths.<template>.<method>.responses.<status>.content.application/json`.
     pub fn documented(&self, method: &str, path: &str, status: u16) -> Result<Documented, String> {
         let label = &self.label;
-        let template = self.template_for(path).ok_or_else(|| format!("the {label} description has no path matching {path}"))?;
+        let template =
+            self.template_for(path).ok_or_else(|| format!("the {label} description has no path matching {path}"))?;
         let operation = self.raw["paths"][&template]
             .get(method.to_ascii_lowercase())
             .ok_or_else(|| format!("the {label} description has no {method} {template}"))?;
         let response = operation["responses"]
             .get(status.to_string())
             .ok_or_else(|| format!("the {label} description documents no {status} response for {method} {template}"))?;
-        let content = response
-            .pointer("/content/application~1json")
-            .ok_or_else(|| format!("the {status} response of {method} {template} has no application/json content in {label}"))?;
+        let content = response.pointer("/content/application~1json").ok_or_else(|| {
+            format!("the {status} response of {method} {template} has no application/json content in {label}")
+        })?;
         let schema = content
             .get("schema")
             .cloned()
             .ok_or_else(|| format!("the {status} response of {method} {template} has no schema in {label}"))?;
         let examples = match content.get("examples") {
-            Some(Value::Object(map)) => map.iter().filter_map(|(name, e)| Some((name.clone(), e.get("value")?.clone()))).collect(),
+            Some(Value::Object(map)) => {
+                map.iter().filter_map(|(name, e)| Some((name.clone(), e.get("value")?.clone()))).collect()
+            }
             _ => content.get("example").map(|v| vec![("example".to_string(), v.clone())]).unwrap_or_default(),
         };
         Ok(Documented { template, schema, examples })
@@ -160,7 +166,11 @@ impl Spec {
         // The expectations first: a cached validator must not hide a changed description.
         let mut components = vec![];
         for patch in patches {
-            let (top, _) = patch.pointer.trim_start_matches('/').split_once('/').unwrap_or((patch.pointer.trim_start_matches('/'), ""));
+            let (top, _) = patch
+                .pointer
+                .trim_start_matches('/')
+                .split_once('/')
+                .unwrap_or((patch.pointer.trim_start_matches('/'), ""));
             let mut component = self
                 .raw
                 .pointer(&format!("/components/schemas/{top}"))
@@ -184,7 +194,10 @@ impl Spec {
             components.push((top.to_string(), component));
         }
         let converted = to_json_schema(schema);
-        let key = format!("{converted}{}", patches.iter().map(|p| format!("|{}={}", p.pointer, p.replace)).collect::<String>());
+        let key = format!(
+            "{converted}{}",
+            patches.iter().map(|p| format!("|{}={}", p.pointer, p.replace)).collect::<String>()
+        );
         if let Some(v) = self.validators.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(v.clone());
         }
@@ -309,13 +322,17 @@ pub fn to_json_schema(schema: &Value) -> Value {
         }
         let converted = match key.as_str() {
             "properties" | "patternProperties" | "definitions" => match value {
-                Value::Object(props) => Value::Object(props.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect()),
+                Value::Object(props) => {
+                    Value::Object(props.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect())
+                }
                 other => other.clone(),
             },
-            "items" | "not" | "additionalProperties" | "additionalItems" | "contains" | "propertyNames" => match value {
-                Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-                other => to_json_schema(other),
-            },
+            "items" | "not" | "additionalProperties" | "additionalItems" | "contains" | "propertyNames" => {
+                match value {
+                    Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+                    other => to_json_schema(other),
+                }
+            }
             "allOf" | "anyOf" | "oneOf" => match value {
                 Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
                 other => other.clone(),
@@ -406,12 +423,18 @@ components:
 
     #[test]
     fn a_nullable_string_accepts_null() {
-        assert_eq!(valid(&tiny(), "company", json!({"type": "company", "id": "1", "website": null})), Vec::<String>::new());
+        assert_eq!(
+            valid(&tiny(), "company", json!({"type": "company", "id": "1", "website": null})),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn a_string_that_is_not_nullable_rejects_null() {
-        assert!(!valid(&tiny(), "company", json!({"type": "company", "id": null})).is_empty(), "id: null must be refused");
+        assert!(
+            !valid(&tiny(), "company", json!({"type": "company", "id": null})).is_empty(),
+            "id: null must be refused"
+        );
     }
 
     #[test]
@@ -460,7 +483,14 @@ components:
     #[test]
     fn openapi_only_keywords_are_dropped() {
         let text = tiny().schemas.to_string();
-        for keyword in ["nullable", "discriminator", "propertyName", "\"example\":{\"type\":\"company\"}", "description", "a property named"] {
+        for keyword in [
+            "nullable",
+            "discriminator",
+            "propertyName",
+            "\"example\":{\"type\":\"company\"}",
+            "description",
+            "a property named",
+        ] {
             assert!(!text.contains(keyword), "{keyword} is still in {text}");
         }
     }
@@ -469,28 +499,48 @@ components:
     fn string_formats_are_checked_and_integer_timestamps_are_left_alone() {
         let spec = tiny();
         assert!(valid(&spec, "company", json!({"type": "company", "id": "1", "created_at": 1734537334})).is_empty());
-        assert!(valid(&spec, "company", json!({"type": "company", "id": "1", "request_id": "f93ecfa8-d08a-4325-8694-89aeb89c8f85"})).is_empty());
+        assert!(valid(
+            &spec,
+            "company",
+            json!({"type": "company", "id": "1", "request_id": "f93ecfa8-d08a-4325-8694-89aeb89c8f85"})
+        )
+        .is_empty());
         assert!(!valid(&spec, "company", json!({"type": "company", "id": "1", "request_id": "not-a-uuid"})).is_empty());
     }
 
     #[test]
     fn a_uri_may_be_relative_but_not_malformed() {
         let spec = tiny();
-        assert!(valid(&spec, "company", json!({"type": "company", "id": "1", "url": "/contacts/1/companies"})).is_empty());
-        assert!(valid(&spec, "company", json!({"type": "company", "id": "1", "url": "https://api.intercom.io/companies"})).is_empty());
+        assert!(
+            valid(&spec, "company", json!({"type": "company", "id": "1", "url": "/contacts/1/companies"})).is_empty()
+        );
+        assert!(valid(
+            &spec,
+            "company",
+            json!({"type": "company", "id": "1", "url": "https://api.intercom.io/companies"})
+        )
+        .is_empty());
         assert!(!valid(&spec, "company", json!({"type": "company", "id": "1", "url": "http://bad host/ x"})).is_empty());
     }
 
     #[test]
     fn a_patch_replaces_one_node_and_refuses_a_changed_description() {
         let spec = tiny();
-        let patch = |expect: Value| Patch { pointer: "/company/properties/id".into(), expect, replace: json!({"type": "integer"}) };
+        let patch = |expect: Value| Patch {
+            pointer: "/company/properties/id".into(),
+            expect,
+            replace: json!({"type": "integer"}),
+        };
         let patched = spec
             .validator_with(&json!({"$ref": "#/components/schemas/company"}), &[patch(json!({"type": "string"}))])
             .expect("the patched schema compiles");
         assert!(spec.errors(&patched, &json!({"type": "company", "id": 7})).is_empty(), "the patched node applies");
-        assert!(!spec.errors(&patched, &json!({"type": "company", "id": 7, "size": "huge"})).is_empty(), "the rest still applies");
-        let refused = spec.validator_with(&json!({"$ref": "#/components/schemas/company"}), &[patch(json!({"type": "boolean"}))]);
+        assert!(
+            !spec.errors(&patched, &json!({"type": "company", "id": 7, "size": "huge"})).is_empty(),
+            "the rest still applies"
+        );
+        let refused =
+            spec.validator_with(&json!({"$ref": "#/components/schemas/company"}), &[patch(json!({"type": "boolean"}))]);
         assert!(refused.is_err(), "a patch whose expectation no longer holds is refused");
     }
 

@@ -6,18 +6,21 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use app::domain::{
-    ChurnPreview, IntegrationSettings, IntercomConnection, IntercomFields, NewCustomer, RoleSource, SettingsSnapshot, SyncMode,
-    Zone,
+    ChurnPreview, IntegrationSettings, IntercomConnection, IntercomFields, NewCustomer, RoleSource, SettingsSnapshot,
+    SyncMode, Zone,
 };
 use app::error::AppError;
 use app::integration::{SettingsExport, EXPORT_FORMAT, OAUTH_CALLBACK_PATH};
 use app::server_fns::{
-    ChangeIntercomZone, ConnectIntercomWithToken, DisconnectIntercom, ExportIntegrationSettings, GetIntegrationSettings,
-    GetIntercomConnection, GetIntercomFields, ImportIntegrationSettings, PreviewChurn, SaveIntegrationSettings,
+    ChangeIntercomZone, ConnectIntercomWithToken, DisconnectIntercom, ExportIntegrationSettings,
+    GetIntegrationSettings, GetIntercomConnection, GetIntercomFields, ImportIntegrationSettings, PreviewChurn,
+    SaveIntegrationSettings,
 };
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
+use server::sandbox::{
+    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
+};
 use skalin_tests::*;
 use url::Url;
 
@@ -29,7 +32,8 @@ const CSM_PULSE: &str = "Skalin CSM Pulse";
 // ---------------------------------------------------------------------------------------
 
 async fn sandbox(region: &str) -> RunningSandbox {
-    let config = SandboxConfig { companies: 20, contacts: 50, tickets: 5, region: region.into(), ..SandboxConfig::default() };
+    let config =
+        SandboxConfig { companies: 20, contacts: 50, tickets: 5, region: region.into(), ..SandboxConfig::default() };
     Sandbox::spawn(config).await.expect("start the sandbox")
 }
 
@@ -59,13 +63,18 @@ async fn member(app: &TestApp) -> Client {
     signed_in(app, MEMBER_EMAIL, MEMBER_PASSWORD).await
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Server functions, called as the hydrated page calls them
 // ---------------------------------------------------------------------------------------
 
 async fn connect(app: &TestApp, client: &Client, token: &str, zone: &str) -> Answer {
-    call_form::<ConnectIntercomWithToken>(app, client, "connect_intercom_with_token", &[("access_token", token), ("zone", zone)]).await
+    call_form::<ConnectIntercomWithToken>(
+        app,
+        client,
+        "connect_intercom_with_token",
+        &[("access_token", token), ("zone", zone)],
+    )
+    .await
 }
 
 async fn disconnect(app: &TestApp, client: &Client) -> Answer {
@@ -89,7 +98,8 @@ async fn snapshot(app: &TestApp, client: &Client) -> Answer {
 }
 
 async fn save(app: &TestApp, client: &Client, settings: &IntegrationSettings) -> Answer {
-    call_json::<SaveIntegrationSettings>(app, client, "save_integration_settings", json!({ "settings": settings })).await
+    call_json::<SaveIntegrationSettings>(app, client, "save_integration_settings", json!({ "settings": settings }))
+        .await
 }
 
 async fn export(app: &TestApp, client: &Client) -> Answer {
@@ -335,10 +345,9 @@ async fn a_forged_request_without_a_session_is_refused_and_saves_nothing() {
     let app = app_on(&sb).await;
     let stranger = browser_like_client();
 
-    for attempt in [
-        save(&app, &stranger, &tier_and_champion()).await,
-        connect(&app, &stranger, SANDBOX_TOKEN, "us").await,
-    ] {
+    for attempt in
+        [save(&app, &stranger, &tier_and_champion()).await, connect(&app, &stranger, SANDBOX_TOKEN, "us").await]
+    {
         assert_eq!(attempt.err(StatusCode::UNAUTHORIZED), AppError::SignInRequired, "{}", attempt.what);
     }
     assert_eq!(sb.sandbox.stats().total_calls, 0, "Intercom is not called for a stranger");
@@ -364,11 +373,19 @@ async fn saving_rejects_each_bad_field_with_its_own_message_and_saves_nothing() 
     let rejected = save(&app, &client, &bad).await.rejected();
 
     let keys: BTreeSet<&str> = rejected.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, BTreeSet::from(["interactions.mode", "customers.stage_field", "customers.domain_field"]), "{rejected:?}");
+    assert_eq!(
+        keys,
+        BTreeSet::from(["interactions.mode", "customers.stage_field", "customers.domain_field"]),
+        "{rejected:?}"
+    );
     assert_eq!(rejected.len(), 3, "one message per field: {rejected:?}");
     let message = |key: &str| rejected.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()).unwrap();
     assert!(message("interactions.mode").contains("Two-ways"), "{}", message("interactions.mode"));
-    assert!(message("customers.stage_field").contains("custom_attributes.Does Not Exist"), "{}", message("customers.stage_field"));
+    assert!(
+        message("customers.stage_field").contains("custom_attributes.Does Not Exist"),
+        "{}",
+        message("customers.stage_field")
+    );
     let domain = message("customers.domain_field");
     assert!(domain.contains("Company size") && domain.contains("integer"), "{domain}");
 
@@ -731,7 +748,8 @@ async fn the_dropdown_fields_are_intercoms_live_fields_and_follow_its_changes() 
 
     let first: IntercomFields = fields(&app, &client).await.ok();
     assert_eq!(live_keys(&first), sandbox_keys(sandbox_attributes(&sb, "company").await));
-    let legacy = first.company.iter().find(|f| f.key == "custom_attributes.Legacy Plan").expect("archived fields are listed");
+    let legacy =
+        first.company.iter().find(|f| f.key == "custom_attributes.Legacy Plan").expect("archived fields are listed");
     assert!(legacy.archived);
     assert!(first.tags.iter().any(|t| t.name == "Champion"));
 
@@ -758,8 +776,13 @@ async fn a_malformed_request_answers_400_invalid_not_a_server_fault() {
 
     let unknown_zone = change_zone(&app, &client, "mars").await;
     assert!(matches!(unknown_zone.err(StatusCode::BAD_REQUEST), AppError::Invalid(_)));
-    let unknown_field =
-        call_json::<SaveIntegrationSettings>(&app, &client, "save_integration_settings", json!({ "settings": { "nope": 1 } })).await;
+    let unknown_field = call_json::<SaveIntegrationSettings>(
+        &app,
+        &client,
+        "save_integration_settings",
+        json!({ "settings": { "nope": 1 } }),
+    )
+    .await;
     assert!(matches!(unknown_field.err(StatusCode::BAD_REQUEST), AppError::Invalid(_)));
     assert_eq!(app.store.integration_settings().await.unwrap(), None);
 }

@@ -1,8 +1,7 @@
 //! The store's behaviour, told once and checked on SQLite and on PostgreSQL.
 
 use app::domain::{
-    IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange,
-    Zone,
+    IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
 };
 use app::secrets::{decrypt_token, encrypt_token};
 use app::state::SecretKey;
@@ -195,13 +194,8 @@ async fn a_database_url_of_an_unknown_kind_is_refused() {
 async fn a_customer_id_is_unique() {
     let db = fresh_sqlite();
     let database = app::store::open(&db.url).await.unwrap();
-    let customer = NewCustomer {
-        external_id: "cust-1".into(),
-        intercom_id: None,
-        name: "Acme".into(),
-        domain: None,
-        stage: None,
-    };
+    let customer =
+        NewCustomer { external_id: "cust-1".into(), intercom_id: None, name: "Acme".into(), domain: None, stage: None };
     database.store.insert_customer(&customer).await.unwrap();
     let err = database.store.insert_customer(&customer).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");

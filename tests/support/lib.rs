@@ -58,10 +58,7 @@ pub async fn fresh_postgres(test: &str) -> Option<PostgresDb> {
         }
     };
     let name = format!("skalin_test_{}", rand::random::<u64>());
-    sqlx::query(&format!("create database {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create a test database");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create a test database");
     let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
     url.set_path(&name);
     Some(PostgresDb { url: url.to_string(), name })
@@ -70,9 +67,7 @@ pub async fn fresh_postgres(test: &str) -> Option<PostgresDb> {
 /// `with (force)` ends the connections still open on it.
 pub async fn drop_postgres(db: PostgresDb) {
     if let Ok(mut admin) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
-        let _ = sqlx::query(&format!("drop database if exists {} with (force)", db.name))
-            .execute(&mut admin)
-            .await;
+        let _ = sqlx::query(&format!("drop database if exists {} with (force)", db.name)).execute(&mut admin).await;
     }
 }
 
@@ -130,7 +125,9 @@ pub async fn spawn_app_on(database_url: &str, extra: &[&str]) -> TestApp {
 
     let database = app::store::open(database_url).await.expect("open the test database");
     let store = database.store.clone();
-    for (email, password, role) in [(ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin), (MEMBER_EMAIL, MEMBER_PASSWORD, Role::Member)] {
+    for (email, password, role) in
+        [(ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin), (MEMBER_EMAIL, MEMBER_PASSWORD, Role::Member)]
+    {
         server::commands::add_user(store.as_ref(), email, role, Some(password.into()))
             .await
             .expect("create a test user");
@@ -198,13 +195,15 @@ pub struct Answer {
 impl Answer {
     pub fn ok<T: leptos::server_fn::serde::de::DeserializeOwned>(&self) -> T {
         assert_eq!(self.status, reqwest::StatusCode::OK, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: unexpected answer ({e}): {}", self.what, self.body))
     }
 
     /// The error, after checking the status it came with.
     pub fn err(&self, status: reqwest::StatusCode) -> app::error::AppError {
         assert_eq!(self.status, status, "{}: {}", self.what, self.body);
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: not an AppError ({e}): {}", self.what, self.body))
     }
 
     /// The messages of a `Rejected`, by key.

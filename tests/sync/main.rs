@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::{
-    IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, ScheduleState, SyncMode, SyncObject,
-    SyncRun, WalkKind, Zone,
+    IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, ScheduleState,
+    SyncMode, SyncObject, SyncRun, WalkKind, Zone,
 };
 use app::integration::{Integration, CHURN_STAGE};
 use app::intercom::IntercomHosts;
 use app::state::{AppConfig, SecretKey};
 use app::store::Store;
-use app::sync::{RangeReads, EngineConfig, Outcome, SyncEngine};
+use app::sync::{EngineConfig, Outcome, RangeReads, SyncEngine};
 use serde_json::{json, Value};
 use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
@@ -121,7 +121,12 @@ fn engine_for(store: &Arc<dyn Store>, integration: Integration, worker: &str) ->
     engine_reading(store, integration, worker, TEST_READS)
 }
 
-fn engine_reading(store: &Arc<dyn Store>, integration: Integration, worker: &str, range_reads: RangeReads) -> SyncEngine {
+fn engine_reading(
+    store: &Arc<dyn Store>,
+    integration: Integration,
+    worker: &str,
+    range_reads: RangeReads,
+) -> SyncEngine {
     let config = EngineConfig {
         worker: worker.into(),
         heartbeat_every: Duration::from_millis(300),
@@ -172,7 +177,11 @@ async fn all_interactions(store: &dyn Store) -> Vec<app::domain::Interaction> {
 }
 
 /// Equal maps, or a failure naming the first records that differ (not all of them).
-fn assert_same<V: PartialEq + std::fmt::Debug>(what: &str, actual: &BTreeMap<String, V>, expected: &BTreeMap<String, V>) {
+fn assert_same<V: PartialEq + std::fmt::Debug>(
+    what: &str,
+    actual: &BTreeMap<String, V>,
+    expected: &BTreeMap<String, V>,
+) {
     let mut diffs = Vec::new();
     for (id, want) in expected {
         match actual.get(id) {
@@ -186,7 +195,12 @@ fn assert_same<V: PartialEq + std::fmt::Debug>(what: &str, actual: &BTreeMap<Str
             diffs.push(format!("{id}: not in Intercom, got {got:?}"));
         }
     }
-    assert!(diffs.is_empty(), "{what}: {} differ:\n{}", diffs.len(), diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{what}: {} differ:\n{}",
+        diffs.len(),
+        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 fn s(v: &Value) -> Option<String> {
@@ -194,7 +208,9 @@ fn s(v: &Value) -> Option<String> {
 }
 
 /// What each Intercom company must be in Skalin under `mapped_settings`.
-fn expected_customers(sb: &Sandbox) -> BTreeMap<String, (String, String, Option<String>, Option<String>, Option<String>, Option<String>)> {
+fn expected_customers(
+    sb: &Sandbox,
+) -> BTreeMap<String, (String, String, Option<String>, Option<String>, Option<String>, Option<String>)> {
     sb.companies_json()
         .iter()
         .map(|c| {
@@ -218,7 +234,17 @@ async fn assert_customers_match(stage: &Stage) {
         .filter(|c| c.stage.as_deref() != Some(CHURN_STAGE))
         .map(|c| {
             let id = c.intercom_id.clone().expect("every synced customer keeps its Intercom id");
-            (id, (c.external_id.clone(), c.name.clone(), c.domain.clone(), c.csm_owner.clone(), c.stage.clone(), c.profile.clone()))
+            (
+                id,
+                (
+                    c.external_id.clone(),
+                    c.name.clone(),
+                    c.domain.clone(),
+                    c.csm_owner.clone(),
+                    c.stage.clone(),
+                    c.profile.clone(),
+                ),
+            )
         })
         .collect();
     assert_same("customers", &actual, &expected);
@@ -271,9 +297,15 @@ async fn assert_interactions_match(stage: &Stage) {
         .tickets_json()
         .iter()
         .map(|t| {
-            let contact = t["contacts"]["contacts"].get(0).and_then(|c| c["id"].as_str()).and_then(|id| emails.get(id).cloned().flatten());
+            let contact = t["contacts"]["contacts"]
+                .get(0)
+                .and_then(|c| c["id"].as_str())
+                .and_then(|id| emails.get(id).cloned().flatten());
             let title = s(&t["ticket_attributes"]["_default_title_"]).unwrap();
-            (t["id"].as_str().map(str::to_string).unwrap_or_else(|| t["id"].to_string()), (title, contact, t["created_at"].as_i64().unwrap()))
+            (
+                t["id"].as_str().map(str::to_string).unwrap_or_else(|| t["id"].to_string()),
+                (title, contact, t["created_at"].as_i64().unwrap()),
+            )
         })
         .collect();
     let interactions = all_interactions(stage.store.as_ref()).await;
@@ -328,7 +360,9 @@ async fn an_incremental_run_reads_only_what_changed_in_intercom() {
     assert!(stage.sb.sandbox.update_contact(&contact, json!({"email": "new.address@example.com"})));
     assert!(stage.sb.sandbox.tag_contact(&contact, "Champion"));
     stage.sb.sandbox.reset_stats();
-    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    let run = stage
+        .sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false })
+        .await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
     let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap();
     assert_eq!(contacts.walk, WalkKind::Incremental);
@@ -381,7 +415,8 @@ async fn tickets_older_than_the_import_window_are_not_imported() {
         .filter(|t| t["created_at"].as_i64().unwrap() >= cutoff + 60)
         .map(|t| t["id"].as_str().unwrap().to_string())
         .collect();
-    let actual: HashSet<String> = all_interactions(stage.store.as_ref()).await.into_iter().filter_map(|i| i.intercom_id).collect();
+    let actual: HashSet<String> =
+        all_interactions(stage.store.as_ref()).await.into_iter().filter_map(|i| i.intercom_id).collect();
     assert!(expected.is_subset(&actual), "every ticket of the last 30 days is there");
     for interaction in all_interactions(stage.store.as_ref()).await {
         assert!(interaction.created_at >= cutoff - 60, "{interaction:?} is older than the window");
@@ -450,12 +485,17 @@ async fn contacts_written_just_before_a_run_are_caught_by_the_next_one_despite_t
     stage.sb.sandbox.set_search_index_delay(Duration::from_secs(2));
     let contact = stage.sb.sandbox.contact_ids()[9].clone();
     stage.sb.sandbox.update_contact(&contact, json!({"name": "Renamed Late"}));
-    let incremental = RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false };
+    let incremental =
+        RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false };
     stage.sync(incremental.clone()).await;
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     let run = stage.sync(incremental).await;
     assert_eq!(counts_of(&run, SyncObject::Contacts).updated, 1, "{run:#?}");
-    let renamed = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.intercom_id.as_deref() == Some(&contact)).unwrap();
+    let renamed = all_contacts(stage.store.as_ref())
+        .await
+        .into_iter()
+        .find(|c| c.intercom_id.as_deref() == Some(&contact))
+        .unwrap();
     assert_eq!(renamed.name, "Renamed Late");
 }
 
@@ -486,7 +526,10 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
     stage.save(mapped_settings()).await;
     let first = engine_reading(&stage.store, stage.integration.clone(), "doomed", reads);
-    let (id, _) = first.start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada").await.unwrap();
+    let (id, _) = first
+        .start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada")
+        .await
+        .unwrap();
     let worker = tokio::spawn(async move { first.run_once().await });
     // Killed once some contacts are in: mid-object, with a checkpoint behind it.
     loop {
@@ -505,11 +548,13 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     if cursors == Cursors::Forgotten {
         let url = stage._db.as_ref().expect("a SQLite stage").url.clone();
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let spoiled = sqlx::query(r#"update sync_run_objects set cursor = replace(cursor, '"after":"', '"after":"stale') where run_id = ?"#)
-            .bind(id)
-            .execute(&pool)
-            .await
-            .unwrap();
+        let spoiled = sqlx::query(
+            r#"update sync_run_objects set cursor = replace(cursor, '"after":"', '"after":"stale') where run_id = ?"#,
+        )
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
         assert!(spoiled.rows_affected() > 0, "a saved cursor to spoil");
     }
 
@@ -529,7 +574,11 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     }
     let run = stage.store.sync_run(id).await.unwrap().unwrap();
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
-    assert_eq!(counts_of(&run, SyncObject::Contacts).created as usize, stage.sb.sandbox.contacts_json().len(), "each contact counted once");
+    assert_eq!(
+        counts_of(&run, SyncObject::Contacts).created as usize,
+        stage.sb.sandbox.contacts_json().len(),
+        "each contact counted once"
+    );
     assert_everything_matches(&stage).await;
 }
 
@@ -551,7 +600,10 @@ async fn walk_in_ranges(stage: &Stage, what: &str) {
     let searches = stats.calls_to("POST /contacts/search") as usize;
     let ranges = TEST_READS.max_ranges;
     assert!(searches > ranges, "{what}: the contacts were read through search ranges ({searches} searches)");
-    assert!(searches <= live.div_ceil(150) + ranges + 1, "{what}: {searches} searches for {live} contacts in {ranges} ranges");
+    assert!(
+        searches <= live.div_ceil(150) + ranges + 1,
+        "{what}: {searches} searches for {live} contacts in {ranges} ranges"
+    );
     assert_contacts_match(stage).await;
 }
 
@@ -593,8 +645,14 @@ async fn a_big_full_walk_reads_tickets_in_ranges_and_each_ticket_once_whether_or
         let searches = stage.sb.sandbox.stats().calls_to("POST /tickets/search") as usize;
         let ranges = tickets / (150 * TEST_READS.pages_per_range as usize);
         // One cursor would take exactly ⌈n/150⌉ pages; ranges read the first page again.
-        assert!(searches > tickets.div_ceil(150), "inclusive {inclusive}: the tickets were read in ranges ({searches} searches)");
-        assert!(searches <= tickets.div_ceil(150) + ranges + 1, "inclusive {inclusive}: {searches} searches for {tickets} tickets");
+        assert!(
+            searches > tickets.div_ceil(150),
+            "inclusive {inclusive}: the tickets were read in ranges ({searches} searches)"
+        );
+        assert!(
+            searches <= tickets.div_ceil(150) + ranges + 1,
+            "inclusive {inclusive}: {searches} searches for {tickets} tickets"
+        );
         assert_interactions_match(&stage).await;
     }
 }
@@ -640,13 +698,24 @@ async fn above_the_threshold_the_run_waits_for_an_admin_and_lists_who_would_chur
     let customers = run.objects.iter().find(|o| o.object == SyncObject::Customers).unwrap();
     let listed: HashSet<String> = customers.churn.iter().map(|c| c.intercom_id.clone()).collect();
     assert_eq!(listed, gone.iter().cloned().collect());
-    assert!(all_customers(stage.store.as_ref()).await.iter().all(|c| c.stage.as_deref() != Some(CHURN_STAGE)), "no one churned yet");
-    assert_eq!(run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap().status, ObjectStatus::Done, "the rest of the run went on");
+    assert!(
+        all_customers(stage.store.as_ref()).await.iter().all(|c| c.stage.as_deref() != Some(CHURN_STAGE)),
+        "no one churned yet"
+    );
+    assert_eq!(
+        run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap().status,
+        ObjectStatus::Done,
+        "the rest of the run went on"
+    );
 
     let confirmed = stage.engine("worker-a").confirm_churn(run.id, "ada@example.com").await.unwrap();
     assert_eq!(confirmed.status, RunStatus::Success);
     assert_eq!(counts_of(&confirmed, SyncObject::Customers).churned, 8);
-    let churned = all_customers(stage.store.as_ref()).await.into_iter().filter(|c| c.stage.as_deref() == Some(CHURN_STAGE)).count();
+    let churned = all_customers(stage.store.as_ref())
+        .await
+        .into_iter()
+        .filter(|c| c.stage.as_deref() == Some(CHURN_STAGE))
+        .count();
     assert_eq!(churned, 8);
     assert!(stage.engine("worker-a").confirm_churn(run.id, "ada@example.com").await.is_err(), "confirmed once only");
 }
@@ -693,7 +762,9 @@ async fn sync_now_while_a_run_is_queued_answers_that_run() {
 
 #[tokio::test]
 async fn two_server_processes_on_postgresql_run_one_scheduled_sync_once() {
-    let Some(db) = fresh_postgres("two_server_processes_on_postgresql_run_one_scheduled_sync_once").await else { return };
+    let Some(db) = fresh_postgres("two_server_processes_on_postgresql_run_one_scheduled_sync_once").await else {
+        return;
+    };
     let stage = stage_on(small(32), &db.url).await;
     let mut settings = mapped_settings();
     settings.schedule.every_minutes = Some(15);
@@ -783,7 +854,11 @@ async fn output_only_makes_intercom_hold_skalin_s_values_record_by_record() {
         assert_eq!(s(&company["custom_attributes"]["Tier"]), customer.stage, "stage of {id}");
         assert_eq!(s(&company["custom_attributes"]["Sales Region"]), customer.csm_owner, "CSM owner of {id}");
         assert_eq!(s(&company["custom_attributes"]["Skalin CSM Pulse"]), customer.csm_pulse, "CSM Pulse of {id}");
-        assert_eq!(company["custom_attributes"]["Skalin Healthscore"].as_i64(), customer.health_score, "Healthscore of {id}");
+        assert_eq!(
+            company["custom_attributes"]["Skalin Healthscore"].as_i64(),
+            customer.health_score,
+            "Healthscore of {id}"
+        );
     }
     sb.reset_stats();
     let again = stage.sync_all().await;
@@ -808,7 +883,8 @@ async fn in_two_ways_the_later_change_wins_field_by_field_and_an_empty_value_nev
     let sb = &stage.sb.sandbox;
     let customers = customers_by_intercom_id(stage.store.as_ref()).await;
     let ids: Vec<&String> = customers.keys().collect();
-    let (skalin_only, intercom_only, both_intercom_later, both_skalin_later, skalin_cleared) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    let (skalin_only, intercom_only, both_intercom_later, both_skalin_later, skalin_cleared) =
+        (ids[0], ids[1], ids[2], ids[3], ids[4]);
     let now = app::store::now();
 
     // Intercom's change well before Skalin's edit of the same field.
@@ -863,7 +939,9 @@ async fn a_role_set_in_skalin_reaches_intercom_as_tags_and_fields_and_settles() 
     stage.store.edit_contact(champion.id, &edit(Some("Champion")), "ada", app::store::now()).await.unwrap();
     stage.store.edit_contact(demoted.id, &edit(Some("End user")), "ada", app::store::now()).await.unwrap();
 
-    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    let run = stage
+        .sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false })
+        .await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
     let champion_id = champion.intercom_id.clone().unwrap();
     let demoted_id = demoted.intercom_id.clone().unwrap();
@@ -874,9 +952,14 @@ async fn a_role_set_in_skalin_reaches_intercom_as_tags_and_fields_and_settles() 
     assert_contacts_match(&stage).await;
 
     sb.reset_stats();
-    let second = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Full), dry_run: false }).await;
+    let second = stage
+        .sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Full), dry_run: false })
+        .await;
     assert_eq!(second.totals().updated, 0, "{second:#?}");
-    assert_eq!(sb.stats().calls_to("POST /contacts/{id}/tags") + sb.stats().calls_to("DELETE /contacts/{id}/tags/{tag_id}"), 0);
+    assert_eq!(
+        sb.stats().calls_to("POST /contacts/{id}/tags") + sb.stats().calls_to("DELETE /contacts/{id}/tags/{tag_id}"),
+        0
+    );
 }
 
 #[tokio::test]
@@ -899,7 +982,13 @@ async fn customers_intercom_does_not_know_become_companies_only_when_chosen() {
     stage.save(settings).await;
     let run = stage.sync_all().await;
     assert_eq!(counts_of(&run, SyncObject::Customers).created, 1, "{run:#?}");
-    let created = stage.sb.sandbox.companies_json().into_iter().find(|c| c["company_id"] == "sk-new-1").expect("the company exists");
+    let created = stage
+        .sb
+        .sandbox
+        .companies_json()
+        .into_iter()
+        .find(|c| c["company_id"] == "sk-new-1")
+        .expect("the company exists");
     assert_eq!(created["name"], "Brand New Ltd");
     assert_eq!(created["custom_attributes"]["Tier"], "Onboarding");
     let customer = all_customers(stage.store.as_ref()).await.into_iter().find(|c| c.external_id == "sk-new-1").unwrap();
@@ -914,7 +1003,11 @@ async fn contacts_intercom_does_not_know_become_users_there_with_their_company_a
     let mut settings = with_mode(SyncMode::TwoWays, SyncMode::TwoWays);
     stage.save(settings.clone()).await;
     stage.sync_all().await;
-    let customer = all_customers(stage.store.as_ref()).await.into_iter().find(|c| c.intercom_id.is_some()).expect("a customer from Intercom");
+    let customer = all_customers(stage.store.as_ref())
+        .await
+        .into_iter()
+        .find(|c| c.intercom_id.is_some())
+        .expect("a customer from Intercom");
     let company = customer.intercom_id.clone().unwrap();
     let new = app::domain::NewContact {
         external_id: "nora@skalin.example".into(),
@@ -988,9 +1081,12 @@ async fn a_contact_intercom_already_has_under_the_same_id_is_taken_as_it_is_not_
         customer_external_id: None,
     };
     let id = stage.store.insert_contact(&new).await.unwrap();
-    let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false }).await;
+    let run = stage
+        .sync(RunRequest { objects: vec![SyncObject::Contacts], walk: Some(WalkKind::Incremental), dry_run: false })
+        .await;
     assert_eq!(run.status, RunStatus::Success, "{run:#?}");
-    let same_email = stage.sb.sandbox.contacts_json().into_iter().filter(|c| c["email"] == "twice@skalin.example").count();
+    let same_email =
+        stage.sb.sandbox.contacts_json().into_iter().filter(|c| c["email"] == "twice@skalin.example").count();
     assert_eq!(same_email, 1, "Intercom holds the contact once");
     let row = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).unwrap();
     assert_eq!(row.intercom_id.as_deref(), made_in_intercom["id"].as_str(), "Skalin's contact is linked to it");
@@ -1015,8 +1111,13 @@ async fn a_new_contact_whose_email_intercom_has_under_another_id_is_a_plain_fail
     let run = stage.sync(RunRequest { objects: vec![SyncObject::Contacts], walk: None, dry_run: false }).await;
     let failures = stage.store.run_failures(run.id, 500).await.unwrap();
     let clash = failures.iter().find(|f| f.intercom_id == "skalin:sk-clash-1").expect("the clash is a failed record");
-    assert!(clash.message.contains("under another ID") && clash.message.contains(taken["id"].as_str().unwrap()), "{}", clash.message);
-    let row = all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).expect("the contact stays in Skalin");
+    assert!(
+        clash.message.contains("under another ID") && clash.message.contains(taken["id"].as_str().unwrap()),
+        "{}",
+        clash.message
+    );
+    let row =
+        all_contacts(stage.store.as_ref()).await.into_iter().find(|c| c.id == id).expect("the contact stays in Skalin");
     assert_eq!(row.intercom_id, None);
     let same_email = stage.sb.sandbox.contacts_json().into_iter().filter(|c| c["email"] == taken["email"]).count();
     assert_eq!(same_email, 1, "nothing was created in Intercom");
@@ -1037,7 +1138,10 @@ async fn a_revoked_token_fails_the_run_plainly_and_marks_the_connection_for_reco
     assert_eq!(contacts.status, ObjectStatus::Failed, "nothing more is tried once the token is refused");
     assert!(stage.store.intercom_connection().await.unwrap().unwrap().needs_reconnect);
     let calls_before = stage.sb.sandbox.stats().total_calls;
-    assert!(stage.engine("worker-b").enqueue_due(app::store::now()).await.unwrap().is_none(), "no scheduled run while reconnect is needed");
+    assert!(
+        stage.engine("worker-b").enqueue_due(app::store::now()).await.unwrap().is_none(),
+        "no scheduled run while reconnect is needed"
+    );
     assert_eq!(stage.sb.sandbox.stats().total_calls, calls_before);
     match stage.engine("worker-b").schedule(app::store::now()).await.unwrap() {
         ScheduleState::Paused { label, reason } => {
@@ -1056,5 +1160,8 @@ async fn the_schedule_says_when_its_next_run_starts_once_one_is_set() {
     let mut settings = mapped_settings();
     settings.schedule.every_minutes = Some(60);
     stage.save(settings).await;
-    assert_eq!(engine.schedule(1_000).await.unwrap(), ScheduleState::On { label: "Every 1 hour".into(), next_at: 3_600 });
+    assert_eq!(
+        engine.schedule(1_000).await.unwrap(),
+        ScheduleState::On { label: "Every 1 hour".into(), next_at: 3_600 }
+    );
 }

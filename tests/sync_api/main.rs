@@ -28,10 +28,12 @@ async fn app_on(sb: &RunningSandbox) -> TestApp {
 /// The admin's session, with the sandbox's token connected.
 async fn connected_admin(app: &TestApp) -> Client {
     let client = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let answer = call_form::<ConnectIntercomWithToken>(app, &client, "connect_intercom_with_token", &[
-        ("access_token", SANDBOX_TOKEN),
-        ("zone", "us"),
-    ])
+    let answer = call_form::<ConnectIntercomWithToken>(
+        app,
+        &client,
+        "connect_intercom_with_token",
+        &[("access_token", SANDBOX_TOKEN), ("zone", "us")],
+    )
     .await;
     assert_eq!(answer.status, StatusCode::OK, "connecting: {}", answer.body);
     client

@@ -63,7 +63,10 @@ impl CustomerEdit {
             }
         }
         if edit.health_score.is_some_and(|h| !(0..=100).contains(&h)) {
-            errors.push(super::FieldError { key: "health_score".into(), message: "The Healthscore goes from 0 to 100.".into() });
+            errors.push(super::FieldError {
+                key: "health_score".into(),
+                message: "The Healthscore goes from 0 to 100.".into(),
+            });
         }
         if errors.is_empty() {
             Ok(edit)
@@ -243,14 +246,22 @@ mod tests {
 
     #[test]
     fn edits_are_trimmed_and_checked_before_they_are_saved() {
-        let edit = CustomerEdit { stage: Some("  active ".into()), csm_owner: Some(" ".into()), health_score: Some(80), ..Default::default() };
+        let edit = CustomerEdit {
+            stage: Some("  active ".into()),
+            csm_owner: Some(" ".into()),
+            health_score: Some(80),
+            ..Default::default()
+        };
         let checked = edit.checked().unwrap();
         assert_eq!((checked.stage.as_deref(), checked.csm_owner), (Some("active"), None));
         let bad = CustomerEdit { health_score: Some(101), csm_pulse: Some("x".repeat(256)), ..Default::default() };
         let keys: Vec<String> = bad.checked().unwrap_err().into_iter().map(|e| e.key).collect();
         assert_eq!(keys, ["csm_pulse", "health_score"]);
         assert!(ContactEdit { role_tag: Some("Boss".into()) }.checked().is_err());
-        assert_eq!(ContactEdit { role_tag: Some("Sponsor".into()) }.checked().unwrap().role_tag.as_deref(), Some("Sponsor"));
+        assert_eq!(
+            ContactEdit { role_tag: Some("Sponsor".into()) }.checked().unwrap().role_tag.as_deref(),
+            Some("Sponsor")
+        );
     }
 
     #[test]

@@ -106,7 +106,8 @@ pub enum ImportWindow {
 }
 
 impl ImportWindow {
-    pub const ALL: [ImportWindow; 4] = [ImportWindow::Days30, ImportWindow::Days90, ImportWindow::Days365, ImportWindow::All];
+    pub const ALL: [ImportWindow; 4] =
+        [ImportWindow::Days30, ImportWindow::Days90, ImportWindow::Days365, ImportWindow::All];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -360,18 +361,26 @@ pub struct IntercomFields {
 impl IntercomFields {
     /// Builds the catalogue, adding "Intercom's id" to each model where Intercom does not
     /// list it as an attribute.
-    pub fn new(mut company: Vec<FieldOption>, mut contact: Vec<FieldOption>, tags: Vec<TagOption>, fetched_at: i64) -> Self {
+    pub fn new(
+        mut company: Vec<FieldOption>,
+        mut contact: Vec<FieldOption>,
+        tags: Vec<TagOption>,
+        fetched_at: i64,
+    ) -> Self {
         for fields in [&mut company, &mut contact] {
             match fields.iter_mut().find(|f| f.key == INTERCOM_ID) {
                 Some(id) => id.label = "Intercom's id".to_string(),
-                None => fields.insert(0, FieldOption {
-                    key: INTERCOM_ID.to_string(),
-                    label: "Intercom's id".to_string(),
-                    data_type: DataType::String,
-                    custom: false,
-                    archived: false,
-                    api_writable: false,
-                }),
+                None => fields.insert(
+                    0,
+                    FieldOption {
+                        key: INTERCOM_ID.to_string(),
+                        label: "Intercom's id".to_string(),
+                        data_type: DataType::String,
+                        custom: false,
+                        archived: false,
+                        api_writable: false,
+                    },
+                ),
             }
         }
         let custom_attributes_used =
@@ -465,9 +474,11 @@ impl Mapping {
 
     pub fn model(self) -> FieldModel {
         match self {
-            Mapping::CustomerId | Mapping::CustomerDomain | Mapping::CsmOwner | Mapping::CustomerStage | Mapping::CustomerProfile => {
-                FieldModel::Company
-            }
+            Mapping::CustomerId
+            | Mapping::CustomerDomain
+            | Mapping::CsmOwner
+            | Mapping::CustomerStage
+            | Mapping::CustomerProfile => FieldModel::Company,
             _ => FieldModel::Contact,
         }
     }
@@ -566,13 +577,19 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
         fail("customers.churn_max_percent", "The churn threshold must be between 1 and 100 %.".to_string());
     }
     if c.churn_enabled && !c.mode.reads() {
-        fail("customers.churn_enabled", "Churn detection needs customers to be read from Intercom (Input only or Two-ways).".to_string());
+        fail(
+            "customers.churn_enabled",
+            "Churn detection needs customers to be read from Intercom (Input only or Two-ways).".to_string(),
+        );
     }
     if settings.contacts.mode != SyncMode::Disabled && c.mode == SyncMode::Disabled {
         fail("contacts.mode", "Contacts belong to customers: enable customers first, or disable contacts.".to_string());
     }
     if c.create_in_intercom && !c.mode.writes() {
-        fail("customers.create_in_intercom", "Creating companies in Intercom needs customers in Output only or Two-ways.".to_string());
+        fail(
+            "customers.create_in_intercom",
+            "Creating companies in Intercom needs customers in Output only or Two-ways.".to_string(),
+        );
     }
     if c.create_in_intercom && c.id_field.as_deref() != Some("company_id") {
         fail(
@@ -582,7 +599,10 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
     }
     let k = &settings.contacts;
     if k.create_in_intercom && !k.mode.writes() {
-        fail("contacts.create_in_intercom", "Creating contacts in Intercom needs contacts in Output only or Two-ways.".to_string());
+        fail(
+            "contacts.create_in_intercom",
+            "Creating contacts in Intercom needs contacts in Output only or Two-ways.".to_string(),
+        );
     }
     if k.create_in_intercom && !matches!(k.id_field.as_deref(), Some("external_id" | "email")) {
         fail(
@@ -606,10 +626,7 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
         fail("data_transfer.upload_scores", "Uploading scores needs customers to be synchronized.".to_string());
     }
 
-    let required = [
-        (Mapping::CustomerId, c.mode),
-        (Mapping::ContactId, settings.contacts.mode),
-    ];
+    let required = [(Mapping::CustomerId, c.mode), (Mapping::ContactId, settings.contacts.mode)];
     for (mapping, mode) in required {
         match settings.field_of(mapping) {
             None if mode != SyncMode::Disabled => {
@@ -642,11 +659,22 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
     for mapping in mappings {
         if let Some(key) = settings.field_of(mapping) {
             match fields.field(mapping.model(), key) {
-                None => fail(mapping.key(), format!("{}: Intercom has no field \"{key}\" (it may have been deleted).", mapping.label())),
-                Some(f) if f.archived => fail(mapping.key(), format!("{}: \"{}\" is archived in Intercom.", mapping.label(), f.label)),
+                None => fail(
+                    mapping.key(),
+                    format!("{}: Intercom has no field \"{key}\" (it may have been deleted).", mapping.label()),
+                ),
+                Some(f) if f.archived => {
+                    fail(mapping.key(), format!("{}: \"{}\" is archived in Intercom.", mapping.label(), f.label))
+                }
                 Some(f) if !mapping.accepts(f.data_type) => fail(
                     mapping.key(),
-                    format!("{}: \"{}\" is a {} field; this mapping needs {}.", mapping.label(), f.label, f.data_type.label(), mapping.accepted_types()),
+                    format!(
+                        "{}: \"{}\" is a {} field; this mapping needs {}.",
+                        mapping.label(),
+                        f.label,
+                        f.data_type.label(),
+                        mapping.accepted_types()
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -680,7 +708,10 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
             out.push(format!("{what}: {a} → {b}"));
         }
     };
-    let field = |f: Option<&str>| f.map(|f| if f == INTERCOM_ID { "Intercom's id".to_string() } else { f.to_string() }).unwrap_or_else(|| "Disabled".to_string());
+    let field = |f: Option<&str>| {
+        f.map(|f| if f == INTERCOM_ID { "Intercom's id".to_string() } else { f.to_string() })
+            .unwrap_or_else(|| "Disabled".to_string())
+    };
     let role = |r: Option<&RoleSource>| match r {
         None => "Disabled".to_string(),
         Some(RoleSource::Field(f)) => format!("field {f}"),
@@ -692,18 +723,45 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
     diff("Contacts mode", before.contacts.mode.label().into(), after.contacts.mode.label().into());
     diff("Interactions mode", before.interactions.mode.label().into(), after.interactions.mode.label().into());
     diff("Churn", on_off(before.customers.churn_enabled), on_off(after.customers.churn_enabled));
-    diff("Churn threshold", format!("{} %", before.customers.churn_max_percent), format!("{} %", after.customers.churn_max_percent));
-    for mapping in [Mapping::CustomerId, Mapping::CustomerDomain, Mapping::CsmOwner, Mapping::CustomerStage, Mapping::CustomerProfile, Mapping::ContactId] {
+    diff(
+        "Churn threshold",
+        format!("{} %", before.customers.churn_max_percent),
+        format!("{} %", after.customers.churn_max_percent),
+    );
+    for mapping in [
+        Mapping::CustomerId,
+        Mapping::CustomerDomain,
+        Mapping::CsmOwner,
+        Mapping::CustomerStage,
+        Mapping::CustomerProfile,
+        Mapping::ContactId,
+    ] {
         diff(mapping.label(), field(before.field_of(mapping)), field(after.field_of(mapping)));
     }
     for mapping in Mapping::ROLES {
         diff(mapping.label(), role(before.role(mapping)), role(after.role(mapping)));
     }
-    diff("Ticket import", before.interactions.import_window.label().into(), after.interactions.import_window.label().into());
-    diff("Upload Healthscore and CSM Pulse", on_off(before.data_transfer.upload_scores), on_off(after.data_transfer.upload_scores));
+    diff(
+        "Ticket import",
+        before.interactions.import_window.label().into(),
+        after.interactions.import_window.label().into(),
+    );
+    diff(
+        "Upload Healthscore and CSM Pulse",
+        on_off(before.data_transfer.upload_scores),
+        on_off(after.data_transfer.upload_scores),
+    );
     diff("Schedule", before.schedule.label(), after.schedule.label());
-    diff("Create companies in Intercom", on_off(before.customers.create_in_intercom), on_off(after.customers.create_in_intercom));
-    diff("Create contacts in Intercom", on_off(before.contacts.create_in_intercom), on_off(after.contacts.create_in_intercom));
+    diff(
+        "Create companies in Intercom",
+        on_off(before.customers.create_in_intercom),
+        on_off(after.customers.create_in_intercom),
+    );
+    diff(
+        "Create contacts in Intercom",
+        on_off(before.contacts.create_in_intercom),
+        on_off(after.contacts.create_in_intercom),
+    );
     out
 }
 
@@ -784,7 +842,10 @@ mod tests {
                 field("custom_attributes.Strategic", DataType::Boolean, true),
                 legacy,
             ],
-            vec![field("external_id", DataType::String, false), field("custom_attributes.Is Admin", DataType::Boolean, true)],
+            vec![
+                field("external_id", DataType::String, false),
+                field("custom_attributes.Is Admin", DataType::Boolean, true),
+            ],
             vec![TagOption { id: "1".into(), name: "Champion".into() }],
             0,
         )
@@ -804,7 +865,10 @@ mod tests {
         assert_eq!(validate(&s, &catalogue()), Ok(()));
         s.contacts.id_field = Some(crate::domain::INTERCOM_ID.into());
         let refused = keys(validate(&s, &catalogue()));
-        assert!(refused.contains(&"contacts.create_in_intercom".to_string()), "Intercom's own id cannot be given: {refused:?}");
+        assert!(
+            refused.contains(&"contacts.create_in_intercom".to_string()),
+            "Intercom's own id cannot be given: {refused:?}"
+        );
     }
 
     #[test]
@@ -825,7 +889,10 @@ mod tests {
         s.customers.stage_field = Some("custom_attributes.Gone".into());
         s.customers.profile_field = Some("custom_attributes.Legacy".into());
         s.customers.domain_field = Some("size".into());
-        assert_eq!(keys(validate(&s, &catalogue())), ["customers.domain_field", "customers.stage_field", "customers.profile_field"]);
+        assert_eq!(
+            keys(validate(&s, &catalogue())),
+            ["customers.domain_field", "customers.stage_field", "customers.profile_field"]
+        );
     }
 
     #[test]

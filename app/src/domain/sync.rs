@@ -299,9 +299,15 @@ pub struct SyncFailure {
 pub enum ScheduleState {
     Off,
     /// Runs are queued every `label`; the next slot starts at `next_at`.
-    On { label: String, next_at: i64 },
+    On {
+        label: String,
+        next_at: i64,
+    },
     /// A schedule is set but nothing will start until the connection is mended.
-    Paused { label: String, reason: String },
+    Paused {
+        label: String,
+        reason: String,
+    },
 }
 
 /// A run and its failed records, for the history page's detail.

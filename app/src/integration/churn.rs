@@ -7,7 +7,10 @@ pub const CHURN_STAGE: &str = "churn";
 
 /// Customers Skalin got from Intercom that Intercom no longer has. Customers that never
 /// came from Intercom, and those already churned, are left alone.
-pub fn churn_candidates<'a>(customers: impl IntoIterator<Item = &'a Customer>, live_ids: &HashSet<String>) -> Vec<ChurnCandidate> {
+pub fn churn_candidates<'a>(
+    customers: impl IntoIterator<Item = &'a Customer>,
+    live_ids: &HashSet<String>,
+) -> Vec<ChurnCandidate> {
     customers
         .into_iter()
         .filter(|c| c.stage.as_deref() != Some(CHURN_STAGE))

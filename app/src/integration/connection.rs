@@ -44,7 +44,10 @@ impl Integration {
     pub async fn connect_with_token(&self, token: SecretString, zone: Zone, who: &str) -> Result<IntercomConnection> {
         let token = SecretString::from(token.expose_secret().trim().to_string());
         if token.expose_secret().is_empty() {
-            return Err(IntegrationError::rejected("access_token", "Paste the access token from Intercom's Developer Hub."));
+            return Err(IntegrationError::rejected(
+                "access_token",
+                "Paste the access token from Intercom's Developer Hub.",
+            ));
         }
         let me = match self.client_for(zone, token.clone())?.me().await {
             Ok(me) => me,
@@ -79,19 +82,17 @@ impl Integration {
 
     /// Trades the callback's code for a token, then connects with it.
     pub async fn finish_oauth(&self, code: &str, zone: Zone, who: &str) -> Result<IntercomConnection> {
-        let (Some(client_id), Some(secret)) = (&self.config.intercom_client_id, &self.config.intercom_client_secret) else {
+        let (Some(client_id), Some(secret)) = (&self.config.intercom_client_id, &self.config.intercom_client_secret)
+        else {
             return Err(IntegrationError::OAuthNotConfigured);
         };
-        let token = self
-            .config
-            .intercom_hosts
-            .oauth(Region::from(zone))
-            .exchange_code(code, client_id, secret)
-            .await
-            .map_err(|err| match err {
-                IntercomError::Transport(_) | IntercomError::Server { .. } => IntegrationError::Unreachable(err),
-                other => IntegrationError::TokenRefused(other),
-            })?;
+        let token =
+            self.config.intercom_hosts.oauth(Region::from(zone)).exchange_code(code, client_id, secret).await.map_err(
+                |err| match err {
+                    IntercomError::Transport(_) | IntercomError::Server { .. } => IntegrationError::Unreachable(err),
+                    other => IntegrationError::TokenRefused(other),
+                },
+            )?;
         self.connect_with_token(token, zone, who).await
     }
 
@@ -114,7 +115,8 @@ impl Integration {
     }
 
     async fn record(&self, who: &str, what: String) -> Result<()> {
-        let change = SettingsChange { changed_at: crate::store::now(), changed_by: who.to_string(), summary: vec![what] };
+        let change =
+            SettingsChange { changed_at: crate::store::now(), changed_by: who.to_string(), summary: vec![what] };
         Ok(self.store.record_settings_change(&change).await?)
     }
 }

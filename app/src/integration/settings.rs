@@ -44,7 +44,12 @@ impl Integration {
         let stored = self.store.integration_settings().await?;
         let history = self.store.settings_history(HISTORY_SHOWN).await?;
         let Some(stored) = stored else {
-            return Ok(SettingsSnapshot { settings: IntegrationSettings::default(), saved_at: None, saved_by: None, history });
+            return Ok(SettingsSnapshot {
+                settings: IntegrationSettings::default(),
+                saved_at: None,
+                saved_by: None,
+                history,
+            });
         };
         let settings = parse_settings(&stored.document)?;
         Ok(SettingsSnapshot { settings, saved_at: Some(stored.updated_at), saved_by: Some(stored.updated_by), history })
@@ -87,7 +92,8 @@ impl Integration {
 
     /// Reads an export and saves it exactly as Save would, rules and all.
     pub async fn import_settings(&self, json: &str, who: &str) -> Result<SettingsSnapshot> {
-        let export: SettingsExport = serde_json::from_str(json).map_err(|err| IntegrationError::BadImport(err.to_string()))?;
+        let export: SettingsExport =
+            serde_json::from_str(json).map_err(|err| IntegrationError::BadImport(err.to_string()))?;
         if export.format != EXPORT_FORMAT {
             return Err(IntegrationError::BadImport(format!(
                 "it says format \"{}\"; this Skalin reads \"{EXPORT_FORMAT}\"",
@@ -152,7 +158,10 @@ impl Integration {
             match client.create_data_attribute(&attribute).await {
                 Ok(_) => tracing::info!(intercom.attribute = name, "created the company attribute for score uploads"),
                 Err(crate::intercom::IntercomError::Invalid { error, .. }) => {
-                    return Err(IntegrationError::rejected(UPLOAD_KEY, format!("Intercom refused to create \"{name}\": {error}")))
+                    return Err(IntegrationError::rejected(
+                        UPLOAD_KEY,
+                        format!("Intercom refused to create \"{name}\": {error}"),
+                    ))
                 }
                 Err(err) => return self.checked(Err(err)).await,
             }
@@ -164,11 +173,13 @@ impl Integration {
     /// longer among Intercom's companies.
     pub async fn preview_churn(&self, max_percent: u8) -> Result<ChurnPreview> {
         let client = self.client().await?;
-        let live: HashSet<String> = self.checked(client.scroll_companies().map_ok(|c| c.id).try_collect().await).await?;
+        let live: HashSet<String> =
+            self.checked(client.scroll_companies().map_ok(|c| c.id).try_collect().await).await?;
         let mut customers = Vec::new();
         let mut page = 1;
         loop {
-            let batch = self.store.list_customers(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
+            let batch =
+                self.store.list_customers(PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
             let more = batch.has_next();
             customers.extend(batch.items);
             if !more {

@@ -49,9 +49,8 @@ impl IntercomClient {
     }
 
     pub async fn data_attributes(&self, model: Model, include_archived: bool) -> Result<Vec<DataAttribute>> {
-        let request = Request::get("/data_attributes")
-            .query("model", model.as_str())
-            .query("include_archived", include_archived);
+        let request =
+            Request::get("/data_attributes").query("model", model.as_str()).query("include_archived", include_archived);
         Ok(self.send::<Bare<DataAttribute>>(request).await?.data)
     }
 
@@ -67,7 +66,8 @@ impl IntercomClient {
     /// scroll for complete walks).
     pub fn list_companies(&self, per_page: u32) -> impl Stream<Item = Result<Company>> + Send + 'static {
         numbered_stream(self.clone(), move |page| {
-            let mut request = Request::get("/companies/list").query("page", page).query("per_page", per_page.clamp(1, 150));
+            let mut request =
+                Request::get("/companies/list").query("page", page).query("per_page", per_page.clamp(1, 150));
             request.method = Method::POST;
             request
         })
@@ -81,7 +81,9 @@ impl IntercomClient {
     pub async fn company_by_company_id(&self, company_id: &str) -> Result<Option<Company>> {
         match self.send::<OneOrList>(Request::get("/companies").query("company_id", company_id)).await {
             Ok(OneOrList::One(company)) => Ok(Some(company)),
-            Ok(OneOrList::List(list)) => Ok(list.data.into_iter().find(|c| c.company_id.as_deref() == Some(company_id))),
+            Ok(OneOrList::List(list)) => {
+                Ok(list.data.into_iter().find(|c| c.company_id.as_deref() == Some(company_id)))
+            }
             Err(IntercomError::NotFound(_)) => Ok(None),
             Err(err) => Err(err),
         }
@@ -115,11 +117,19 @@ impl IntercomClient {
         Ok(self.send::<ListPage<Contact>>(request).await?.into())
     }
 
-    pub async fn search_contacts_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {
+    pub async fn search_contacts_page(
+        &self,
+        search: &Search,
+        starting_after: Option<&str>,
+    ) -> Result<CursorPage<Contact>> {
         Ok(self.send::<ListPage<Contact>>(search_request("/contacts/search", search, starting_after)).await?.into())
     }
 
-    pub async fn search_tickets_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Ticket>> {
+    pub async fn search_tickets_page(
+        &self,
+        search: &Search,
+        starting_after: Option<&str>,
+    ) -> Result<CursorPage<Ticket>> {
         Ok(self.send::<ListPage<Ticket>>(search_request("/tickets/search", search, starting_after)).await?.into())
     }
 
@@ -131,7 +141,12 @@ impl IntercomClient {
         self.search("/tickets/search", search, Target::Tickets)
     }
 
-    fn search<T>(&self, path: &'static str, search: Search, target: Target) -> impl Stream<Item = Result<T>> + Send + 'static
+    fn search<T>(
+        &self,
+        path: &'static str,
+        search: Search,
+        target: Target,
+    ) -> impl Stream<Item = Result<T>> + Send + 'static
     where
         T: DeserializeOwned + HasId + Send + 'static,
     {
@@ -250,8 +265,11 @@ impl OAuthEndpoints {
             let error = super::error::decode_error(status, &bytes, None);
             return Err(super::error::error_for_status(status, error, None));
         }
-        let token: TokenResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| IntercomError::Decode { status, message: e.to_string(), request_id: None })?;
+        let token: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| IntercomError::Decode {
+            status,
+            message: e.to_string(),
+            request_id: None,
+        })?;
         token
             .access_token
             .or(token.token)
@@ -289,7 +307,10 @@ mod tests {
     #[test]
     fn the_consent_url_carries_client_redirect_and_state() {
         let url = OAuthEndpoints::for_region(Region::Eu).consent_url("cid", "https://s.io/cb", "st/1");
-        assert_eq!(url, "https://app.eu.intercom.com/oauth?client_id=cid&redirect_uri=https%3A%2F%2Fs.io%2Fcb&state=st%2F1");
+        assert_eq!(
+            url,
+            "https://app.eu.intercom.com/oauth?client_id=cid&redirect_uri=https%3A%2F%2Fs.io%2Fcb&state=st%2F1"
+        );
     }
 
     #[test]

@@ -135,7 +135,8 @@ impl IntercomClient {
     /// For the sandbox, tests and other Intercom-compatible servers: from server
     /// configuration only, never from user input.
     pub fn with_base_url(base_url: &str, token: SecretString) -> Result<Self> {
-        let parsed = url::Url::parse(base_url).map_err(|e| IntercomError::Config(format!("base URL {base_url}: {e}")))?;
+        let parsed =
+            url::Url::parse(base_url).map_err(|e| IntercomError::Config(format!("base URL {base_url}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(IntercomError::Config(format!("base URL {base_url} is not http(s)")));
         }
@@ -222,7 +223,8 @@ impl IntercomClient {
                 }
                 Ok(response) => {
                     let headers = response.headers().clone();
-                    let read = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_string);
+                    let read =
+                        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).map(str::to_string);
                     let limit = read("x-ratelimit-limit").and_then(|v| v.parse().ok());
                     let remaining = read("x-ratelimit-remaining").and_then(|v| v.parse().ok());
                     let reset_at: Option<u64> = read("x-ratelimit-reset").and_then(|v| v.parse().ok());
@@ -231,13 +233,15 @@ impl IntercomClient {
                     let header_request_id = read("x-request-id");
                     let link = read(LINK.as_str());
                     match response.bytes().await {
-                        Err(err) => Err((if err.is_timeout() { Attempt::Timeout } else { Attempt::Connect }, err.to_string())),
+                        Err(err) => {
+                            Err((if err.is_timeout() { Attempt::Timeout } else { Attempt::Connect }, err.to_string()))
+                        }
                         Ok(bytes) if (200..300).contains(&status) => {
                             return serde_json::from_slice::<T>(&bytes).map_err(|e| IntercomError::Decode {
-                                    status,
-                                    message: e.to_string(),
-                                    request_id: header_request_id,
-                                });
+                                status,
+                                message: e.to_string(),
+                                request_id: header_request_id,
+                            });
                         }
                         Ok(bytes) => {
                             if status == 429 {

@@ -79,9 +79,10 @@ impl IntercomError {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Unauthorized(e) | Self::NotFound(e) | Self::RateLimited(e) => e.request_id.as_deref(),
-            Self::Forbidden { error } | Self::Gone { error, .. } | Self::Invalid { error, .. } | Self::Server { error, .. } => {
-                error.request_id.as_deref()
-            }
+            Self::Forbidden { error }
+            | Self::Gone { error, .. }
+            | Self::Invalid { error, .. }
+            | Self::Server { error, .. } => error.request_id.as_deref(),
             Self::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -104,9 +105,10 @@ impl IntercomError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Unauthorized(e) | Self::NotFound(e) | Self::RateLimited(e) => Some(&e.code),
-            Self::Forbidden { error } | Self::Gone { error, .. } | Self::Invalid { error, .. } | Self::Server { error, .. } => {
-                Some(&error.code)
-            }
+            Self::Forbidden { error }
+            | Self::Gone { error, .. }
+            | Self::Invalid { error, .. }
+            | Self::Server { error, .. } => Some(&error.code),
             _ => None,
         }
     }

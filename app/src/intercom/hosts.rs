@@ -60,7 +60,8 @@ mod tests {
 
     #[test]
     fn a_regional_stand_in_wins_over_the_one_for_all() {
-        let hosts = IntercomHosts { all: Some("http://all/".into()), eu: Some("http://eu".into()), ..Default::default() };
+        let hosts =
+            IntercomHosts { all: Some("http://all/".into()), eu: Some("http://eu".into()), ..Default::default() };
         assert_eq!(hosts.api_base(Region::Eu), "http://eu");
         assert_eq!(hosts.api_base(Region::Us), "http://all");
         assert_eq!(hosts.oauth(Region::Eu).token_url, "http://eu/auth/eagle/token");

@@ -251,8 +251,21 @@ pub struct Company {
 
 keeps_raw_text!(
     Company,
-    ["id", "company_id", "name", "website", "industry", "plan", "size", "monthly_spend", "user_count", "created_at",
-        "updated_at", "custom_attributes", "tags"]
+    [
+        "id",
+        "company_id",
+        "name",
+        "website",
+        "industry",
+        "plan",
+        "size",
+        "monthly_spend",
+        "user_count",
+        "created_at",
+        "updated_at",
+        "custom_attributes",
+        "tags"
+    ]
 );
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -334,8 +347,19 @@ pub struct Contact {
 
 keeps_raw_text!(
     Contact,
-    ["id", "external_id", "role", "email", "name", "owner_id", "created_at", "updated_at", "custom_attributes", "tags",
-        "companies"]
+    [
+        "id",
+        "external_id",
+        "role",
+        "email",
+        "name",
+        "owner_id",
+        "created_at",
+        "updated_at",
+        "custom_attributes",
+        "tags",
+        "companies"
+    ]
 );
 
 /// A list embedded in a contact: at most 10 references; `has_more` means fetch `url`.

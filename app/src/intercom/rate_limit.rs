@@ -93,7 +93,8 @@ impl RateBudget {
                 let same_window = w.reset_at == Some(reset_at);
                 w.reset_at = Some(reset_at);
                 if let Some(remaining) = remaining {
-                    w.remaining = Some(if same_window { w.remaining.map_or(remaining, |r| r.min(remaining)) } else { remaining });
+                    w.remaining =
+                        Some(if same_window { w.remaining.map_or(remaining, |r| r.min(remaining)) } else { remaining });
                 }
             }
         } else if let Some(remaining) = remaining {

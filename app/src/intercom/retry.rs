@@ -6,7 +6,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     /// An HTTP status; `reset_in` is what `X-RateLimit-Reset` leaves of the window.
-    Status { code: u16, reset_in: Option<Duration> },
+    Status {
+        code: u16,
+        reset_in: Option<Duration>,
+    },
     /// No answer in time, or the connection failed: the call may not have happened.
     Timeout,
     Connect,

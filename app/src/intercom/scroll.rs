@@ -61,7 +61,10 @@ impl IntercomClient {
         self.scroll_companies_with(ScrollOptions::default())
     }
 
-    pub fn scroll_companies_with(&self, options: ScrollOptions) -> impl Stream<Item = Result<Company>> + Send + 'static {
+    pub fn scroll_companies_with(
+        &self,
+        options: ScrollOptions,
+    ) -> impl Stream<Item = Result<Company>> + Send + 'static {
         let client = self.clone();
         try_stream! {
             let lock = workspace_lock(client.workspace_key());

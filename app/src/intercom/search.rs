@@ -60,8 +60,12 @@ impl Query {
     fn to_json(&self) -> Value {
         match self {
             Query::Filter { field, op, value } => json!({ "field": field, "operator": op.as_str(), "value": value }),
-            Query::And(children) => json!({ "operator": "AND", "value": children.iter().map(Query::to_json).collect::<Vec<_>>() }),
-            Query::Or(children) => json!({ "operator": "OR", "value": children.iter().map(Query::to_json).collect::<Vec<_>>() }),
+            Query::And(children) => {
+                json!({ "operator": "AND", "value": children.iter().map(Query::to_json).collect::<Vec<_>>() })
+            }
+            Query::Or(children) => {
+                json!({ "operator": "OR", "value": children.iter().map(Query::to_json).collect::<Vec<_>>() })
+            }
         }
     }
 
@@ -186,9 +190,7 @@ impl Search {
     /// only what is really at or after `since`.
     pub fn contacts_updated_since(since: i64) -> Self {
         let query = Query::filter("updated_at", Op::Gt, since - 2 * DAY);
-        Self::new(Target::Contacts, query)
-            .expect("a single date filter is valid")
-            .sort("updated_at", Order::Ascending)
+        Self::new(Target::Contacts, query).expect("a single date filter is valid").sort("updated_at", Order::Ascending)
     }
 
     /// Contacts with `after < created_at < before` (either side open), oldest first. The
@@ -210,10 +212,8 @@ impl Search {
     /// Tickets updated at or after `since`. Whether ticket `>` is inclusive is
     /// UNCONFIRMED, so ask for `> since OR = since`, as the maintained connectors do.
     pub fn tickets_updated_since(since: i64) -> Self {
-        let query = Query::Or(vec![
-            Query::filter("updated_at", Op::Gt, since),
-            Query::filter("updated_at", Op::Eq, since),
-        ]);
+        let query =
+            Query::Or(vec![Query::filter("updated_at", Op::Gt, since), Query::filter("updated_at", Op::Eq, since)]);
         Self::new(Target::Tickets, query).expect("two filters are valid").sort("updated_at", Order::Ascending)
     }
 

@@ -110,7 +110,10 @@ fn text_cell(label: &'static str, values: Signal<Vec<String>>, column: usize) ->
 }
 
 /// The record a row shows, replaced by what the server answers to a save, and its cells.
-fn saved_record<T: Send + Sync + 'static>(record: T, cells: fn(&T) -> Vec<String>) -> (RwSignal<T>, Signal<Vec<String>>) {
+fn saved_record<T: Send + Sync + 'static>(
+    record: T,
+    cells: fn(&T) -> Vec<String>,
+) -> (RwSignal<T>, Signal<Vec<String>>) {
     let record = RwSignal::new(record);
     (record, Memo::new(move |_| record.with(cells)).into())
 }
@@ -138,9 +141,7 @@ where
 {
     let user = expect_context::<CurrentUser>().0;
     let query = use_query_map();
-    let page = Memo::new(move |_| {
-        query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)
-    });
+    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1));
     let records = Resource::new(move || page.get(), load);
     let open = RwSignal::new(None::<i64>);
 
@@ -221,7 +222,10 @@ fn customer_row(customer: Customer, cells: fn(&Customer) -> Vec<String>, row: Ro
 }
 
 fn not_a_whole_number() -> AppError {
-    AppError::Rejected(vec![FieldError { key: "health_score".into(), message: "The Healthscore is a whole number from 0 to 100.".into() }])
+    AppError::Rejected(vec![FieldError {
+        key: "health_score".into(),
+        message: "The Healthscore is a whole number from 0 to 100.".into(),
+    }])
 }
 
 /// A customer's stage, CSM owner, CSM Pulse and Healthscore, saved together. The next run
@@ -272,17 +276,18 @@ fn CustomerForm(customer: Customer, row: RowContext, on_saved: Callback<Customer
         }
     };
     let error_signal: Signal<Option<AppError>> = error.into();
-    let text_field = move |key: &'static str, label: &'static str, value: RwSignal<String>, node: NodeRef<leptos::html::Input>| {
-        let field_id = format!("customer-{id}-{key}");
-        view! {
-            <div class="field">
-                <label for=field_id.clone()>{label}</label>
-                <input id=field_id name=key type="text" node_ref=node prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev)) />
-                <FieldMessage error=error_signal key />
-            </div>
-        }
-    };
+    let text_field =
+        move |key: &'static str, label: &'static str, value: RwSignal<String>, node: NodeRef<leptos::html::Input>| {
+            let field_id = format!("customer-{id}-{key}");
+            view! {
+                <div class="field">
+                    <label for=field_id.clone()>{label}</label>
+                    <input id=field_id name=key type="text" node_ref=node prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev)) />
+                    <FieldMessage error=error_signal key />
+                </div>
+            }
+        };
     let score_id = format!("customer-{id}-health_score");
 
     // The server checks every field and answers for each (the Healthscore's range too),
@@ -368,7 +373,9 @@ fn RolePicker(contact: Contact, on_saved: Callback<Contact>) -> impl IntoView {
         let is_chosen = move || chosen.get() == v;
         view! { <option value=value selected=is_chosen.clone() prop:selected=is_chosen>{text}</option> }
     };
-    let failure = move || save.value().get().and_then(Result::err).map(|e| e.message_for("role_tag").unwrap_or_else(|| e.to_string()));
+    let failure = move || {
+        save.value().get().and_then(Result::err).map(|e| e.message_for("role_tag").unwrap_or_else(|| e.to_string()))
+    };
 
     view! {
         <div class="role-picker">

@@ -6,13 +6,10 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use super::{
-    now, EncryptedToken, NewIntercomConnection, Result, Store, StoreError, StoredSettings,
-    UserRecord,
-};
+use super::{now, EncryptedToken, NewIntercomConnection, Result, Store, StoreError, StoredSettings, UserRecord};
 use crate::domain::{
-    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
-    NewInteraction, Page, PageRequest, Role, SettingsChange, Zone,
+    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer, NewInteraction, Page, PageRequest,
+    Role, SettingsChange, Zone,
 };
 
 pub struct SqliteStore {
@@ -46,11 +43,8 @@ impl SqliteStore {
         }
         // An in-memory database exists once per connection: keep exactly one.
         let max = if in_memory { 1 } else { 8 };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .connect_with(options)
-            .await
-            .map_err(StoreError::Connect)?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(max).connect_with(options).await.map_err(StoreError::Connect)?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -171,9 +165,8 @@ impl TryFrom<ChangeRow> for SettingsChange {
     type Error = StoreError;
 
     fn try_from(row: ChangeRow) -> Result<Self> {
-        let summary = serde_json::from_str::<Vec<String>>(&row.summary).map_err(|e| {
-            StoreError::Corrupt(format!("a settings change summary is not a list of lines: {e}"))
-        })?;
+        let summary = serde_json::from_str::<Vec<String>>(&row.summary)
+            .map_err(|e| StoreError::Corrupt(format!("a settings change summary is not a list of lines: {e}")))?;
         Ok(SettingsChange { changed_at: row.changed_at, changed_by: row.changed_by, summary })
     }
 }
@@ -313,9 +306,7 @@ macro_rules! impl_store {
             }
 
             async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from customers")
-                    .fetch_one(&self.pool)
-                    .await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from customers").fetch_one(&self.pool).await?;
                 let items = sqlx::query_as::<_, CustomerRow>(
                     "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, health_score, \
                          csm_pulse, updated_at \
@@ -329,9 +320,7 @@ macro_rules! impl_store {
             }
 
             async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from contacts")
-                    .fetch_one(&self.pool)
-                    .await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from contacts").fetch_one(&self.pool).await?;
                 let items = sqlx::query_as::<_, ContactRow>(
                     "select c.id, c.external_id, c.intercom_id, c.name, c.email, \
                             cu.name as customer_name, c.role_tag, c.updated_at \
@@ -370,9 +359,7 @@ macro_rules! impl_store {
             }
 
             async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from interactions")
-                    .fetch_one(&self.pool)
-                    .await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from interactions").fetch_one(&self.pool).await?;
                 let items = sqlx::query_as::<_, InteractionRow>(
                     "select i.id, i.intercom_id, i.title, i.state, ct.email as contact_email, \
                             cu.name as customer_name, i.created_at \
@@ -435,9 +422,7 @@ macro_rules! impl_store {
             }
 
             async fn delete_intercom_connection(&self) -> Result<bool> {
-                let done = sqlx::query("delete from intercom_connections where id = 1")
-                    .execute(&self.pool)
-                    .await?;
+                let done = sqlx::query("delete from intercom_connections where id = 1").execute(&self.pool).await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -526,8 +511,8 @@ mod sync_impl {
     use super::super::{now, Result, StoreError};
     use super::{PostgresStore, SqliteStore};
     use crate::domain::{
-        ChurnEntry, ContactEdit, CustomerEdit, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure, SyncObject,
-        SyncRun, WalkKind,
+        ChurnEntry, ContactEdit, CustomerEdit, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure,
+        SyncObject, SyncRun, WalkKind,
     };
 
     impl_sync_store!(SqliteStore, Placeholders::Anonymous);

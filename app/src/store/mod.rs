@@ -12,16 +12,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer,
-    NewInteraction, Page, PageRequest, Role, SettingsChange, Zone,
+    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer, NewInteraction, Page, PageRequest,
+    Role, SettingsChange, Zone,
 };
 
 pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
 pub use sessions::SessionBackend;
 pub use sync::{
-    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, StoredContact, StoredCustomer,
-    StoredInteraction, SyncCursor, SyncStore,
+    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, StoredContact,
+    StoredCustomer, StoredInteraction, SyncCursor, SyncStore,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -140,8 +140,5 @@ pub async fn open(url: &str) -> Result<Database> {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use super::Result;
 use crate::domain::{
-    ChurnEntry, ContactEdit, Counts, CustomerEdit, ObjectReport, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncFailure, SyncObject,
-    SyncRun, WalkKind,
+    ChurnEntry, ContactEdit, Counts, CustomerEdit, ObjectReport, ObjectStatus, RunRequest, RunStatus, RunTrigger,
+    SyncFailure, SyncObject, SyncRun, WalkKind,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -311,7 +311,9 @@ impl ObjectRow {
 
     pub fn report(self) -> Result<ObjectReport> {
         let churn = match &self.churn {
-            Some(json) => serde_json::from_str(json).map_err(|e| super::StoreError::Corrupt(format!("churn list: {e}")))?,
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| super::StoreError::Corrupt(format!("churn list: {e}")))?
+            }
             None => Vec::new(),
         };
         Ok(ObjectReport {
@@ -400,7 +402,8 @@ pub(super) const INTERACTION_COLUMNS: &str =
     "id, intercom_id, title, state, contact_id, customer_id, created_at, intercom_updated_at, synced_run";
 /// Queues one field's edit for Intercom. A second edit before a run keeps the first one's
 /// base: that is still what Intercom has.
-pub(super) const QUEUE_EDIT: &str = "insert into sync_outbox (object, record_id, field, value, base, changed_at, changed_by) \
+pub(super) const QUEUE_EDIT: &str =
+    "insert into sync_outbox (object, record_id, field, value, base, changed_at, changed_by) \
      values ($1, $2, $3, $4, $5, $6, $7) \
      on conflict (object, record_id, field) do update set \
          value = excluded.value, changed_at = excluded.changed_at, changed_by = excluded.changed_by";

@@ -13,7 +13,9 @@ use super::Result;
 use crate::domain::{ChurnEntry, DataType, IntegrationSettings, RoleSource, SyncMode, SyncObject, WalkKind};
 use crate::integration::CHURN_STAGE;
 use crate::intercom::{Company, Contact, ContactCreate, CursorPage, IntercomError, Search, Ticket};
-use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, Store, StoredCustomer, SyncCursor};
+use crate::store::{
+    NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, Store, StoredCustomer, SyncCursor,
+};
 
 mod reading;
 
@@ -94,7 +96,11 @@ fn str_set(names: &HashSet<String>) -> HashSet<&str> {
 }
 
 fn failure(id: &str, err: &IntercomError) -> NewFailure {
-    NewFailure { intercom_id: id.to_string(), message: err.to_string(), request_id: err.request_id().map(str::to_string) }
+    NewFailure {
+        intercom_id: id.to_string(),
+        message: err.to_string(),
+        request_id: err.request_id().map(str::to_string),
+    }
 }
 
 fn refusal(id: &str, message: String) -> NewFailure {
@@ -113,7 +119,14 @@ impl Walk<'_> {
     /// Counts a record once per run (a walk read again after a restart counts nothing
     /// twice) and writes the whole row when it is new or changed, its Intercom clock when
     /// only that moved, or only the run's mark.
-    fn count(&self, page: &mut PageWrite, current: Option<Seen>, changed: bool, intercom_updated_at: Option<i64>, row: RecordWrite) {
+    fn count(
+        &self,
+        page: &mut PageWrite,
+        current: Option<Seen>,
+        changed: bool,
+        intercom_updated_at: Option<i64>,
+        row: RecordWrite,
+    ) {
         match current {
             None => {
                 page.counts.created += 1;
@@ -212,7 +225,8 @@ impl Walk<'_> {
             existing.iter().filter_map(|c| c.intercom_id.as_deref().map(|id| (id, c))).collect();
         let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
         let writables = output::customer_writables(self.settings);
-        let pending = self.pending(SyncObject::Customers, existing.iter().map(|c| c.id).collect(), !writables.is_empty()).await?;
+        let pending =
+            self.pending(SyncObject::Customers, existing.iter().map(|c| c.id).collect(), !writables.is_empty()).await?;
 
         let mut page = PageWrite::default();
         let mut taken: HashSet<String> = HashSet::new();
@@ -252,9 +266,10 @@ impl Walk<'_> {
             let clash = by_external.get(row.external_id.as_str()).filter(|other| other.id != row.id || row.id == 0);
             if let Some(other) = clash {
                 page.counts.failed += 1;
-                let holder = other.intercom_id.as_deref().map_or("a customer created in Skalin".to_string(), |id| {
-                    format!("the Intercom company {id}")
-                });
+                let holder = other
+                    .intercom_id
+                    .as_deref()
+                    .map_or("a customer created in Skalin".to_string(), |id| format!("the Intercom company {id}"));
                 page.failures.push(refusal(
                     &company.id,
                     format!("The customer ID \"{}\" is already used by {holder}.", row.external_id),
@@ -271,18 +286,24 @@ impl Walk<'_> {
             }
 
             let pushed = match current {
-                Some(current) => match self.push_customer(company, current, &mut row, &writables, &pending, &mut page).await {
-                    Ok(pushed) => pushed,
-                    Err(failed) => {
-                        page.counts.failed += 1;
-                        page.failures.push(failed);
-                        false
+                Some(current) => {
+                    match self.push_customer(company, current, &mut row, &writables, &pending, &mut page).await {
+                        Ok(pushed) => pushed,
+                        Err(failed) => {
+                            page.counts.failed += 1;
+                            page.failures.push(failed);
+                            false
+                        }
                     }
-                },
+                }
                 None => false,
             };
             page.resolved.push(company.id.clone());
-            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let seen = current.map(|c| Seen {
+                id: c.id,
+                synced_run: c.synced_run,
+                intercom_updated_at: c.intercom_updated_at,
+            });
             let changed = current.is_some_and(|c| mapping::customer_changed(c, &row)) || pushed;
             let moved = row.intercom_updated_at;
             self.count(&mut page, seen, changed, moved, RecordWrite::Customer(row));
@@ -291,7 +312,12 @@ impl Walk<'_> {
     }
 
     /// Unsent Skalin edits of these records, by record and field.
-    async fn pending(&self, object: SyncObject, ids: Vec<i64>, wanted: bool) -> Result<HashMap<(i64, String), PendingEdit>> {
+    async fn pending(
+        &self,
+        object: SyncObject,
+        ids: Vec<i64>,
+        wanted: bool,
+    ) -> Result<HashMap<(i64, String), PendingEdit>> {
         if !wanted || ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -340,7 +366,8 @@ impl Walk<'_> {
             return Ok(false);
         }
         if !self.dry_run {
-            let written = self.api.update_company(&company.id, &write.update()).await.map_err(|e| failure(&company.id, &e))?;
+            let written =
+                self.api.update_company(&company.id, &write.update()).await.map_err(|e| failure(&company.id, &e))?;
             row.intercom_updated_at = written.updated_at.or(row.intercom_updated_at);
         }
         page.sent.extend(sent_on_success.into_iter().map(|e| (e.record_id, e.field.clone(), e.changed_at)));
@@ -395,7 +422,10 @@ impl Walk<'_> {
                         created.intercom_updated_at = company.updated_at;
                         created.synced_run = Some(self.run_id);
                         page.sent.extend(
-                            pending.values().filter(|e| e.record_id == row.id).map(|e| (e.record_id, e.field.clone(), e.changed_at)),
+                            pending
+                                .values()
+                                .filter(|e| e.record_id == row.id)
+                                .map(|e| (e.record_id, e.field.clone(), e.changed_at)),
                         );
                         page.writes.push(RecordWrite::Customer(created));
                     }
@@ -460,7 +490,9 @@ impl Walk<'_> {
         let fresh = resumed.is_none();
         let mut position = match resumed {
             Some(p) => p,
-            None => Position { since: self.incremental_since(SyncObject::Contacts, walk).await?, ..Position::default() },
+            None => {
+                Position { since: self.incremental_since(SyncObject::Contacts, walk).await?, ..Position::default() }
+            }
         };
         if !position.end {
             let mut first_page = None;
@@ -512,7 +544,8 @@ impl Walk<'_> {
         }
         let total = first.total.unwrap_or(0);
         let oldest = Search::contacts_created_between(None, None).per_page(1);
-        let Some(oldest) = self.api.search_contacts_page(&oldest, None).await?.items.first().and_then(|c| c.created_at) else {
+        let Some(oldest) = self.api.search_contacts_page(&oldest, None).await?.items.first().and_then(|c| c.created_at)
+        else {
             return Ok(None);
         };
         // Without the zone the ranges are only wider, so any answer but a revoked token will do.
@@ -615,7 +648,18 @@ impl Walk<'_> {
                 if writes_roles && row.role_tag.is_some() {
                     let names = mapping::tag_names(&created, tags_by_id).into_iter().map(str::to_string).collect();
                     let intercom = mapping::role(&created, settings, &str_set(&names)).flatten();
-                    let pushed = self.push_role(&created, &row, intercom, &names, tags_by_id, &HashMap::new(), &mut stored, &mut page).await;
+                    let pushed = self
+                        .push_role(
+                            &created,
+                            &row,
+                            intercom,
+                            &names,
+                            tags_by_id,
+                            &HashMap::new(),
+                            &mut stored,
+                            &mut page,
+                        )
+                        .await;
                     if let Err(failed) = pushed {
                         // Created all the same: the next run settles the role.
                         page.failures.push(NewFailure { intercom_id: created.id.clone(), ..failed });
@@ -635,20 +679,30 @@ impl Walk<'_> {
 
     /// Creates one contact, or takes the one Intercom already has under the same contact
     /// ID (a creation whose answer was lost), and attaches its customer's company.
-    async fn create_contact(&self, row: &crate::store::StoredContact, company: Option<&str>) -> std::result::Result<Contact, NewFailure> {
+    async fn create_contact(
+        &self,
+        row: &crate::store::StoredContact,
+        company: Option<&str>,
+    ) -> std::result::Result<Contact, NewFailure> {
         // The contact ID is the key a later walk finds the contact by.
         let key = self.settings.contacts.id_field.as_deref().unwrap_or_default();
         let keyed_by_email = key == "email";
         let new = ContactCreate {
             role: "user",
             external_id: (!keyed_by_email).then(|| row.external_id.clone()),
-            email: if keyed_by_email { Some(row.external_id.clone()) } else { row.email.clone().filter(|e| !e.is_empty()) },
+            email: if keyed_by_email {
+                Some(row.external_id.clone())
+            } else {
+                row.email.clone().filter(|e| !e.is_empty())
+            },
             name: Some(row.name.clone()).filter(|n| !n.is_empty()),
         };
         let contact = match self.api.create_contact(&new).await {
             Ok(contact) => contact,
             Err(err) => {
-                let Some(existing) = err.existing_contact_id().map(str::to_string) else { return Err(failure(&row.external_id, &err)) };
+                let Some(existing) = err.existing_contact_id().map(str::to_string) else {
+                    return Err(failure(&row.external_id, &err));
+                };
                 let contact = self.api.contact(&existing).await.map_err(|e| failure(&row.external_id, &e))?;
                 if mapping::text(contact.field(key)).as_deref() != Some(row.external_id.as_str()) {
                     return Err(refusal(
@@ -676,7 +730,8 @@ impl Walk<'_> {
 
     /// Tag ids to names, fetched only when a role is mapped to a tag.
     async fn tag_names(&self) -> Result<HashMap<String, String>> {
-        let by_tag = mapping::role_sources(&self.settings.contacts).iter().any(|(_, s)| matches!(s, Some(RoleSource::Tag(_))));
+        let by_tag =
+            mapping::role_sources(&self.settings.contacts).iter().any(|(_, s)| matches!(s, Some(RoleSource::Tag(_))));
         if !by_tag {
             return Ok(HashMap::new());
         }
@@ -694,7 +749,9 @@ impl Walk<'_> {
             match self.api.contact(id).await {
                 Ok(contact) => batch.push(contact),
                 Err(IntercomError::NotFound(_) | IntercomError::Gone { .. }) => gone.push(id.clone()),
-                Err(err) => tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed contact could not be read again; it stays failed"),
+                Err(err) => {
+                    tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed contact could not be read again; it stays failed")
+                }
             }
         }
         let mut page = self.contact_page(batch, tags_by_id, customers_read).await?;
@@ -717,9 +774,14 @@ impl Walk<'_> {
         let by_intercom: HashMap<&str, _> =
             existing.iter().filter_map(|c| c.intercom_id.as_deref().map(|id| (id, c))).collect();
         let by_external: HashMap<&str, _> = existing.iter().map(|c| (c.external_id.as_str(), c)).collect();
-        let company_ids: Vec<String> =
-            batch.iter().flat_map(|c| c.companies.data.iter().map(|r| r.id.clone())).collect::<HashSet<_>>().into_iter().collect();
-        let mut customer_of: HashMap<String, i64> = self.store.customer_links(&company_ids).await?.into_iter().collect();
+        let company_ids: Vec<String> = batch
+            .iter()
+            .flat_map(|c| c.companies.data.iter().map(|r| r.id.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut customer_of: HashMap<String, i64> =
+            self.store.customer_links(&company_ids).await?.into_iter().collect();
 
         let writes_roles = settings.mode.writes() && mapping::role_sources(settings).iter().any(|(_, s)| s.is_some());
         let pending = self.pending(SyncObject::Contacts, existing.iter().map(|c| c.id).collect(), writes_roles).await?;
@@ -749,7 +811,8 @@ impl Walk<'_> {
                 }
             }
 
-            let mut names: HashSet<String> = mapping::tag_names(contact, tags_by_id).into_iter().map(str::to_string).collect();
+            let mut names: HashSet<String> =
+                mapping::tag_names(contact, tags_by_id).into_iter().map(str::to_string).collect();
             let mut role = mapping::role(contact, settings, &str_set(&names));
             let current = by_intercom.get(contact.id.as_str()).copied().or_else(|| {
                 let external = mapping::text(contact.field(key))?;
@@ -801,7 +864,10 @@ impl Walk<'_> {
             let pushed = match (current, pushing_role) {
                 (Some(current), true) => {
                     let intercom = role.clone().flatten();
-                    match self.push_role(contact, current, intercom, &names, tags_by_id, &pending, &mut row, &mut page).await {
+                    match self
+                        .push_role(contact, current, intercom, &names, tags_by_id, &pending, &mut row, &mut page)
+                        .await
+                    {
                         Ok(pushed) => pushed,
                         Err(failed) => {
                             page.counts.failed += 1;
@@ -813,7 +879,11 @@ impl Walk<'_> {
                 _ => false,
             };
             page.resolved.push(contact.id.clone());
-            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let seen = current.map(|c| Seen {
+                id: c.id,
+                synced_run: c.synced_run,
+                intercom_updated_at: c.intercom_updated_at,
+            });
             let changed = current.is_some_and(|c| mapping::contact_changed(c, &row)) || pushed;
             let moved = row.intercom_updated_at;
             self.count(&mut page, seen, changed, moved, RecordWrite::Contact(row));
@@ -866,17 +936,21 @@ impl Walk<'_> {
                 .map_err(|m| refusal(&contact.id, m))?;
                 if !self.dry_run {
                     let tag_id = |name: &str| {
-                        tags_by_id
-                            .iter()
-                            .find(|(_, n)| n.as_str() == name)
-                            .map(|(id, _)| id.clone())
-                            .ok_or_else(|| refusal(&contact.id, format!("The tag \"{name}\" is no longer in Intercom.")))
+                        tags_by_id.iter().find(|(_, n)| n.as_str() == name).map(|(id, _)| id.clone()).ok_or_else(|| {
+                            refusal(&contact.id, format!("The tag \"{name}\" is no longer in Intercom."))
+                        })
                     };
                     for name in &write.add_tags {
-                        self.api.tag_contact(&contact.id, &tag_id(name)?).await.map_err(|e| failure(&contact.id, &e))?;
+                        self.api
+                            .tag_contact(&contact.id, &tag_id(name)?)
+                            .await
+                            .map_err(|e| failure(&contact.id, &e))?;
                     }
                     for name in &write.remove_tags {
-                        self.api.untag_contact(&contact.id, &tag_id(name)?).await.map_err(|e| failure(&contact.id, &e))?;
+                        self.api
+                            .untag_contact(&contact.id, &tag_id(name)?)
+                            .await
+                            .map_err(|e| failure(&contact.id, &e))?;
                     }
                     if let Some(update) = &write.update {
                         self.api.update_contact(&contact.id, update).await.map_err(|e| failure(&contact.id, &e))?;
@@ -954,7 +1028,12 @@ impl Walk<'_> {
         if ranges.len() < 2 {
             return Ok(None);
         }
-        tracing::info!(sync.run_id = self.run_id, ranges = ranges.len(), total = first.total, "reading tickets in ranges of creation time");
+        tracing::info!(
+            sync.run_id = self.run_id,
+            ranges = ranges.len(),
+            total = first.total,
+            "reading tickets in ranges of creation time"
+        );
         let position = Position { ranges, ..Position::default() };
         self.save_plan(SyncObject::Interactions, &position, first.total).await?;
         Ok(Some(position))
@@ -971,7 +1050,9 @@ impl Walk<'_> {
             match self.api.ticket(id).await {
                 Ok(ticket) => batch.push(ticket),
                 Err(IntercomError::NotFound(_)) => gone.push(id.clone()),
-                Err(err) => tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed ticket could not be read again; it stays failed"),
+                Err(err) => {
+                    tracing::warn!(sync.run_id = self.run_id, intercom.id = %id, error = %err, "a failed ticket could not be read again; it stays failed")
+                }
             }
         }
         let mut page = self.ticket_page(batch, window_start).await?;
@@ -987,8 +1068,13 @@ impl Walk<'_> {
             existing.iter().filter_map(|i| i.intercom_id.as_deref().map(|id| (id, i))).collect();
         let contact_ids: Vec<String> =
             batch.iter().filter_map(|t| t.contacts.contacts.first().map(|r| r.id.clone())).collect();
-        let contacts: HashMap<String, (i64, Option<i64>)> =
-            self.store.contact_links(&contact_ids).await?.into_iter().map(|(i, id, customer)| (i, (id, customer))).collect();
+        let contacts: HashMap<String, (i64, Option<i64>)> = self
+            .store
+            .contact_links(&contact_ids)
+            .await?
+            .into_iter()
+            .map(|(i, id, customer)| (i, (id, customer)))
+            .collect();
 
         let mut page = PageWrite::default();
         let mut in_page: HashSet<&str> = HashSet::new();
@@ -1005,7 +1091,11 @@ impl Walk<'_> {
             let contact = ticket.contacts.contacts.first().and_then(|r| contacts.get(&r.id).copied());
             let current = by_intercom.get(ticket.id.as_str()).copied();
             let row = mapping::interaction(ticket, current, contact, self.run_id);
-            let seen = current.map(|c| Seen { id: c.id, synced_run: c.synced_run, intercom_updated_at: c.intercom_updated_at });
+            let seen = current.map(|c| Seen {
+                id: c.id,
+                synced_run: c.synced_run,
+                intercom_updated_at: c.intercom_updated_at,
+            });
             let changed = current.is_some_and(|c| mapping::interaction_changed(c, &row));
             let moved = row.intercom_updated_at;
             self.count(&mut page, seen, changed, moved, RecordWrite::Interaction(row));

@@ -206,10 +206,8 @@ pub fn needs_all_tags(contact: &Contact, settings: &ContactSettings, role: &Opti
     if !contact.tags.has_more {
         return false;
     }
-    let strongest_tag_role = role_sources(settings)
-        .iter()
-        .find(|(_, s)| matches!(s, Some(RoleSource::Tag(_))))
-        .map(|(r, _)| *r);
+    let strongest_tag_role =
+        role_sources(settings).iter().find(|(_, s)| matches!(s, Some(RoleSource::Tag(_)))).map(|(r, _)| *r);
     match (strongest_tag_role, role) {
         (None, _) => false,
         (Some(best), Some(Some(found))) => {
@@ -275,10 +273,7 @@ pub fn interaction(
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| format!("Ticket {}", ticket.ticket_id.as_deref().unwrap_or(&ticket.id)));
-    let state = ticket
-        .ticket_state
-        .as_ref()
-        .and_then(|s| s.internal_label.clone().or_else(|| s.category.clone()));
+    let state = ticket.ticket_state.as_ref().and_then(|s| s.internal_label.clone().or_else(|| s.category.clone()));
     StoredInteraction {
         id: existing.map_or(0, |e| e.id),
         intercom_id: Some(ticket.id.clone()),
@@ -294,8 +289,29 @@ pub fn interaction(
 
 /// Whether two versions of a row differ in anything a user sees (not the bookkeeping).
 pub fn customer_changed(a: &StoredCustomer, b: &StoredCustomer) -> bool {
-    (&a.external_id, &a.intercom_id, &a.name, &a.domain, &a.csm_owner, &a.stage, &a.profile, a.churned_at, a.health_score, &a.csm_pulse)
-        != (&b.external_id, &b.intercom_id, &b.name, &b.domain, &b.csm_owner, &b.stage, &b.profile, b.churned_at, b.health_score, &b.csm_pulse)
+    (
+        &a.external_id,
+        &a.intercom_id,
+        &a.name,
+        &a.domain,
+        &a.csm_owner,
+        &a.stage,
+        &a.profile,
+        a.churned_at,
+        a.health_score,
+        &a.csm_pulse,
+    ) != (
+        &b.external_id,
+        &b.intercom_id,
+        &b.name,
+        &b.domain,
+        &b.csm_owner,
+        &b.stage,
+        &b.profile,
+        b.churned_at,
+        b.health_score,
+        &b.csm_pulse,
+    )
 }
 
 pub fn contact_changed(a: &StoredContact, b: &StoredContact) -> bool {

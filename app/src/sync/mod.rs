@@ -23,8 +23,8 @@ pub use input::over_threshold;
 pub use source::IntercomApi;
 
 use crate::domain::{
-    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger, ScheduleSettings, ScheduleState, SyncMode,
-    SyncObject, SyncRun, WalkKind,
+    DataType, IntegrationSettings, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, RunTrigger,
+    ScheduleSettings, ScheduleState, SyncMode, SyncObject, SyncRun, WalkKind,
 };
 use crate::integration::{Integration, CHURN_STAGE};
 use crate::store::{ClaimedRun, NewRun, Store};
@@ -113,8 +113,18 @@ impl SyncEngine {
         if let Some(active) = self.store.active_run().await? {
             return Ok((active, false));
         }
-        let run = NewRun { trigger, requested_by: who.to_string(), request, schedule_slot: None, queued_at: crate::store::now() };
-        let id = self.store.enqueue_run(&run).await?.ok_or_else(|| SyncError::NotAllowed("the run was not queued".into()))?;
+        let run = NewRun {
+            trigger,
+            requested_by: who.to_string(),
+            request,
+            schedule_slot: None,
+            queued_at: crate::store::now(),
+        };
+        let id = self
+            .store
+            .enqueue_run(&run)
+            .await?
+            .ok_or_else(|| SyncError::NotAllowed("the run was not queued".into()))?;
         tracing::info!(sync.run_id = id, sync.trigger = trigger.as_str(), user = who, "sync run queued");
         self.wake.notify_one();
         Ok((id, true))
@@ -224,7 +234,9 @@ impl SyncEngine {
 
     async fn fail(&self, run_id: i64, err: &SyncError) {
         tracing::error!(sync.run_id = run_id, error = %err, "sync run failed");
-        if let Err(store_err) = self.store.finish_run(run_id, RunStatus::Failed, Some(&err.to_string()), crate::store::now()).await {
+        if let Err(store_err) =
+            self.store.finish_run(run_id, RunStatus::Failed, Some(&err.to_string()), crate::store::now()).await
+        {
             tracing::error!(sync.run_id = run_id, error = %store_err, "could not record the failed sync run");
         }
     }
@@ -283,19 +295,38 @@ impl SyncEngine {
                                 settings.customers.churn_max_percent
                             );
                             self.store
-                                .set_object_status(run.id, object, ObjectStatus::AwaitingConfirmation, Some(&message), Some(&entries))
+                                .set_object_status(
+                                    run.id,
+                                    object,
+                                    ObjectStatus::AwaitingConfirmation,
+                                    Some(&message),
+                                    Some(&entries),
+                                )
                                 .await?;
                             if let Some(cursor) = cursor {
-                                self.store.finish_object(run.id, object, ObjectStatus::AwaitingConfirmation, None, Some(cursor)).await?;
+                                self.store
+                                    .finish_object(
+                                        run.id,
+                                        object,
+                                        ObjectStatus::AwaitingConfirmation,
+                                        None,
+                                        Some(cursor),
+                                    )
+                                    .await?;
                             }
                         }
                         Some(ChurnOutcome::WouldChurn(entries)) => {
-                            self.store.set_object_status(run.id, object, ObjectStatus::Done, None, Some(&entries)).await?;
+                            self.store
+                                .set_object_status(run.id, object, ObjectStatus::Done, None, Some(&entries))
+                                .await?;
                             self.store.finish_object(run.id, object, ObjectStatus::Done, None, None).await?;
                         }
                         Some(ChurnOutcome::Applied(n)) if n > 0 => {
-                            let message = format!("{n} customers no longer in Intercom were set to stage {CHURN_STAGE}.");
-                            self.store.finish_object(run.id, object, ObjectStatus::Done, Some(&message), cursor).await?;
+                            let message =
+                                format!("{n} customers no longer in Intercom were set to stage {CHURN_STAGE}.");
+                            self.store
+                                .finish_object(run.id, object, ObjectStatus::Done, Some(&message), cursor)
+                                .await?;
                         }
                         Some(ChurnOutcome::Applied(_)) | None => {
                             self.store.finish_object(run.id, object, ObjectStatus::Done, None, cursor).await?;
@@ -325,7 +356,11 @@ impl SyncEngine {
     }
 
     /// Which objects the run covers and how: those that read, in the request, in order.
-    async fn plan(&self, request: &RunRequest, settings: &IntegrationSettings) -> Result<Vec<(SyncObject, WalkKind, ObjectStatus)>> {
+    async fn plan(
+        &self,
+        request: &RunRequest,
+        settings: &IntegrationSettings,
+    ) -> Result<Vec<(SyncObject, WalkKind, ObjectStatus)>> {
         let mut plan = Vec::new();
         for object in SyncObject::ALL {
             if !request.objects.is_empty() && !request.objects.contains(&object) {
@@ -341,7 +376,9 @@ impl SyncEngine {
                 (_, Some(walk)) => walk,
                 (_, None) => {
                     let cursor = self.store.sync_cursor(object).await?;
-                    let due = cursor.full_at.is_none_or(|at| crate::store::now() - at >= self.config.full_every.as_secs() as i64);
+                    let due = cursor
+                        .full_at
+                        .is_none_or(|at| crate::store::now() - at >= self.config.full_every.as_secs() as i64);
                     if cursor.updated_since.is_none() || due {
                         WalkKind::Full
                     } else {
@@ -463,6 +500,9 @@ mod tests {
         assert_eq!(final_status(&[object(Done, 2)]), RunStatus::Partial);
         assert_eq!(final_status(&[object(Done, 0), object(Failed, 0)]), RunStatus::Partial);
         assert_eq!(final_status(&[object(Failed, 0), object(Skipped, 0)]), RunStatus::Failed);
-        assert_eq!(final_status(&[object(AwaitingConfirmation, 0), object(Failed, 0)]), RunStatus::AwaitingConfirmation);
+        assert_eq!(
+            final_status(&[object(AwaitingConfirmation, 0), object(Failed, 0)]),
+            RunStatus::AwaitingConfirmation
+        );
     }
 }

@@ -246,13 +246,7 @@ mod tests {
     use super::*;
 
     fn edit(base: Option<&str>, changed_at: i64) -> PendingEdit {
-        PendingEdit {
-            record_id: 1,
-            field: "stage".into(),
-            value: None,
-            base: base.map(Into::into),
-            changed_at,
-        }
+        PendingEdit { record_id: 1, field: "stage".into(), value: None, base: base.map(Into::into), changed_at }
     }
 
     #[test]
@@ -271,15 +265,25 @@ mod tests {
             (TwoWays, Some("new"), Some("old"), Some(edit(Some("old"), 100)), PushSkalin),
         ];
         for (mode, skalin, intercom, pending, expected) in cases {
-            assert_eq!(resolve(mode, skalin, intercom, pending.as_ref(), Some(200)), expected, "{mode:?} {skalin:?} {intercom:?}");
+            assert_eq!(
+                resolve(mode, skalin, intercom, pending.as_ref(), Some(200)),
+                expected,
+                "{mode:?} {skalin:?} {intercom:?}"
+            );
         }
     }
 
     #[test]
     fn when_both_sides_changed_the_later_change_wins() {
         let skalin_edit = edit(Some("old"), 100);
-        assert_eq!(resolve(SyncMode::TwoWays, Some("sk"), Some("ic"), Some(&skalin_edit), Some(150)), Resolution::TakeIntercom);
-        assert_eq!(resolve(SyncMode::TwoWays, Some("sk"), Some("ic"), Some(&skalin_edit), Some(50)), Resolution::PushSkalin);
+        assert_eq!(
+            resolve(SyncMode::TwoWays, Some("sk"), Some("ic"), Some(&skalin_edit), Some(150)),
+            Resolution::TakeIntercom
+        );
+        assert_eq!(
+            resolve(SyncMode::TwoWays, Some("sk"), Some("ic"), Some(&skalin_edit), Some(50)),
+            Resolution::PushSkalin
+        );
     }
 
     #[test]
@@ -316,7 +320,8 @@ mod tests {
     fn a_role_is_written_by_setting_its_source_and_clearing_the_others() {
         let champion = RoleSource::Tag("Champion".into());
         let key_user = RoleSource::Field("custom_attributes.Is Admin".into());
-        let sources = [("Champion", Some(&champion)), ("Sponsor", None), ("Key user", Some(&key_user)), ("End user", None)];
+        let sources =
+            [("Champion", Some(&champion)), ("Sponsor", None), ("Key user", Some(&key_user)), ("End user", None)];
         let write = role_write(Some("Champion"), &sources, |_| false, |_| true).unwrap();
         assert_eq!(write.add_tags, vec!["Champion".to_string()]);
         assert_eq!(write.update.unwrap().custom_attributes["Is Admin"], Value::Bool(false));

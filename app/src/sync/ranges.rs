@@ -142,7 +142,10 @@ mod tests {
     fn ticket_ranges_are_equal_spans_of_seconds_that_meet() {
         let ranges = plan_seconds(1_000, 1_999, 4);
         let bounds: Vec<(Option<i64>, Option<i64>)> = ranges.iter().map(|r| (r.from, r.to)).collect();
-        assert_eq!(bounds, vec![(None, Some(1_250)), (Some(1_250), Some(1_500)), (Some(1_500), Some(1_750)), (Some(1_750), None)]);
+        assert_eq!(
+            bounds,
+            vec![(None, Some(1_250)), (Some(1_250), Some(1_500)), (Some(1_500), Some(1_750)), (Some(1_750), None)]
+        );
         assert_eq!(plan_seconds(5, 5, 8).len(), 1, "one second cannot be cut");
     }
 
@@ -157,13 +160,23 @@ mod tests {
                 {"field": "created_at", "operator": "<", "value": 2_000}]})
         );
         let last = Range { from: Some(2_000), to: None, after: None, end: false };
-        assert_eq!(last.ticket_search(1_000).body(None)["query"], json!({"field": "created_at", "operator": ">=", "value": 2_000}));
+        assert_eq!(
+            last.ticket_search(1_000).body(None)["query"],
+            json!({"field": "created_at", "operator": ">=", "value": 2_000})
+        );
     }
 
     #[test]
     fn each_contact_belongs_to_exactly_one_range() {
         let plan = plan(PARIS_2024_01_01, PARIS_2024_01_01 + 30 * DAY, 7, Some("Europe/Paris"));
-        for at in [None, Some(0), Some(PARIS_2024_01_01), Some(PARIS_2024_01_01 + 4 * DAY - 1), Some(PARIS_2024_01_01 + 4 * DAY), Some(i64::MAX)] {
+        for at in [
+            None,
+            Some(0),
+            Some(PARIS_2024_01_01),
+            Some(PARIS_2024_01_01 + 4 * DAY - 1),
+            Some(PARIS_2024_01_01 + 4 * DAY),
+            Some(i64::MAX),
+        ] {
             assert_eq!(plan.ranges.iter().filter(|r| r.owns(at)).count(), 1, "created at {at:?}");
         }
     }

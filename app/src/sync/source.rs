@@ -6,8 +6,8 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::intercom::{
-    CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactCreate, ContactUpdate, CursorPage, DataAttribute, IntercomClient, Model,
-    Result, Search, Tag, Ticket,
+    CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactCreate, ContactUpdate, CursorPage, DataAttribute,
+    IntercomClient, Model, Result, Search, Tag, Ticket,
 };
 
 #[async_trait]

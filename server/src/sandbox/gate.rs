@@ -59,7 +59,11 @@ pub async fn gate(State(sandbox): State<Sandbox>, mut request: Request, next: Ne
         };
         // The live API's answer to a bad version is UNCONFIRMED; a 400 is the safe fake.
         let Some(version) = version else {
-            let error = ApiError::new(StatusCode::BAD_REQUEST, "intercom_version_invalid", "The requested version could not be found");
+            let error = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "intercom_version_invalid",
+                "The requested version could not be found",
+            );
             return with_budget(error.into_response(), &budget);
         };
         request.extensions_mut().insert(version);

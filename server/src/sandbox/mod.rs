@@ -212,7 +212,8 @@ impl Sandbox {
     pub fn contact_by_external_id(&self, external_id: &str) -> Option<Value> {
         let state = self.lock();
         let version = default_version(&state);
-        let contact = state.contacts.iter().find(|c| c.merged_into.is_none() && c.external_id.as_deref() == Some(external_id))?;
+        let contact =
+            state.contacts.iter().find(|c| c.merged_into.is_none() && c.external_id.as_deref() == Some(external_id))?;
         Some(to_value(render::contact(&state, contact, version)))
     }
 
@@ -241,7 +242,12 @@ impl Sandbox {
     pub fn contacts_json(&self) -> Vec<Value> {
         let state = self.lock();
         let version = default_version(&state);
-        state.contacts.iter().filter(|c| c.merged_into.is_none()).map(|c| to_value(render::contact(&state, c, version))).collect()
+        state
+            .contacts
+            .iter()
+            .filter(|c| c.merged_into.is_none())
+            .map(|c| to_value(render::contact(&state, c, version)))
+            .collect()
     }
 
     /// Every ticket, as `GET /tickets/{id}` serves it in the default version.
@@ -356,7 +362,16 @@ impl Sandbox {
         let id = state.next_attribute_id;
         state.next_attribute_id += 1;
         let admin_id = state.admins.first().map(|a| a.id.to_string());
-        state.attributes.push(routes::data_attributes::new_custom(id, model, name, data_type, "", vec![], admin_id, now));
+        state.attributes.push(routes::data_attributes::new_custom(
+            id,
+            model,
+            name,
+            data_type,
+            "",
+            vec![],
+            admin_id,
+            now,
+        ));
         state.touch();
     }
 

@@ -20,9 +20,7 @@ use super::{Sandbox, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET};
 const CODE_LIFETIME: i64 = 300;
 
 pub fn router() -> Router<Sandbox> {
-    Router::new()
-        .route("/oauth", get(consent_page).post(consent_answer))
-        .route("/auth/eagle/token", post(token))
+    Router::new().route("/oauth", get(consent_page).post(consent_answer)).route("/auth/eagle/token", post(token))
 }
 
 fn escape(s: &str) -> String {
@@ -30,8 +28,10 @@ fn escape(s: &str) -> String {
 }
 
 fn check_redirect(redirect_uri: Option<&str>) -> Result<url::Url, ApiError> {
-    let raw = redirect_uri.ok_or_else(|| ApiError::parameter_invalid("redirect_uri is required").with_field("redirect_uri"))?;
-    let url = url::Url::parse(raw).map_err(|_| ApiError::parameter_invalid("redirect_uri is not a valid URL").with_field("redirect_uri"))?;
+    let raw = redirect_uri
+        .ok_or_else(|| ApiError::parameter_invalid("redirect_uri is required").with_field("redirect_uri"))?;
+    let url = url::Url::parse(raw)
+        .map_err(|_| ApiError::parameter_invalid("redirect_uri is not a valid URL").with_field("redirect_uri"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ApiError::parameter_invalid("redirect_uri must be http or https").with_field("redirect_uri"));
     }
@@ -48,7 +48,9 @@ fn check_client(client_id: Option<&str>) -> Result<(), ApiError> {
 
 async fn consent_page(RawQuery(q): RawQuery) -> Response {
     let query = Query::parse(q.as_deref());
-    if let Err(e) = check_client(query.get("client_id")).and_then(|_| check_redirect(query.get("redirect_uri")).map(|_| ())) {
+    if let Err(e) =
+        check_client(query.get("client_id")).and_then(|_| check_redirect(query.get("redirect_uri")).map(|_| ()))
+    {
         return e.into_response();
     }
     let field = |name: &str| {
@@ -103,11 +105,16 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
             Query::parse(std::str::from_utf8(&body).ok()).get(name).map(str::to_string)
         }
     };
-    if field("client_id").as_deref() != Some(SANDBOX_CLIENT_ID) || field("client_secret").as_deref() != Some(SANDBOX_CLIENT_SECRET) {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid client_id or client_secret").into_response();
+    if field("client_id").as_deref() != Some(SANDBOX_CLIENT_ID)
+        || field("client_secret").as_deref() != Some(SANDBOX_CLIENT_SECRET)
+    {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid client_id or client_secret")
+            .into_response();
     }
     let Some(code) = field("code") else {
-        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "code is required").with_field("code").into_response();
+        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "code is required")
+            .with_field("code")
+            .into_response();
     };
     let mut state = sandbox.lock();
     let now = state.now();
@@ -119,7 +126,9 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
         _ => false,
     };
     if !valid {
-        return ApiError::parameter_invalid("The authorization code is invalid, expired or already used").with_field("code").into_response();
+        return ApiError::parameter_invalid("The authorization code is invalid, expired or already used")
+            .with_field("code")
+            .into_response();
     }
     let token = STANDARD.encode(format!("tok:{}:{}", state.misc_rng.uuid(), state.misc_rng.next_u64()));
     state.tokens.insert(token.clone());

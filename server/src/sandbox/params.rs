@@ -46,7 +46,9 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
-        Err(_) => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "parameter_invalid", "Invalid JSON in request body")),
+        Err(_) => {
+            Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "parameter_invalid", "Invalid JSON in request body"))
+        }
     }
 }
 

@@ -191,15 +191,16 @@ struct EmptyList {
 }
 
 pub fn contact<'a>(state: &'a State, c: &'a Contact, v: ApiVersion) -> ContactJson<'a> {
-    let tags = c
-        .tags
-        .iter()
-        .filter_map(|(t, _)| state.tags.get(*t))
-        .map(|t| Reference { id: &t.id, kind: "tag", url: format!("/tags/{}", t.id) });
-    let companies = state
-        .contact_companies(c)
-        .map(|i| &state.companies[i])
-        .map(|co| Reference { id: &co.id, kind: "company", url: format!("/companies/{}", co.id) });
+    let tags = c.tags.iter().filter_map(|(t, _)| state.tags.get(*t)).map(|t| Reference {
+        id: &t.id,
+        kind: "tag",
+        url: format!("/tags/{}", t.id),
+    });
+    let companies = state.contact_companies(c).map(|i| &state.companies[i]).map(|co| Reference {
+        id: &co.id,
+        kind: "company",
+        url: format!("/companies/{}", co.id),
+    });
     let none = || std::iter::empty::<Reference>();
     ContactJson {
         kind: "contact",
@@ -231,7 +232,14 @@ pub fn contact<'a>(state: &'a State, c: &'a Contact, v: ApiVersion) -> ContactJs
         companies: Embedded::new(companies, format!("/contacts/{}/companies", c.id)),
         opted_out_subscription_types: Embedded::new(none(), format!("/contacts/{}/subscriptions", c.id)),
         opted_in_subscription_types: Embedded::new(none(), format!("/contacts/{}/subscriptions", c.id)),
-        location: Location { city: c.city, continent_code: (), country: c.country, country_code: (), region: (), kind: "location" },
+        location: Location {
+            city: c.city,
+            continent_code: (),
+            country: c.country,
+            country_code: (),
+            region: (),
+            kind: "location",
+        },
         social_profiles: EmptyList { data: [], kind: "list" },
         // The device and UTM fields: the sandbox has no data for them; they are present
         // and null, as on the live API.
@@ -343,7 +351,8 @@ fn ticket_type_short(state: &State, t: &TicketType) -> Value {
 
 pub fn ticket_type(state: &State, t: &TicketType) -> Value {
     let mut out = ticket_type_short(state, t);
-    out["ticket_states"] = json!({"type": "list", "data": state.ticket_states.iter().map(ticket_state).collect::<Vec<_>>()});
+    out["ticket_states"] =
+        json!({"type": "list", "data": state.ticket_states.iter().map(ticket_state).collect::<Vec<_>>()});
     out
 }
 

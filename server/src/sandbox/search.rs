@@ -91,17 +91,52 @@ fn field_type(state: &State, kind: Kind, field: &str, version: ApiVersion) -> Op
     let t = match (kind, field) {
         (Kind::Contacts, "owner_id") if version.at_least_2_16() => Type::Str,
         (Kind::Contacts, "owner_id") => Type::Int,
-        (Kind::Contacts, "created_at" | "updated_at" | "signed_up_at" | "last_seen_at" | "last_contacted_at"
-            | "last_replied_at" | "last_email_opened_at" | "last_email_clicked_at" | "ios_last_seen_at"
-            | "android_last_seen_at") => Type::Day,
+        (
+            Kind::Contacts,
+            "created_at"
+            | "updated_at"
+            | "signed_up_at"
+            | "last_seen_at"
+            | "last_contacted_at"
+            | "last_replied_at"
+            | "last_email_opened_at"
+            | "last_email_clicked_at"
+            | "ios_last_seen_at"
+            | "android_last_seen_at",
+        ) => Type::Day,
         (Kind::Contacts, "unsubscribed_from_emails" | "marked_email_as_spam" | "has_hard_bounced") => Type::Bool,
         (Kind::Contacts, "tag_id") => Type::Tag,
         (Kind::Contacts, "formatted_phone") if version.at_least_2_16() => Type::Str,
-        (Kind::Contacts, "id" | "role" | "name" | "avatar" | "email" | "email_domain" | "phone" | "external_id"
-            | "language_override" | "browser" | "browser_language" | "os" | "location.country" | "location.region"
-            | "location.city" | "segment_id" | "ios_app_version" | "ios_device" | "ios_app_device" | "ios_os_version"
-            | "ios_app_name" | "ios_sdk_version" | "android_app_version" | "android_device" | "android_app_name"
-            | "andoid_sdk_version" | "android_sdk_version") => Type::Str,
+        (
+            Kind::Contacts,
+            "id"
+            | "role"
+            | "name"
+            | "avatar"
+            | "email"
+            | "email_domain"
+            | "phone"
+            | "external_id"
+            | "language_override"
+            | "browser"
+            | "browser_language"
+            | "os"
+            | "location.country"
+            | "location.region"
+            | "location.city"
+            | "segment_id"
+            | "ios_app_version"
+            | "ios_device"
+            | "ios_app_device"
+            | "ios_os_version"
+            | "ios_app_name"
+            | "ios_sdk_version"
+            | "android_app_version"
+            | "android_device"
+            | "android_app_name"
+            | "andoid_sdk_version"
+            | "android_sdk_version",
+        ) => Type::Str,
         (Kind::Tickets, "created_at" | "updated_at" | "snoozed_until") => Type::Second,
         (Kind::Tickets, "admin_assignee_id" | "team_assignee_id") => Type::Int,
         (Kind::Tickets, "open") => Type::Bool,
@@ -268,11 +303,9 @@ fn contact_val<'a>(state: &'a State, c: &'a Contact, field: &str, version: ApiVe
         "name" => s(&c.name),
         "avatar" => s(&c.avatar),
         "email" => s(&c.email),
-        "email_domain" => c
-            .email
-            .as_deref()
-            .and_then(|e| e.split_once('@'))
-            .map_or(Val::Null, |(_, d)| Val::Str(Cow::Borrowed(d))),
+        "email_domain" => {
+            c.email.as_deref().and_then(|e| e.split_once('@')).map_or(Val::Null, |(_, d)| Val::Str(Cow::Borrowed(d)))
+        }
         "phone" | "formatted_phone" => s(&c.phone),
         "external_id" => s(&c.external_id),
         "owner_id" if version.at_least_2_16() => c.owner_id.map_or(Val::Null, |o| Val::Str(Cow::Owned(o.to_string()))),
@@ -290,7 +323,9 @@ fn contact_val<'a>(state: &'a State, c: &'a Contact, field: &str, version: ApiVe
         "has_hard_bounced" => Val::Bool(c.has_hard_bounced),
         "location.country" => c.country.map_or(Val::Null, |v| Val::Str(Cow::Borrowed(v))),
         "location.city" => c.city.map_or(Val::Null, |v| Val::Str(Cow::Borrowed(v))),
-        "tag_id" => Val::Many(c.tags.iter().filter_map(|(t, _)| state.tags.get(*t)).map(|t| Cow::Borrowed(t.id.as_str())).collect()),
+        "tag_id" => Val::Many(
+            c.tags.iter().filter_map(|(t, _)| state.tags.get(*t)).map(|t| Cow::Borrowed(t.id.as_str())).collect(),
+        ),
         _ => Val::Null,
     }
 }
@@ -313,8 +348,12 @@ fn ticket_val<'a>(state: &'a State, t: &'a Ticket, field: &str) -> Val<'a> {
         "open" => Val::Bool(t.open),
         "admin_assignee_id" => Val::Int(t.admin_assignee_id),
         "team_assignee_id" => Val::Int(t.team_assignee_id),
-        "contact_ids" => Val::Many(t.contacts.iter().filter_map(|&i| state.contacts.get(i)).map(|c| Cow::Borrowed(c.id.as_str())).collect()),
-        "teammate_ids" => Val::Many(if t.admin_assignee_id == 0 { vec![] } else { vec![Cow::Owned(t.admin_assignee_id.to_string())] }),
+        "contact_ids" => Val::Many(
+            t.contacts.iter().filter_map(|&i| state.contacts.get(i)).map(|c| Cow::Borrowed(c.id.as_str())).collect(),
+        ),
+        "teammate_ids" => {
+            Val::Many(if t.admin_assignee_id == 0 { vec![] } else { vec![Cow::Owned(t.admin_assignee_id.to_string())] })
+        }
         _ => Val::Null,
     }
 }
@@ -409,9 +448,17 @@ pub struct Request {
 /// Reads and checks a search body; the limits differ per endpoint (REFERENCE §6).
 pub fn parse(state: &State, kind: Kind, body: &Map<String, Value>, version: ApiVersion) -> Result<Request, ApiError> {
     let Some(query) = body.get("query") else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query parameter is required").with_field("query"));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query parameter is required")
+            .with_field("query"));
     };
-    let compiler = Compiler { state, kind, version, tz: workspace_tz(state), gt_inclusive: state.ticket_search_gt_inclusive, dates_by_second: state.contact_dates_by_second };
+    let compiler = Compiler {
+        state,
+        kind,
+        version,
+        tz: workspace_tz(state),
+        gt_inclusive: state.ticket_search_gt_inclusive,
+        dates_by_second: state.contact_dates_by_second,
+    };
     let node = compiler.node(query, 1)?;
 
     let default_per_page = if kind == Kind::Contacts { 50 } else { 20 };
@@ -447,7 +494,12 @@ pub fn parse(state: &State, kind: Kind, body: &Map<String, Value>, version: ApiV
     if field_type(state, kind, &sort_field, version).is_none() {
         return Err(invalid(format!("'{sort_field}' is not a sortable field")).with_field("sort.field"));
     }
-    let cache_key = format!("{kind:?}|{version:?}|{}|{:?}|{sort_field}|{descending}|{}", state.config.timezone, (state.ticket_search_gt_inclusive, state.contact_dates_by_second), query);
+    let cache_key = format!(
+        "{kind:?}|{version:?}|{}|{:?}|{sort_field}|{descending}|{}",
+        state.config.timezone,
+        (state.ticket_search_gt_inclusive, state.contact_dates_by_second),
+        query
+    );
     Ok(Request { per_page: per_page as usize, starting_after, sort_field, descending, query: node, cache_key })
 }
 
@@ -502,12 +554,18 @@ fn record_id(state: &State, kind: Kind, index: usize) -> String {
 }
 
 /// One page of results, with `total_count` and cursor `pages`.
-pub fn page(state: &mut State, kind: Kind, request: &Request, version: ApiVersion) -> Result<(Vec<usize>, Value, usize), ApiError> {
+pub fn page(
+    state: &mut State,
+    kind: Kind,
+    request: &Request,
+    version: ApiVersion,
+) -> Result<(Vec<usize>, Value, usize), ApiError> {
     let hits = results(state, kind, request, version);
     let start = match &request.starting_after {
         None => 0,
         Some(raw) => {
-            let key = cursor::decode(raw).ok_or_else(|| invalid("starting_after is invalid").with_field("starting_after"))?;
+            let key =
+                cursor::decode(raw).ok_or_else(|| invalid("starting_after is invalid").with_field("starting_after"))?;
             let offset = key.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
             let last = key.get("id").and_then(Value::as_str).unwrap_or("");
             if offset > 0 && offset <= hits.len() && record_id(state, kind, hits[offset - 1]) == last {

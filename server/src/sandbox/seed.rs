@@ -13,16 +13,77 @@ use super::{SandboxConfig, SANDBOX_TOKEN};
 const DAY: i64 = 86_400;
 
 const FIRST: &[&str] = &[
-    "Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia", "Tim",
-    "Hedy", "John", "Katherine", "Donald", "Sophie", "Jean", "Lucie", "Hugo", "Camille", "Louis", "Chloé", "Jules",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "John",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Jean",
+    "Lucie",
+    "Hugo",
+    "Camille",
+    "Louis",
+    "Chloé",
+    "Jules",
 ];
 const LAST: &[&str] = &[
-    "Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Dijkstra",
-    "Perlman", "Berners-Lee", "Lamarr", "McCarthy", "Johnson", "Knuth", "Martin", "Bernard", "Dubois", "Moreau",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "McCarthy",
+    "Johnson",
+    "Knuth",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Moreau",
 ];
 const WORDS: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent",
-    "Wonka", "Aperture", "Massive", "Pied", "Piper", "Blue", "Sun", "Nimbus", "Orbit", "Quantum", "Delta", "Nova",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Aperture",
+    "Massive",
+    "Pied",
+    "Piper",
+    "Blue",
+    "Sun",
+    "Nimbus",
+    "Orbit",
+    "Quantum",
+    "Delta",
+    "Nova",
 ];
 const SUFFIXES: &[&str] = &["Inc", "SAS", "GmbH", "Ltd", "Labs", "Group", "Systems", "Corp"];
 const INDUSTRIES: &[&str] = &["SaaS", "Ecommerce", "Manufacturing", "Healthcare", "Finance", "Education", "Retail"];
@@ -32,12 +93,29 @@ const REGIONS: &[&str] = &["EMEA", "NA", "APAC", "LATAM"];
 const DEPARTMENTS: &[&str] = &["Sales", "Support", "Engineering", "Marketing", "Finance", "Operations"];
 const JOB_TITLES: &[&str] = &["CEO", "CTO", "Head of Support", "Customer Success Manager", "Developer", "Analyst"];
 const PLACES: &[(&str, &str)] = &[
-    ("France", "Paris"), ("France", "Lyon"), ("United States", "New York"), ("United Kingdom", "London"),
-    ("Germany", "Berlin"), ("Australia", "Sydney"), ("Ireland", "Dublin"),
+    ("France", "Paris"),
+    ("France", "Lyon"),
+    ("United States", "New York"),
+    ("United Kingdom", "London"),
+    ("Germany", "Berlin"),
+    ("Australia", "Sydney"),
+    ("Ireland", "Dublin"),
 ];
 const TAG_NAMES: &[&str] = &[
-    "Champion", "Sponsor", "Key user", "End user", "VIP", "Churn risk", "Beta tester", "Decision maker",
-    "Billing contact", "Onboarding", "Trial", "Newsletter", "Partner", "Detractor",
+    "Champion",
+    "Sponsor",
+    "Key user",
+    "End user",
+    "VIP",
+    "Churn risk",
+    "Beta tester",
+    "Decision maker",
+    "Billing contact",
+    "Onboarding",
+    "Trial",
+    "Newsletter",
+    "Partner",
+    "Detractor",
 ];
 
 pub fn seed(config: SandboxConfig) -> State {
@@ -167,7 +245,15 @@ fn seed_admins() -> Vec<Admin> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn standard(model: Model, name: &str, full_name: &str, label: &str, description: &str, data_type: &str, api_writable: bool) -> DataAttribute {
+fn standard(
+    model: Model,
+    name: &str,
+    full_name: &str,
+    label: &str,
+    description: &str,
+    data_type: &str,
+    api_writable: bool,
+) -> DataAttribute {
     DataAttribute {
         id: None,
         model,
@@ -192,33 +278,169 @@ fn seed_attributes(anchor: i64, admins: &[Admin]) -> Vec<DataAttribute> {
     let mut out = vec![
         standard(Company, "name", "name", "Company name", "The name of a company", "string", true),
         standard(Company, "company_id", "company_id", "Company ID", "A number identifying a company", "string", false),
-        standard(Company, "last_request_at", "last_request_at", "Company last seen", "The last day anyone from a company visited your site or app", "date", false),
-        standard(Company, "remote_created_at", "remote_created_at", "Company created at", "The day a company was added to Intercom", "date", true),
+        standard(
+            Company,
+            "last_request_at",
+            "last_request_at",
+            "Company last seen",
+            "The last day anyone from a company visited your site or app",
+            "date",
+            false,
+        ),
+        standard(
+            Company,
+            "remote_created_at",
+            "remote_created_at",
+            "Company created at",
+            "The day a company was added to Intercom",
+            "date",
+            true,
+        ),
         standard(Company, "user_count", "user_count", "People", "The number of people in a company", "integer", false),
-        standard(Company, "session_count", "session_count", "Company web sessions", "All visits from anyone in a company to your product's site or app", "integer", false),
-        standard(Company, "name", "plan.name", "Plan", "A specific plan or level within your product that companies have signed up to", "string", false),
-        standard(Company, "monthly_spend", "monthly_spend", "Monthly Spend", "The monthly revenue you receive from a company", "float", true),
-        standard(Company, "size", "size", "Company size", "The number of people employed in this company, expressed as a single number", "integer", true),
-        standard(Company, "industry", "industry", "Company industry", "The category or domain this company belongs to e.g. 'ecommerce' or 'SaaS'", "string", true),
-        standard(Company, "website", "website", "Company website", "The web address for the company's primary marketing site", "string", true),
+        standard(
+            Company,
+            "session_count",
+            "session_count",
+            "Company web sessions",
+            "All visits from anyone in a company to your product's site or app",
+            "integer",
+            false,
+        ),
+        standard(
+            Company,
+            "name",
+            "plan.name",
+            "Plan",
+            "A specific plan or level within your product that companies have signed up to",
+            "string",
+            false,
+        ),
+        standard(
+            Company,
+            "monthly_spend",
+            "monthly_spend",
+            "Monthly Spend",
+            "The monthly revenue you receive from a company",
+            "float",
+            true,
+        ),
+        standard(
+            Company,
+            "size",
+            "size",
+            "Company size",
+            "The number of people employed in this company, expressed as a single number",
+            "integer",
+            true,
+        ),
+        standard(
+            Company,
+            "industry",
+            "industry",
+            "Company industry",
+            "The category or domain this company belongs to e.g. 'ecommerce' or 'SaaS'",
+            "string",
+            true,
+        ),
+        standard(
+            Company,
+            "website",
+            "website",
+            "Company website",
+            "The web address for the company's primary marketing site",
+            "string",
+            true,
+        ),
         standard(Company, "id", "id", "ID", "The Intercom defined id representing the company", "string", false),
-        standard(Company, "created_at", "created_at", "Created at", "The time the company was added to Intercom", "date", false),
-        standard(Company, "updated_at", "updated_at", "Updated at", "The last time the company was updated", "date", false),
+        standard(
+            Company,
+            "created_at",
+            "created_at",
+            "Created at",
+            "The time the company was added to Intercom",
+            "date",
+            false,
+        ),
+        standard(
+            Company,
+            "updated_at",
+            "updated_at",
+            "Updated at",
+            "The last time the company was updated",
+            "date",
+            false,
+        ),
         standard(Company, "id", "plan.id", "Plan ID", "The Intercom defined id representing the plan", "string", false),
-        standard(Company, "app_id", "app_id", "App ID", "The Intercom defined id representing the app", "string", false),
+        standard(
+            Company,
+            "app_id",
+            "app_id",
+            "App ID",
+            "The Intercom defined id representing the app",
+            "string",
+            false,
+        ),
         standard(Contact, "name", "name", "Name", "A person's full name", "string", true),
         standard(Contact, "email", "email", "Email", "A person's email address", "string", true),
         standard(Contact, "phone", "phone", "Phone", "A person's phone number", "string", true),
         standard(Contact, "external_id", "external_id", "User ID", "A number identifying a user", "string", true),
         standard(Contact, "role", "role", "Role", "The role of a contact: user or lead", "string", false),
         standard(Contact, "owner_id", "owner_id", "Owner", "The teammate that owns this contact", "integer", true),
-        standard(Contact, "created_at", "created_at", "Created at", "The time the contact was added to Intercom", "date", false),
+        standard(
+            Contact,
+            "created_at",
+            "created_at",
+            "Created at",
+            "The time the contact was added to Intercom",
+            "date",
+            false,
+        ),
         standard(Contact, "signed_up_at", "signed_up_at", "Signed up", "The time the user signed up", "date", true),
-        standard(Contact, "updated_at", "updated_at", "Updated at", "The last time the contact was updated", "date", false),
-        standard(Contact, "last_seen_at", "last_seen_at", "Last seen", "The last time the contact used your product", "date", true),
-        standard(Contact, "last_contacted_at", "last_contacted_at", "Last contacted", "The last time the contact was contacted", "date", false),
-        standard(Contact, "last_replied_at", "last_replied_at", "Last heard from", "The last time the contact replied", "date", false),
-        standard(Contact, "unsubscribed_from_emails", "unsubscribed_from_emails", "Unsubscribed from emails", "Whether the contact unsubscribed from emails", "boolean", true),
+        standard(
+            Contact,
+            "updated_at",
+            "updated_at",
+            "Updated at",
+            "The last time the contact was updated",
+            "date",
+            false,
+        ),
+        standard(
+            Contact,
+            "last_seen_at",
+            "last_seen_at",
+            "Last seen",
+            "The last time the contact used your product",
+            "date",
+            true,
+        ),
+        standard(
+            Contact,
+            "last_contacted_at",
+            "last_contacted_at",
+            "Last contacted",
+            "The last time the contact was contacted",
+            "date",
+            false,
+        ),
+        standard(
+            Contact,
+            "last_replied_at",
+            "last_replied_at",
+            "Last heard from",
+            "The last time the contact replied",
+            "date",
+            false,
+        ),
+        standard(
+            Contact,
+            "unsubscribed_from_emails",
+            "unsubscribed_from_emails",
+            "Unsubscribed from emails",
+            "Whether the contact unsubscribed from emails",
+            "boolean",
+            true,
+        ),
         standard(Contact, "country", "location.country", "Country", "The country of the contact", "string", false),
         standard(Contact, "city", "location.city", "City", "The city of the contact", "string", false),
     ];
@@ -282,7 +504,8 @@ fn seed_company(rng: &mut SplitMix64, anchor: i64, salt: u64, i: usize, n_tags: 
     let slug: String = name.to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let plan_index = rng.below(PLANS.len() as u64 + 1) as usize;
     let tag_count = rng.below(3) as usize;
-    let tag_ids = (0..tag_count).map(|k| (i * 7 + k * 3) % n_tags.max(1)).collect::<HashSet<_>>().into_iter().collect::<Vec<_>>();
+    let tag_ids =
+        (0..tag_count).map(|k| (i * 7 + k * 3) % n_tags.max(1)).collect::<HashSet<_>>().into_iter().collect::<Vec<_>>();
     let mut tag_ids: Vec<usize> = if n_tags == 0 { vec![] } else { tag_ids };
     tag_ids.sort_unstable();
     Company {
@@ -292,7 +515,8 @@ fn seed_company(rng: &mut SplitMix64, anchor: i64, salt: u64, i: usize, n_tags: 
         name,
         industry: Some((*rng.pick(INDUSTRIES)).into()),
         size: Some(rng.range(1, 5_000)),
-        plan: (plan_index < PLANS.len()).then(|| Plan { id: (269_000 + plan_index).to_string(), name: PLANS[plan_index].into() }),
+        plan: (plan_index < PLANS.len())
+            .then(|| Plan { id: (269_000 + plan_index).to_string(), name: PLANS[plan_index].into() }),
         monthly_spend: rng.range(0, 20_000),
         session_count: rng.range(0, 5_000),
         user_count: 0,
@@ -302,7 +526,11 @@ fn seed_company(rng: &mut SplitMix64, anchor: i64, salt: u64, i: usize, n_tags: 
         created_at,
         custom_attributes: company_custom(rng, anchor),
         tag_ids,
-        segment_ids: if n_segments > 0 && rng.chance(0.3) { vec![rng.below(n_segments as u64) as usize] } else { vec![] },
+        segment_ids: if n_segments > 0 && rng.chance(0.3) {
+            vec![rng.below(n_segments as u64) as usize]
+        } else {
+            vec![]
+        },
         deleted: false,
     }
 }
@@ -341,9 +569,16 @@ fn seed_contact(
     let tag_count = if many { n_tags.min(12) } else { rng.below(4) as usize };
     let start = rng.below(n_tags.max(1) as u64) as usize;
     let tags = (0..tag_count.min(n_tags)).map(|k| ((start + k) % n_tags, updated_at - k as i64 * 3_600)).collect();
-    let company_count = if n_companies == 0 { 0 } else if many { n_companies.min(12) } else { rng.below(4) as usize };
+    let company_count = if n_companies == 0 {
+        0
+    } else if many {
+        n_companies.min(12)
+    } else {
+        rng.below(4) as usize
+    };
     let first_company = rng.below(n_companies.max(1) as u64) as usize;
-    let companies = (0..company_count.min(n_companies)).map(|k| (first_company + k * 7) % n_companies).collect::<Vec<_>>();
+    let companies =
+        (0..company_count.min(n_companies)).map(|k| (first_company + k * 7) % n_companies).collect::<Vec<_>>();
     let mut seen = HashSet::new();
     let companies = companies.into_iter().filter(|c| seen.insert(*c)).collect();
 
@@ -351,7 +586,13 @@ fn seed_contact(
         id: format!("{:08x}{:06x}{:010x}", created_at, salt, i),
         external_id: is_user.then(|| format!("usr-{:06}", i + 1)),
         role: if is_user { "user" } else { "lead" },
-        email: Some(format!("{}.{}.{}@{}.example.com", first.to_lowercase(), last.to_lowercase().replace(' ', ""), i, domain_word)),
+        email: Some(format!(
+            "{}.{}.{}@{}.example.com",
+            first.to_lowercase(),
+            last.to_lowercase().replace(' ', ""),
+            i,
+            domain_word
+        )),
         phone: rng.chance(0.3).then(|| format!("+3361{:07}", i % 10_000_000)),
         name: Some(format!("{first} {last}")),
         avatar: None,
@@ -379,9 +620,33 @@ fn seed_contact(
 
 fn seed_ticket_types(anchor: i64) -> (Vec<TicketType>, Vec<TicketState>) {
     let types = vec![
-        TicketType { id: 95, name: "Bug report", description: "Something is broken", icon: "🐞", category: "Customer", is_internal: false, created_at: anchor - 500 * DAY },
-        TicketType { id: 96, name: "Feature request", description: "Something is missing", icon: "💡", category: "Customer", is_internal: false, created_at: anchor - 480 * DAY },
-        TicketType { id: 97, name: "Account review", description: "Back-office follow-up", icon: "📋", category: "Back-office", is_internal: true, created_at: anchor - 300 * DAY },
+        TicketType {
+            id: 95,
+            name: "Bug report",
+            description: "Something is broken",
+            icon: "🐞",
+            category: "Customer",
+            is_internal: false,
+            created_at: anchor - 500 * DAY,
+        },
+        TicketType {
+            id: 96,
+            name: "Feature request",
+            description: "Something is missing",
+            icon: "💡",
+            category: "Customer",
+            is_internal: false,
+            created_at: anchor - 480 * DAY,
+        },
+        TicketType {
+            id: 97,
+            name: "Account review",
+            description: "Back-office follow-up",
+            icon: "📋",
+            category: "Back-office",
+            is_internal: true,
+            created_at: anchor - 300 * DAY,
+        },
     ];
     let states = vec![
         TicketState { id: "8537".into(), category: "submitted", label: "Submitted" },
@@ -403,7 +668,8 @@ fn seed_ticket(
 ) -> Ticket {
     let created_at = rng.range(anchor - 180 * DAY, anchor - DAY);
     let state = rng.below(states.len() as u64) as usize;
-    let subjects = ["Cannot log in", "Export is slow", "Invoice is wrong", "Add SSO", "Dashboard is empty", "Renewal question"];
+    let subjects =
+        ["Cannot log in", "Export is slow", "Invoice is wrong", "Add SSO", "Dashboard is empty", "Renewal question"];
     Ticket {
         id: 631 + i as i64,
         ticket_id: 38 + i as i64,

@@ -90,7 +90,9 @@ impl State {
     pub fn indexed(&self, written_at: Option<Instant>) -> bool {
         match written_at {
             None => true,
-            Some(at) => self.config.search_index_delay == Duration::ZERO || at.elapsed() >= self.config.search_index_delay,
+            Some(at) => {
+                self.config.search_index_delay == Duration::ZERO || at.elapsed() >= self.config.search_index_delay
+            }
         }
     }
 
@@ -144,7 +146,8 @@ impl State {
     /// An id shaped like the seeded ones (creation time, salt, sequence) that sorts after
     /// every stored id, even with the clock set back, so `contacts` stays in id order.
     pub fn next_contact_id(&self, now: i64) -> String {
-        let last = self.contacts.last().and_then(|c| c.id.get(..8)).and_then(|t| i64::from_str_radix(t, 16).ok()).unwrap_or(0);
+        let last =
+            self.contacts.last().and_then(|c| c.id.get(..8)).and_then(|t| i64::from_str_radix(t, 16).ok()).unwrap_or(0);
         format!("{:08x}{:06x}{:010x}", now.max(last), self.contact_id_salt, self.contacts.len())
     }
 
@@ -202,8 +205,5 @@ impl State {
 }
 
 pub fn real_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

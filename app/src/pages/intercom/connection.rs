@@ -11,7 +11,11 @@ pub const CONNECTED_MESSAGE: &str = "skalin:intercom-connected";
 const ZONES: [Zone; 3] = [Zone::Us, Zone::Eu, Zone::Au];
 
 #[component]
-pub fn ConnectionCard(connection: Option<IntercomConnection>, can_edit: bool, on_change: Callback<()>) -> impl IntoView {
+pub fn ConnectionCard(
+    connection: Option<IntercomConnection>,
+    can_edit: bool,
+    on_change: Callback<()>,
+) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="connection-heading">
             <h2 id="connection-heading">"Connection"</h2>
@@ -68,7 +72,8 @@ fn ConnectForm(zone_picker: bool, zone: RwSignal<Zone>, button: &'static str) ->
         ev.prevent_default();
         let url = format!("{CONNECT_PATH}?zone={}", zone.get_untracked().as_str());
         let window = window();
-        match window.open_with_url_and_target_and_features(&url, "skalin-intercom-oauth", "popup,width=640,height=760") {
+        match window.open_with_url_and_target_and_features(&url, "skalin-intercom-oauth", "popup,width=640,height=760")
+        {
             Ok(Some(_)) => {}
             _ => {
                 let _ = window.location().assign(&url);
@@ -88,7 +93,12 @@ fn ConnectForm(zone_picker: bool, zone: RwSignal<Zone>, button: &'static str) ->
 }
 
 #[component]
-fn ZoneSelect(id: &'static str, #[prop(optional)] name: Option<&'static str>, zone: RwSignal<Zone>, #[prop(optional)] disabled: bool) -> impl IntoView {
+fn ZoneSelect(
+    id: &'static str,
+    #[prop(optional)] name: Option<&'static str>,
+    zone: RwSignal<Zone>,
+    #[prop(optional)] disabled: bool,
+) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>"Zone"</label>
@@ -106,7 +116,15 @@ fn ZoneSelect(id: &'static str, #[prop(optional)] name: Option<&'static str>, zo
 
 #[component]
 fn Connected(connection: IntercomConnection, can_edit: bool, on_change: Callback<()>) -> impl IntoView {
-    let IntercomConnection { zone: saved_zone, workspace_name, app_id, connected_by, connected_at, needs_reconnect, detected_zone } = connection;
+    let IntercomConnection {
+        zone: saved_zone,
+        workspace_name,
+        app_id,
+        connected_by,
+        connected_at,
+        needs_reconnect,
+        detected_zone,
+    } = connection;
     let zone = RwSignal::new(saved_zone);
     let disconnect = Action::new(move |_: &()| disconnect_intercom());
     let change_zone = Action::new(move |zone: &Zone| change_intercom_zone(*zone));

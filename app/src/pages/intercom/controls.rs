@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 
 use crate::components::FieldMessage;
-use crate::domain::{FieldOption, IntercomFields, Mapping, RoleSource, ScheduleSettings, SyncMode, SyncObject, CONFLICT_RULE};
+use crate::domain::{
+    FieldOption, IntercomFields, Mapping, RoleSource, ScheduleSettings, SyncMode, SyncObject, CONFLICT_RULE,
+};
 use crate::error::AppError;
-
 
 fn dom_id(key: &str) -> String {
     key.replace(['.', '_'], "-")
@@ -142,8 +143,11 @@ pub fn RoleSelect(
                     .into_iter()
                     .map(|f| (RoleSource::Field(f.key.clone()).to_option_value(), option_text(f)))
                     .collect();
-                let tags: Vec<(String, String)> =
-                    fields.tags.iter().map(|t| (RoleSource::Tag(t.name.clone()).to_option_value(), t.name.clone())).collect();
+                let tags: Vec<(String, String)> = fields
+                    .tags
+                    .iter()
+                    .map(|t| (RoleSource::Tag(t.name.clone()).to_option_value(), t.name.clone()))
+                    .collect();
                 (flags, tags)
             }
             Err(_) => (Vec::new(), Vec::new()),

@@ -2,12 +2,14 @@ use leptos::prelude::*;
 
 use crate::components::FieldMessage;
 use crate::domain::{
-    format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping, RoleSource, SettingsChange,
-    SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT, HEALTHSCORE_ATTRIBUTE,
+    format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping,
+    RoleSource, SettingsChange, SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT,
+    HEALTHSCORE_ATTRIBUTE,
 };
 use crate::error::AppError;
 use crate::server_fns::{
-    export_integration_settings, get_intercom_fields, import_integration_settings, preview_churn, save_integration_settings,
+    export_integration_settings, get_intercom_fields, import_integration_settings, preview_churn,
+    save_integration_settings,
 };
 
 use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect, ScheduleSelect};
@@ -16,7 +18,11 @@ use super::sync::SYNC_PATH;
 type Draft = RwSignal<IntegrationSettings>;
 
 /// A value of the draft as a signal, and the callback that changes it.
-fn bind<T>(draft: Draft, get: fn(&IntegrationSettings) -> T, put: fn(&mut IntegrationSettings, T)) -> (Signal<T>, Callback<T>)
+fn bind<T>(
+    draft: Draft,
+    get: fn(&IntegrationSettings) -> T,
+    put: fn(&mut IntegrationSettings, T),
+) -> (Signal<T>, Callback<T>)
 where
     T: Clone + Send + Sync + 'static,
 {
@@ -24,7 +30,11 @@ where
 }
 
 #[component]
-pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields, AppError>, can_edit: bool) -> impl IntoView {
+pub fn SettingsEditor(
+    snapshot: SettingsSnapshot,
+    fields: Result<IntercomFields, AppError>,
+    can_edit: bool,
+) -> impl IntoView {
     let SettingsSnapshot { settings, saved_at, history, .. } = snapshot;
     let baseline = RwSignal::new(settings.clone());
     let draft: Draft = RwSignal::new(settings);
@@ -74,21 +84,28 @@ pub fn SettingsEditor(snapshot: SettingsSnapshot, fields: Result<IntercomFields,
     let (customers_mode, set_customers_mode) = bind(draft, |s| s.customers.mode, |s, v| s.customers.mode = v);
     let (contacts_mode, set_contacts_mode) = bind(draft, |s| s.contacts.mode, |s, v| s.contacts.mode = v);
     let (tickets_mode, set_tickets_mode) = bind(draft, |s| s.interactions.mode, |s, v| s.interactions.mode = v);
-    let (create, set_create) = bind(draft, |s| s.customers.create_in_intercom, |s, v| s.customers.create_in_intercom = v);
+    let (create, set_create) =
+        bind(draft, |s| s.customers.create_in_intercom, |s, v| s.customers.create_in_intercom = v);
     let (create_contacts, set_create_contacts) =
         bind(draft, |s| s.contacts.create_in_intercom, |s, v| s.contacts.create_in_intercom = v);
     let (churn, set_churn) = bind(draft, |s| s.customers.churn_enabled, |s, v| s.customers.churn_enabled = v);
-    let (threshold, set_threshold) = bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
+    let (threshold, set_threshold) =
+        bind(draft, |s| s.customers.churn_max_percent, |s, v| s.customers.churn_max_percent = v);
     let (upload, set_upload) = bind(draft, |s| s.data_transfer.upload_scores, |s, v| s.data_transfer.upload_scores = v);
-    let (window_value, set_window) = bind(draft, |s| s.interactions.import_window, |s, v| s.interactions.import_window = v);
+    let (window_value, set_window) =
+        bind(draft, |s| s.interactions.import_window, |s, v| s.interactions.import_window = v);
     let (schedule, set_schedule) = bind(draft, |s| s.schedule.every_minutes, |s, v| s.schedule.every_minutes = v);
     let suggested = Signal::derive(move || first_setup.get());
 
-    let field = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<String>, put: fn(&mut IntegrationSettings, Option<String>)| {
+    let field = move |mapping: Mapping,
+                      get: fn(&IntegrationSettings) -> Option<String>,
+                      put: fn(&mut IntegrationSettings, Option<String>)| {
         let (value, set) = bind(draft, get, put);
         view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
     };
-    let role = move |mapping: Mapping, get: fn(&IntegrationSettings) -> Option<RoleSource>, put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
+    let role = move |mapping: Mapping,
+                     get: fn(&IntegrationSettings) -> Option<RoleSource>,
+                     put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
         let (value, set) = bind(draft, get, put);
         view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
     };
@@ -295,7 +312,10 @@ fn ChurnList(preview: ChurnPreview) -> impl IntoView {
         preview.percent()
     );
     let warning = preview.needs_confirmation().then(|| {
-        format!("That is more than {} %: the run will wait for an admin's confirmation before churning anyone.", preview.max_percent)
+        format!(
+            "That is more than {} %: the run will wait for an admin's confirmation before churning anyone.",
+            preview.max_percent
+        )
     });
     view! {
         <div data-testid="churn-preview">
@@ -385,7 +405,10 @@ fn guard_unsaved_changes(dirty: Memo<bool>) {
             if !is_dirty() {
                 return;
             }
-            let link = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|el| el.closest("a[href]").ok().flatten());
+            let link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("a[href]").ok().flatten());
             if link.is_some_and(|a| a.get_attribute("download").is_none()) {
                 let leave = window()
                     .confirm_with_message("You have unsaved changes. Leave this page without saving?")

@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{CurrentUser, ErrorNotice};
 use crate::domain::{
-    format_timestamp, Counts, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, ScheduleState, SyncFailure, SyncObject,
-    SyncRun, WalkKind,
+    format_timestamp, Counts, ObjectReport, ObjectStatus, RunDetail, RunRequest, RunStatus, ScheduleState, SyncFailure,
+    SyncObject, SyncRun, WalkKind,
 };
 use crate::error::AppError;
 use crate::server_fns::{confirm_churn, get_sync_run, get_sync_runs, get_sync_schedule, start_sync, StartedRun};
@@ -83,12 +83,15 @@ fn ScheduleNote(state: ScheduleState) -> impl IntoView {
 fn SyncBoard(runs: Vec<SyncRun>, can_edit: bool, selected: Memo<Option<i64>>) -> impl IntoView {
     let live = RwSignal::new(runs.first().filter(|r| r.status.is_active()).cloned());
     let runs = RwSignal::new(runs);
-    let detail = Resource::new(move || selected.get(), |id| async move {
-        match id {
-            Some(id) => get_sync_run(id).await.map(Some),
-            None => Ok(None),
-        }
-    });
+    let detail = Resource::new(
+        move || selected.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_sync_run(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     let reload = Action::new(|_: &()| get_sync_runs(HISTORY_LIMIT));
     Effect::new(move |_| {
         if let Some(Ok(list)) = reload.value().get() {
@@ -236,7 +239,10 @@ fn now() -> i64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default()
     }
 }
 
@@ -359,7 +365,9 @@ fn LiveProgress(run: SyncRun, error: Signal<Option<AppError>>) -> impl IntoView 
     };
     let elapsed = run.duration(now()).map(format_duration).unwrap_or_else(|| "not started yet".into());
     let progress = match expected {
-        Some(max) => view! { <progress max=max.max(1) value=done.min(max)>{format!("{done} / {max}")}</progress> }.into_any(),
+        Some(max) => {
+            view! { <progress max=max.max(1) value=done.min(max)>{format!("{done} / {max}")}</progress> }.into_any()
+        }
         None if active => view! { <progress>"in progress"</progress> }.into_any(),
         None => ().into_any(),
     };
@@ -493,7 +501,8 @@ fn RunDetailCard(detail: RunDetail, can_edit: bool, on_change: Callback<()>) -> 
         }
     });
     let waiting = run.status == RunStatus::AwaitingConfirmation;
-    let churn: Vec<_> = run.objects.iter().filter(|o| o.object == SyncObject::Customers).flat_map(|o| o.churn.clone()).collect();
+    let churn: Vec<_> =
+        run.objects.iter().filter(|o| o.object == SyncObject::Customers).flat_map(|o| o.churn.clone()).collect();
     let summary = format!(
         "{} · {} · by {} · {}",
         run.status.label(),
@@ -551,7 +560,8 @@ fn RunDetailCard(detail: RunDetail, can_edit: bool, on_change: Callback<()>) -> 
 #[component]
 fn Failures(failures: Vec<SyncFailure>) -> impl IntoView {
     if failures.is_empty() {
-        return view! { <h3>"Failed records"</h3><p class="hint" data-testid="no-failures">"No failed records."</p> }.into_any();
+        return view! { <h3>"Failed records"</h3><p class="hint" data-testid="no-failures">"No failed records."</p> }
+            .into_any();
     }
     view! {
         <h3>"Failed records"</h3>
@@ -585,7 +595,15 @@ mod tests {
 
     #[test]
     fn durations_read_as_precisely_as_they_deserve() {
-        let cases = [(-3, "0 s"), (0, "0 s"), (59, "59 s"), (60, "1 min 00 s"), (185, "3 min 05 s"), (3_600, "1 h 00 min"), (7_625, "2 h 07 min")];
+        let cases = [
+            (-3, "0 s"),
+            (0, "0 s"),
+            (59, "59 s"),
+            (60, "1 min 00 s"),
+            (185, "3 min 05 s"),
+            (3_600, "1 h 00 min"),
+            (7_625, "2 h 07 min"),
+        ];
         for (seconds, text) in cases {
             assert_eq!(format_duration(seconds), text, "{seconds} s");
         }
@@ -602,6 +620,9 @@ mod tests {
     fn the_object_choice_all_asks_for_every_object() {
         let objects: Vec<Vec<SyncObject>> =
             OBJECT_CHOICES.iter().map(|(value, _)| SyncObject::parse(value).into_iter().collect()).collect();
-        assert_eq!(objects, [vec![], vec![SyncObject::Customers], vec![SyncObject::Contacts], vec![SyncObject::Interactions]]);
+        assert_eq!(
+            objects,
+            [vec![], vec![SyncObject::Customers], vec![SyncObject::Contacts], vec![SyncObject::Interactions]]
+        );
     }
 }

@@ -168,13 +168,16 @@ pub fn layout(points: &[RunPoint], frame: &Frame) -> ChartLayout {
 
 /// What the chart shows, in a sentence, for screen readers.
 pub fn summary(points: &[RunPoint]) -> String {
-    let (Some(shortest), Some(longest)) = (points.iter().map(|p| p.seconds).min(), points.iter().map(|p| p.seconds).max()) else {
+    let (Some(shortest), Some(longest)) =
+        (points.iter().map(|p| p.seconds).min(), points.iter().map(|p| p.seconds).max())
+    else {
         return "No ended runs yet.".to_string();
     };
     let changed: u64 = points.iter().map(|p| p.changed).sum();
     let failed: u64 = points.iter().map(|p| p.failed).sum();
     let runs = if points.len() == 1 { "1 run".to_string() } else { format!("{} runs", points.len()) };
-    let durations = if shortest == longest { format!("took {longest} s") } else { format!("took {shortest} to {longest} s") };
+    let durations =
+        if shortest == longest { format!("took {longest} s") } else { format!("took {shortest} to {longest} s") };
     format!("{runs}, oldest to newest: {durations}; {changed} records changed and {failed} failed in all.")
 }
 
@@ -185,7 +188,8 @@ pub fn RunChart(runs: Signal<Vec<SyncRun>>) -> impl IntoView {
     move || {
         let points: Vec<RunPoint> = runs.with(|runs| runs.iter().filter_map(RunPoint::of).collect());
         if points.is_empty() {
-            return view! { <p class="hint" data-testid="chart-empty">"The chart appears once a run has ended."</p> }.into_any();
+            return view! { <p class="hint" data-testid="chart-empty">"The chart appears once a run has ended."</p> }
+                .into_any();
         }
         let label = summary(&points);
         let ChartLayout { slots, records, seconds } = layout(&points, &FRAME);
@@ -259,7 +263,19 @@ mod tests {
 
     #[test]
     fn steps_are_one_two_or_five_times_a_power_of_ten() {
-        let cases = [(0, 1), (1, 1), (2, 2), (3, 5), (5, 5), (6, 10), (11, 20), (26, 50), (51, 100), (309, 500), (1_001, 2_000)];
+        let cases = [
+            (0, 1),
+            (1, 1),
+            (2, 2),
+            (3, 5),
+            (5, 5),
+            (6, 10),
+            (11, 20),
+            (26, 50),
+            (51, 100),
+            (309, 500),
+            (1_001, 2_000),
+        ];
         for (n, step) in cases {
             assert_eq!(nice_step(n), step, "nice_step({n})");
         }
@@ -325,7 +341,10 @@ mod tests {
     #[test]
     fn the_summary_says_how_many_runs_how_long_and_what_changed() {
         assert_eq!(summary(&[]), "No ended runs yet.");
-        assert_eq!(summary(&[point(1, 1, 12, 60, 0)]), "1 run, oldest to newest: took 12 s; 60 records changed and 0 failed in all.");
+        assert_eq!(
+            summary(&[point(1, 1, 12, 60, 0)]),
+            "1 run, oldest to newest: took 12 s; 60 records changed and 0 failed in all."
+        );
         assert_eq!(
             summary(&[point(1, 1, 12, 60, 1), point(2, 2, 3, 5, 2)]),
             "2 runs, oldest to newest: took 3 to 12 s; 65 records changed and 3 failed in all."

@@ -108,7 +108,9 @@ impl Walk<'_> {
             let mut upcoming = pages.next().await;
             while let Some(page) = upcoming {
                 let page = match page {
-                    Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && start.is_some() => break,
+                    Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }) if first && start.is_some() => {
+                        break
+                    }
                     other => other?,
                 };
                 first = false;
@@ -116,7 +118,8 @@ impl Walk<'_> {
                 let written = async {
                     let mut write = page_of(page.items).await?;
                     write.expected = page.total;
-                    write.cursor = Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
+                    write.cursor =
+                        Position { since, after: next.clone(), end: next.is_none(), ..Position::default() }.to_cursor();
                     self.write(object, write).await
                 };
                 let (written, following) = futures::join!(written, pages.next());
@@ -126,17 +129,30 @@ impl Walk<'_> {
             if !(first && start.is_some()) {
                 return Ok(());
             }
-            tracing::warn!(sync.run_id = self.run_id, object = object.as_str(), "the saved cursor was refused; reading from the start");
+            tracing::warn!(
+                sync.run_id = self.run_id,
+                object = object.as_str(),
+                "the saved cursor was refused; reading from the start"
+            );
             start = None;
             let restart = Position { since, ..Position::default() };
-            self.store.apply_page(self.run_id, object, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() }).await?;
+            self.store
+                .apply_page(self.run_id, object, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
+                .await?;
         }
     }
 
     /// Reads the unfinished ranges of `plan`, `concurrency` pages at a time, and writes
     /// each page as it comes with the checkpoint of every range. One writer keeps the
     /// pages' transactions apart; readers wait for it when it falls behind.
-    pub(super) async fn read_in_ranges<T, Q, F, Fut, P, PFut>(&self, object: SyncObject, plan: Position, search: Q, fetch: F, page_of: P) -> Result<()>
+    pub(super) async fn read_in_ranges<T, Q, F, Fut, P, PFut>(
+        &self,
+        object: SyncObject,
+        plan: Position,
+        search: Q,
+        fetch: F,
+        page_of: P,
+    ) -> Result<()>
     where
         T: Created,
         Q: Fn(&Range) -> Search,
@@ -146,9 +162,15 @@ impl Walk<'_> {
         PFut: Future<Output = Result<PageWrite>>,
     {
         let concurrency = self.range_reads.concurrency.max(1);
-        let (tx, mut rx) = futures::channel::mpsc::channel::<(usize, crate::intercom::Result<CursorPage<T>>)>(concurrency);
-        let open: Vec<(usize, Search, Option<String>)> =
-            plan.ranges.iter().enumerate().filter(|(_, r)| !r.end).map(|(i, r)| (i, search(r), r.after.clone())).collect();
+        let (tx, mut rx) =
+            futures::channel::mpsc::channel::<(usize, crate::intercom::Result<CursorPage<T>>)>(concurrency);
+        let open: Vec<(usize, Search, Option<String>)> = plan
+            .ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.end)
+            .map(|(i, r)| (i, search(r), r.after.clone()))
+            .collect();
         let fetch = &fetch;
         let readers = async move {
             futures::stream::iter(open)
@@ -199,7 +221,10 @@ impl Walk<'_> {
             let mut pages = std::pin::pin!(cursor_pages(start.clone(), None, &fetch_page));
             let mut first = true;
             while let Some(page) = pages.next().await {
-                if first && start.is_some() && matches!(page, Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. })) {
+                if first
+                    && start.is_some()
+                    && matches!(page, Err(IntercomError::NotFound(_) | IntercomError::Invalid { .. }))
+                {
                     break;
                 }
                 first = false;
@@ -210,7 +235,12 @@ impl Walk<'_> {
             }
             if first && start.is_some() {
                 // A saved cursor Intercom no longer knows: this range again from its start.
-                tracing::warn!(sync.run_id = self.run_id, object = object.as_str(), range = index, "a saved cursor was refused; reading its range again");
+                tracing::warn!(
+                    sync.run_id = self.run_id,
+                    object = object.as_str(),
+                    range = index,
+                    "a saved cursor was refused; reading its range again"
+                );
                 start = None;
                 continue;
             }

@@ -38,7 +38,10 @@ pub async fn list(
         (None, None) => None,
     };
     if let Some(found) = lookup {
-        let company = state.companies.get(found.ok_or_else(ApiError::company_not_found)?).ok_or_else(ApiError::company_not_found)?;
+        let company = state
+            .companies
+            .get(found.ok_or_else(ApiError::company_not_found)?)
+            .ok_or_else(ApiError::company_not_found)?;
         let json = render::company(&state, company, v);
         if !state.config.company_lookup_returns_list {
             return Ok(ok(json));
@@ -100,7 +103,11 @@ pub async fn list_by_last_request(
     Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
 
-pub async fn scroll(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn scroll(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let query = Query::parse(q.as_deref());
     let mut state = sandbox.lock();
     let (rows, param) = scroll::page(&mut state, query.get("scroll_param"))?;
@@ -110,15 +117,27 @@ pub async fn scroll(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     Ok(ok(out))
 }
 
-pub async fn show(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> ApiResult {
+pub async fn show(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+) -> ApiResult {
     let state = sandbox.lock();
     let index = *state.company_by_id.get(&id).ok_or_else(ApiError::company_not_found)?;
     Ok(ok(render::company(&state, &state.companies[index], v)))
 }
 
 const CREATE_FIELDS: &[&str] = &[
-    "name", "company_id", "plan", "size", "website", "industry", "custom_attributes", "remote_created_at",
-    "update_last_request_at", "monthly_spend",
+    "name",
+    "company_id",
+    "plan",
+    "size",
+    "website",
+    "industry",
+    "custom_attributes",
+    "remote_created_at",
+    "update_last_request_at",
+    "monthly_spend",
 ];
 const UPDATE_FIELDS: &[&str] = &["name", "plan", "size", "website", "industry", "custom_attributes", "monthly_spend"];
 /// What `Sandbox::update_company` lets a teammate edit.
@@ -220,8 +239,12 @@ pub async fn upsert(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => {
-            return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "parameter_not_found", "company_id not specified")
-                .with_field("company_id"))
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "parameter_not_found",
+                "company_id not specified",
+            )
+            .with_field("company_id"))
         }
     };
     let mut state = sandbox.lock();
@@ -278,4 +301,3 @@ pub async fn update(
     state.touch();
     Ok(ok(render::company(&state, &state.companies[index], v)))
 }
-

@@ -22,7 +22,11 @@ use crate::sandbox::{cursor, render, Sandbox};
 
 const MAX_PER_PAGE: i64 = 150;
 
-pub async fn list(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn list(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let query = Query::parse(q.as_deref());
     let per_page = query.int("per_page")?.unwrap_or(10).clamp(1, MAX_PER_PAGE) as usize;
     let state = sandbox.lock();
@@ -90,7 +94,11 @@ fn live_contact(state: &Workspace, id: &str, v: ApiVersion) -> Result<usize, Res
     Err(response)
 }
 
-pub async fn show(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+) -> Response {
     let state = sandbox.lock();
     match live_contact(&state, &id, v) {
         Ok(i) => ok(render::contact(&state, &state.contacts[i], v)),
@@ -99,8 +107,18 @@ pub async fn show(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVer
 }
 
 const UPDATE_FIELDS: &[&str] = &[
-    "role", "external_id", "email", "email_verified", "phone", "name", "avatar", "signed_up_at", "last_seen_at",
-    "owner_id", "unsubscribed_from_emails", "custom_attributes",
+    "role",
+    "external_id",
+    "email",
+    "email_verified",
+    "phone",
+    "name",
+    "avatar",
+    "signed_up_at",
+    "last_seen_at",
+    "owner_id",
+    "unsubscribed_from_emails",
+    "custom_attributes",
 ];
 
 fn opt_string(value: &Value, key: &str) -> Result<Option<String>, ApiError> {
@@ -114,8 +132,14 @@ fn opt_string(value: &Value, key: &str) -> Result<Option<String>, ApiError> {
 fn opt_int(value: &Value, key: &str) -> Result<Option<i64>, ApiError> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s) => s.parse().map(Some).map_err(|_| ApiError::parameter_invalid(format!("{key} must be an integer")).with_field(key)),
-        v => v.as_i64().map(Some).ok_or_else(|| ApiError::parameter_invalid(format!("{key} must be an integer")).with_field(key)),
+        Value::String(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::parameter_invalid(format!("{key} must be an integer")).with_field(key)),
+        v => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::parameter_invalid(format!("{key} must be an integer")).with_field(key)),
     }
 }
 
@@ -124,7 +148,12 @@ pub const UI_FIELDS: &[&str] = &["name", "email", "phone", "external_id", "custo
 
 /// Checks the whole body and writes it onto `contact`, a copy: on an error the caller
 /// drops the copy, so a bad field halfway through leaves the stored contact as it was.
-fn write_fields(state: &Workspace, contact: &mut Contact, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+fn write_fields(
+    state: &Workspace,
+    contact: &mut Contact,
+    body: &Map<String, Value>,
+    allowed: &[&str],
+) -> Result<(), ApiError> {
     if let Some(bad) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!("bad '{bad}' parameter")));
     }
@@ -153,11 +182,14 @@ fn write_fields(state: &Workspace, contact: &mut Contact, body: &Map<String, Val
             "owner_id" => {
                 let owner = opt_int(value, key)?;
                 if owner.is_some_and(|o| !state.admins.iter().any(|a| a.id == o)) {
-                    return Err(ApiError::parameter_invalid("owner_id is not a teammate of this workspace").with_field("owner_id"));
+                    return Err(ApiError::parameter_invalid("owner_id is not a teammate of this workspace")
+                        .with_field("owner_id"));
                 }
                 contact.owner_id = owner;
             }
-            "unsubscribed_from_emails" => contact.unsubscribed_from_emails = value.as_bool().unwrap_or(contact.unsubscribed_from_emails),
+            "unsubscribed_from_emails" => {
+                contact.unsubscribed_from_emails = value.as_bool().unwrap_or(contact.unsubscribed_from_emails)
+            }
             _ => {}
         }
     }
@@ -172,7 +204,12 @@ fn write_fields(state: &Workspace, contact: &mut Contact, body: &Map<String, Val
 }
 
 /// Writes a checked body onto a stored contact; nothing is written if any field is refused.
-pub fn apply_update(state: &mut Workspace, index: usize, body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+pub fn apply_update(
+    state: &mut Workspace,
+    index: usize,
+    body: &Map<String, Value>,
+    allowed: &[&str],
+) -> Result<(), ApiError> {
     let mut contact = state.contacts[index].clone();
     write_fields(state, &mut contact, body, allowed)?;
     contact.updated_at = state.now();
@@ -224,7 +261,11 @@ pub async fn create(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     }
     // The spec's anyOf asks for one of the three. UNCONFIRMED: the live message.
     if !["email", "external_id", "role"].iter().any(|k| body.get(*k).is_some_and(|v| !v.is_null())) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "email, external_id or role not specified"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_not_found",
+            "email, external_id or role not specified",
+        ));
     }
     let mut state = sandbox.lock();
     let now = state.now();
@@ -287,7 +328,8 @@ pub async fn companies(
     let start = (((page - 1) * per_page) as usize).min(all.len());
     let end = (start + per_page as usize).min(all.len());
     let data: Vec<Value> = all[start..end].iter().map(|&c| render::company(&state, &state.companies[c], v)).collect();
-    let next = (end < all.len()).then(|| format!("{}/contacts/{id}/companies?per_page={per_page}&page={}", base_url(&headers), page + 1));
+    let next = (end < all.len())
+        .then(|| format!("{}/contacts/{id}/companies?per_page={per_page}&page={}", base_url(&headers), page + 1));
     let total_pages = all.len().div_ceil(per_page as usize);
     let mut out = json!({
         "type": "list",
@@ -320,7 +362,9 @@ pub async fn attach_company(
         return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "company not specified").into_response();
     };
     // Deleted companies are out of `company_by_id`, so they are not found either.
-    let Some(&company) = state.company_by_id.get(&company_id) else { return ApiError::company_not_found().into_response() };
+    let Some(&company) = state.company_by_id.get(&company_id) else {
+        return ApiError::company_not_found().into_response();
+    };
     let attached = state.contacts[index].companies.contains(&company);
     if !attached && state.contact_companies(&state.contacts[index]).count() >= MAX_COMPANIES_PER_CONTACT {
         let message = format!("Contact has reached the maximum of {MAX_COMPANIES_PER_CONTACT} company associations");
@@ -330,7 +374,11 @@ pub async fn attach_company(
     ok(render::company(&state, &state.companies[company], v))
 }
 
-pub async fn tags(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> Response {
+pub async fn tags(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+) -> Response {
     let state = sandbox.lock();
     let index = match live_contact(&state, &id, v) {
         Ok(i) => i,
@@ -373,7 +421,9 @@ pub async fn attach_tag(
         Err(response) => return response,
     };
     let Some(tag_id) = id_param(&body) else {
-        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "id not specified").with_field("id").into_response();
+        return ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "id not specified")
+            .with_field("id")
+            .into_response();
     };
     let Some(tag) = state.tags.iter().position(|t| t.id == tag_id) else { return tag_not_found().into_response() };
     let applied_at = state.attach_tag(index, tag);

@@ -17,7 +17,11 @@ use crate::sandbox::{render, Sandbox};
 
 const CUSTOM_ATTRIBUTE_BUDGET: usize = 250;
 
-pub async fn list(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn list(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let query = Query::parse(q.as_deref());
     let include_archived = query.bool("include_archived")?.unwrap_or(false);
     let model = match query.get("model") {
@@ -63,13 +67,16 @@ fn valid_name(name: &str) -> bool {
 
 fn options_of(value: Option<&Value>) -> Result<Option<Vec<String>>, ApiError> {
     let Some(value) = value else { return Ok(None) };
-    let Some(items) = value.as_array() else { return Err(ApiError::parameter_invalid("Options isn't an array").with_field("options")) };
-    let options: Vec<String> = items
-        .iter()
-        .filter_map(|o| o.get("value").and_then(Value::as_str).map(str::to_string))
-        .collect();
+    let Some(items) = value.as_array() else {
+        return Err(ApiError::parameter_invalid("Options isn't an array").with_field("options"));
+    };
+    let options: Vec<String> =
+        items.iter().filter_map(|o| o.get("value").and_then(Value::as_str).map(str::to_string)).collect();
     if options.len() != items.len() || options.len() < 2 {
-        return Err(ApiError::parameter_invalid("Options must contain at least two entries of the form {\"value\": \"…\"}").with_field("options"));
+        return Err(ApiError::parameter_invalid(
+            "Options must contain at least two entries of the form {\"value\": \"…\"}",
+        )
+        .with_field("options"));
     }
     Ok(Some(options))
 }
@@ -108,7 +115,9 @@ pub async fn create(State(sandbox): State<Sandbox>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let name = body.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
     if name.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "Name is required").with_field("name"));
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "Name is required").with_field("name")
+        );
     }
     let model = body.get("model").and_then(Value::as_str).and_then(Model::parse).ok_or_else(model_error)?;
     let requested_type = body.get("data_type").and_then(Value::as_str).unwrap_or("");
@@ -119,7 +128,9 @@ pub async fn create(State(sandbox): State<Sandbox>, body: Bytes) -> ApiResult {
         _ => return Err(ApiError::parameter_invalid("Data Type isn't an option").with_field("data_type")),
     };
     let options = match (requested_type, options_of(body.get("options"))?) {
-        ("options", None) => return Err(ApiError::parameter_invalid("Options must contain at least two entries").with_field("options")),
+        ("options", None) => {
+            return Err(ApiError::parameter_invalid("Options must contain at least two entries").with_field("options"))
+        }
         (_, options) => options.unwrap_or_default(),
     };
     if !valid_name(name) {
@@ -160,13 +171,17 @@ pub async fn create(State(sandbox): State<Sandbox>, body: Bytes) -> ApiResult {
 }
 
 pub async fn update(State(sandbox): State<Sandbox>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "field_not_found", "We couldn't find that data attribute to update");
+    let not_found =
+        || ApiError::new(StatusCode::NOT_FOUND, "field_not_found", "We couldn't find that data attribute to update");
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let body: Map<String, Value> = json_object(&body)?;
     for key in body.keys() {
         match key.as_str() {
             "archived" | "description" | "messenger_writable" | "options" => {}
-            "data_type" => return Err(ApiError::parameter_invalid("The data type of an attribute cannot be changed").with_field("data_type")),
+            "data_type" => {
+                return Err(ApiError::parameter_invalid("The data type of an attribute cannot be changed")
+                    .with_field("data_type"))
+            }
             other => return Err(ApiError::bad_request(format!("bad '{other}' parameter"))),
         }
     }
@@ -194,7 +209,11 @@ pub async fn update(State(sandbox): State<Sandbox>, Path(id): Path<String>, body
 
 /// Checks `custom_attributes` of a write against the model's attributes. Writes to
 /// archived attributes are dropped silently, as one vendor observed (UNCONFIRMED).
-pub fn checked_custom_attributes(state: &Workspace, model: Model, value: &Value) -> Result<Vec<(String, Value)>, ApiError> {
+pub fn checked_custom_attributes(
+    state: &Workspace,
+    model: Model,
+    value: &Value,
+) -> Result<Vec<(String, Value)>, ApiError> {
     let Some(map) = value.as_object() else {
         return Err(ApiError::parameter_invalid("custom_attributes must be an object").with_field("custom_attributes"));
     };

@@ -26,7 +26,11 @@ pub async fn search(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     Ok(ok(out))
 }
 
-pub async fn show(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, Path(id): Path<String>) -> ApiResult {
+pub async fn show(
+    State(sandbox): State<Sandbox>,
+    Extension(v): Extension<ApiVersion>,
+    Path(id): Path<String>,
+) -> ApiResult {
     let state = sandbox.lock();
     // The code is named by the SDK types only (UNCONFIRMED for this route).
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "ticket_not_found", "Ticket not found");
