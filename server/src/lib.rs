@@ -3,7 +3,6 @@
 pub mod commands;
 pub mod config;
 mod oauth;
-pub mod sandbox;
 pub mod startup;
 pub mod sync_command;
 mod web;

@@ -2,11 +2,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::commands::{
     add_user, command_line_user, connect, ensure_demo_accounts, explain, integration, DEMO_ACCOUNTS,
 };
 use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand};
-use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::startup::{shutdown_signal, Application};
 use tracing_subscriber::EnvFilter;
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use app::intercom::IntercomClient;
 use futures::TryStreamExt;
+use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use secrecy::SecretString;
-use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

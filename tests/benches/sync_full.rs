@@ -16,7 +16,7 @@ use app::integration::Integration;
 use app::intercom::IntercomHosts;
 use app::state::{AppConfig, SecretKey};
 use app::sync::{EngineConfig, Outcome, SyncEngine};
-use server::sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
 
 fn rss_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")

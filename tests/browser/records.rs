@@ -242,9 +242,8 @@ async fn a_stage_edited_in_skalin_reaches_intercom_with_the_next_sync_run(
     let customers = stage.app.store.list_customers(PageRequest::new(Some(1), Some(5))).await?;
     let customer = customers.items.into_iter().find(|c| c.intercom_id.is_some()).context("no customer imported")?;
     let company = customer.intercom_id.clone().context("an Intercom id")?;
-    let tier = |sandbox: &server::sandbox::Sandbox| {
-        sandbox.company_json(&company).map(|c| c["custom_attributes"]["Tier"].clone())
-    };
+    let tier =
+        |sandbox: &sandbox::Sandbox| sandbox.company_json(&company).map(|c| c["custom_attributes"]["Tier"].clone());
     let new_stage = "Strategic account";
     ensure!(tier(&stage.intercom.sandbox) != Some(json!(new_stage)), "the sandbox already has that Tier");
 

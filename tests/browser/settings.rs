@@ -8,9 +8,7 @@ use anyhow::{ensure, Context};
 use app::domain::{IntegrationSettings, SyncMode, CONFLICT_RULE};
 use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
-use server::sandbox::{
-    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
-};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use skalin_tests::{spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL, MEMBER_PASSWORD};
 
 use crate::driver::{Browser, World};

@@ -11,8 +11,8 @@ use app::server_fns::{ConnectIntercomWithToken, GetSyncRun, SaveIntegrationSetti
 use fantoccini::Locator;
 use leptos::server_fn::ServerFn;
 use reqwest::{Client, StatusCode};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::json;
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::{spawn_app_with, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_EMAIL, MEMBER_PASSWORD};
 
 use crate::driver::{Browser, World};

@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use app::intercom::*;
 use futures::{StreamExt, TryStreamExt};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use secrecy::SecretString;
-use server::sandbox::{
-    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
-};
 
 async fn sandbox(companies: usize, contacts: usize, tickets: usize) -> RunningSandbox {
     let config = SandboxConfig { companies, contacts, tickets, ..SandboxConfig::default() };

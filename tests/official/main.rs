@@ -11,8 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use reqwest::Client;
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::{json, Value};
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::{redirect, Client, Response, StatusCode};
+use sandbox::*;
 use serde_json::{json, Value};
-use server::sandbox::*;
 
 fn small() -> SandboxConfig {
     SandboxConfig { companies: 250, contacts: 400, tickets: 60, ..SandboxConfig::default() }

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use openapi::{Patch, Spec};
 use reqwest::{Client, Method};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::{json, Value};
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 
 /// `shared/` sits beside the repository (CI clones both side by side).
 const SPEC_2_16: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/intercom/api.intercom.io.yaml");

@@ -17,10 +17,8 @@ use app::server_fns::{
     SaveIntegrationSettings,
 };
 use reqwest::{redirect, Client, StatusCode};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use serde_json::{json, Value};
-use server::sandbox::{
-    RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
-};
 use skalin_tests::*;
 use url::Url;
 

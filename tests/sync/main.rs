@@ -14,8 +14,8 @@ use app::intercom::IntercomHosts;
 use app::state::{AppConfig, SecretKey};
 use app::store::Store;
 use app::sync::{EngineConfig, Outcome, RangeReads, SyncEngine};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::{json, Value};
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
 
 // ---------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ use app::domain::{RunDetail, RunRequest, RunStatus, SyncObject, SyncRun};
 use app::error::AppError;
 use app::server_fns::{ConfirmChurn, ConnectIntercomWithToken, GetSyncRun, GetSyncRuns, StartSync, StartedRun};
 use reqwest::{Client, StatusCode};
+use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::json;
-use server::sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use skalin_tests::*;
 
 // ---------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ use axum::Extension;
 use serde_json::{json, Value};
 
 use super::ok;
-use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::params::json_object;
-use crate::sandbox::search::{self, Kind};
-use crate::sandbox::version::ApiVersion;
-use crate::sandbox::{render, Sandbox};
+use crate::error::{ApiError, ApiResult};
+use crate::params::json_object;
+use crate::search::{self, Kind};
+use crate::version::ApiVersion;
+use crate::{render, Sandbox};
 
 pub async fn search(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;

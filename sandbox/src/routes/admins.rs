@@ -6,9 +6,9 @@ use axum::Extension;
 use serde_json::json;
 
 use super::ok;
-use crate::sandbox::render;
-use crate::sandbox::version::ApiVersion;
-use crate::sandbox::Sandbox;
+use crate::render;
+use crate::version::ApiVersion;
+use crate::Sandbox;
 
 pub async fn me(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiVersion>) -> Response {
     let state = sandbox.lock();

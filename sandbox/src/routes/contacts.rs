@@ -12,13 +12,13 @@ use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
 use super::{base_url, ok, List};
-use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::model::{Contact, Model};
-use crate::sandbox::params::{json_object, page_params, Query};
-use crate::sandbox::search::{self, Kind};
-use crate::sandbox::state::State as Workspace;
-use crate::sandbox::version::ApiVersion;
-use crate::sandbox::{cursor, render, Sandbox};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Contact, Model};
+use crate::params::{json_object, page_params, Query};
+use crate::search::{self, Kind};
+use crate::state::State as Workspace;
+use crate::version::ApiVersion;
+use crate::{cursor, render, Sandbox};
 
 const MAX_PER_PAGE: i64 = 150;
 

@@ -8,12 +8,12 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::ok;
-use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::model::{DataAttribute, Model};
-use crate::sandbox::params::{json_object, Query};
-use crate::sandbox::state::State as Workspace;
-use crate::sandbox::version::ApiVersion;
-use crate::sandbox::{render, Sandbox};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{DataAttribute, Model};
+use crate::params::{json_object, Query};
+use crate::state::State as Workspace;
+use crate::version::ApiVersion;
+use crate::{render, Sandbox};
 
 const CUSTOM_ATTRIBUTE_BUDGET: usize = 250;
 

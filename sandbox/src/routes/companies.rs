@@ -9,12 +9,12 @@ use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
 use super::{base_url, ok, List};
-use crate::sandbox::error::{ApiError, ApiResult};
-use crate::sandbox::model::{Company, Model, Plan};
-use crate::sandbox::params::{json_object, page_params, Query};
-use crate::sandbox::state::State as Workspace;
-use crate::sandbox::version::ApiVersion;
-use crate::sandbox::{render, scroll, Sandbox};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Company, Model, Plan};
+use crate::params::{json_object, page_params, Query};
+use crate::state::State as Workspace;
+use crate::version::ApiVersion;
+use crate::{render, scroll, Sandbox};
 
 const LIST_CAP: i64 = 10_000;
 const MAX_PER_PAGE: i64 = 150;
