@@ -10,6 +10,8 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
 pub mod integration;
 #[cfg(feature = "ssr")]
 pub mod intercom;

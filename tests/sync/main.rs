@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::config::AppConfig;
 use app::domain::{
     IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, ScheduleState,
     SyncMode, SyncObject, SyncRun, WalkKind, Zone,
 };
 use app::integration::{Integration, CHURN_STAGE};
 use app::intercom::IntercomHosts;
-use app::state::{AppConfig, SecretKey};
+use app::secrets::SecretKey;
 use app::store::Store;
 use app::sync::{EngineConfig, Outcome, RangeReads, SyncEngine};
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
