@@ -16,7 +16,7 @@ use super::rate_limit::{unix_now, RateBudget};
 use super::retry::{Attempt, Decision, RetryPolicy};
 use crate::domain::Zone;
 
-/// The API version every call pins (REFERENCE §3: always send it).
+/// The API version every call pins (docs/intercom.md §3: always send it).
 pub const INTERCOM_VERSION: &str = "2.16";
 
 /// Intercom's hosting regions, each with its own REST host.
