@@ -224,7 +224,7 @@ pub struct OAuthEndpoints {
 }
 
 impl OAuthEndpoints {
-    /// The token endpoint is documented on the US host only (REFERENCE §1).
+    /// The token endpoint is documented on the US host only (docs/intercom.md §2).
     pub fn for_region(region: Region) -> Self {
         Self {
             authorize_url: region.authorize_url().to_string(),

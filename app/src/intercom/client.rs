@@ -15,7 +15,7 @@ use super::error::{decode_error, error_for_status, IntercomError, Result};
 use super::rate_limit::{unix_now, RateBudget};
 use super::retry::{Attempt, Decision, RetryPolicy};
 
-/// The API version every call pins (REFERENCE §3: always send it).
+/// The API version every call pins (docs/intercom.md §3: always send it).
 pub const INTERCOM_VERSION: &str = "2.16";
 
 /// Intercom's hosting regions, each with its own REST host.

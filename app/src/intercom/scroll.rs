@@ -1,4 +1,4 @@
-//! The company scroll (REFERENCE §7): one open scroll per workspace, the same
+//! The company scroll (docs/intercom.md §7): one open scroll per workspace, the same
 //! `scroll_param` on every page, an empty page or a 404 at the end, a 500 that can only
 //! be answered by starting again, and a 60-second idle expiry.
 

@@ -1,5 +1,6 @@
 //! Contacts: the cursor list, search, lookups with the merged-contact rules of each
-//! version, updates, and the contact's companies and tags (REFERENCE §6, §7, §10).
+//! version, updates, and the contact's companies and tags (docs/intercom.md §6, §8.4,
+//! §10).
 
 use std::time::Instant;
 

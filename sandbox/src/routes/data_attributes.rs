@@ -1,5 +1,5 @@
 //! `GET/POST /data_attributes` and `PUT /data_attributes/{id}`, with the name rules,
-//! the cross-model uniqueness and the 250-attribute budget (REFERENCE §7).
+//! the cross-model uniqueness and the 250-attribute budget (docs/intercom.md §8.2).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
