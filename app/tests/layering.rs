@@ -74,10 +74,8 @@ fn import_graph() -> Graph {
     modules
         .iter()
         .map(|(name, path)| {
-            let deps = named_modules(&source_of(path))
-                .into_iter()
-                .filter(|d| d != name && modules.contains_key(d))
-                .collect();
+            let deps =
+                named_modules(&source_of(path)).into_iter().filter(|d| d != name && modules.contains_key(d)).collect();
             (name.clone(), deps)
         })
         .collect()

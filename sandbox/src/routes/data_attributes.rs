@@ -81,7 +81,10 @@ fn options_of(value: Option<&Value>) -> Result<Option<Vec<String>>, ApiError> {
     Ok(Some(options))
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per field of Intercom's data attribute, named at each call"
+)]
 pub fn new_custom(
     id: i64,
     model: Model,
