@@ -244,10 +244,6 @@ fn seed_admins() -> Vec<Admin> {
         .collect()
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one argument per field of Intercom's data attribute, in the order its table lists them"
-)]
 fn standard(
     model: Model,
     name: &str,

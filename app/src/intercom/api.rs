@@ -24,7 +24,7 @@ struct Bare<T> {
 /// would swallow a lone company.
 // Not `#[serde(untagged)]`: its buffer cannot give a company its raw text.
 enum OneOrList {
-    One(Company),
+    One(Box<Company>),
     List(ListPage<Company>),
 }
 
@@ -32,7 +32,7 @@ impl<'de> Deserialize<'de> for OneOrList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
         if let Ok(company) = Company::deserialize(&value) {
-            return Ok(OneOrList::One(company));
+            return Ok(OneOrList::One(Box::new(company)));
         }
         ListPage::deserialize(&value)
             .map(OneOrList::List)
@@ -81,7 +81,7 @@ impl IntercomClient {
     /// The company with this `company_id`, whichever shape the answer takes.
     pub async fn company_by_company_id(&self, company_id: &str) -> Result<Option<Company>> {
         match self.send::<OneOrList>(Request::get("/companies").query("company_id", company_id)).await {
-            Ok(OneOrList::One(company)) => Ok(Some(company)),
+            Ok(OneOrList::One(company)) => Ok(Some(*company)),
             Ok(OneOrList::List(list)) => {
                 Ok(list.data.into_iter().find(|c| c.company_id.as_deref() == Some(company_id)))
             }
