@@ -7,7 +7,8 @@ use std::future::Future;
 use async_stream::try_stream;
 use futures::{Stream, StreamExt};
 
-use super::{Position, Range, Walk};
+use super::pipeline::{Position, Walk};
+use super::ranges::Range;
 use crate::domain::SyncObject;
 use crate::intercom::{Contact, CursorPage, IntercomError, Search, Ticket};
 use crate::store::PageWrite;
