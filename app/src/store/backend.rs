@@ -13,7 +13,7 @@ use crate::domain::{
 };
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -55,7 +55,7 @@ impl SqliteStore {
 }
 
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PostgresStore {
@@ -503,21 +503,6 @@ macro_rules! impl_store {
 
 impl_store!(SqliteStore, "SQLite");
 impl_store!(PostgresStore, "PostgreSQL");
-
-mod sync_impl {
-    use async_trait::async_trait;
-
-    use super::super::sync::*;
-    use super::super::{now, Result, StoreError};
-    use super::{PostgresStore, SqliteStore};
-    use crate::domain::{
-        ChurnEntry, ContactEdit, CustomerEdit, ObjectReport, ObjectStatus, RunStatus, RunTrigger, SyncFailure,
-        SyncObject, SyncRun, WalkKind,
-    };
-
-    impl_sync_store!(SqliteStore, Placeholders::Anonymous);
-    impl_sync_store!(PostgresStore, Placeholders::Numbered);
-}
 
 #[derive(sqlx::FromRow)]
 struct CustomerRow {

@@ -4,8 +4,13 @@
 //! only the migrations differ, one folder per backend under `migrations/`.
 
 mod backend;
+mod failures;
+mod outbox;
+mod page;
+mod records;
+mod runs;
 mod sessions;
-mod sync;
+mod sql;
 
 use std::sync::Arc;
 
@@ -18,11 +23,12 @@ use crate::domain::{
 
 pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
+pub use failures::FailureStore;
+pub use outbox::OutboxStore;
+pub use page::PageStore;
+pub use records::RecordStore;
+pub use runs::RunStore;
 pub use sessions::SessionBackend;
-pub use sync::{
-    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, StoredContact,
-    StoredCustomer, StoredInteraction, SyncCursor, SyncStore,
-};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -73,8 +79,10 @@ pub struct StoredSettings {
     pub updated_by: String,
 }
 
+/// Everything Skalin keeps: the app's own data here, and what the sync engine reads and
+/// writes in the traits it is made of (runs, records, pages, outbox, failures).
 #[async_trait]
-pub trait Store: SyncStore + Send + Sync + 'static {
+pub trait Store: RunStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static {
     /// Which backend this is, for logs and start-up messages.
     fn backend_name(&self) -> &'static str;
 

@@ -10,7 +10,7 @@ use super::ranges;
 use super::Result;
 use crate::domain::{RoleSource, SyncMode, SyncObject, WalkKind};
 use crate::intercom::{Contact, CursorPage, IntercomError, Search};
-use crate::store::{PageWrite, RecordWrite};
+use crate::sync_model::{PageWrite, RecordWrite};
 
 impl Walk<'_> {
     pub(super) async fn contacts(&self, walk: WalkKind, customers_read: bool) -> Result<WalkEnd> {

@@ -10,7 +10,7 @@ use super::pipeline::{failure, refusal, str_set, Walk};
 use super::Result;
 use crate::domain::SyncObject;
 use crate::intercom::{Contact, ContactCreate};
-use crate::store::{NewFailure, PageWrite, RecordWrite, StoredContact};
+use crate::sync_model::{NewFailure, PageWrite, RecordWrite, StoredContact};
 
 /// Contacts created in Intercom per page written.
 const CONTACT_BATCH: usize = 100;

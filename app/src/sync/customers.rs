@@ -11,7 +11,7 @@ use super::pipeline::{refusal, Seen, Walk, WalkEnd};
 use super::Result;
 use crate::domain::{SyncMode, SyncObject, WalkKind};
 use crate::intercom::Company;
-use crate::store::{PageWrite, RecordWrite};
+use crate::sync_model::{PageWrite, RecordWrite};
 
 /// Companies are written in pages of the scroll's size.
 pub(super) const COMPANY_PAGE: usize = 100;

@@ -10,7 +10,7 @@ use super::ranges;
 use super::Result;
 use crate::domain::{SyncObject, WalkKind};
 use crate::intercom::{CursorPage, IntercomError, Search, Ticket};
-use crate::store::{PageWrite, RecordWrite};
+use crate::sync_model::{PageWrite, RecordWrite};
 
 /// Whether ticket search's `>` includes its bound is UNCONFIRMED, and recent writes reach
 /// the search index late: incremental ticket reads start this much before the cursor.

@@ -43,7 +43,8 @@ use crate::domain::{
     SyncObject, SyncRun,
 };
 use crate::integration::{Integration, CHURN_STAGE};
-use crate::store::{NewRun, Store};
+use crate::store::Store;
+use crate::sync_model::NewRun;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {

@@ -9,7 +9,7 @@ use crate::domain::{
     CustomerSettings, DataType, IntegrationSettings, RoleSource, SyncMode, CSM_PULSE_ATTRIBUTE, HEALTHSCORE_ATTRIBUTE,
 };
 use crate::intercom::{CompanyUpdate, CompanyUpsert, ContactUpdate, CustomAttributes};
-use crate::store::{PendingEdit, StoredCustomer};
+use crate::sync_model::{PendingEdit, StoredCustomer};
 
 /// What a run does with one field of one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

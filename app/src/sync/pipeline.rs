@@ -14,7 +14,8 @@ use super::source::IntercomApi;
 use super::Result;
 use crate::domain::{DataType, IntegrationSettings, SyncObject, WalkKind};
 use crate::intercom::IntercomError;
-use crate::store::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, Store, SyncCursor};
+use crate::store::Store;
+use crate::sync_model::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, SyncCursor};
 
 /// Failed records retried at the start of each object's walk, at most.
 pub(super) const RETRIES_PER_RUN: u32 = 500;

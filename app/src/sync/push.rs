@@ -7,7 +7,7 @@ use super::mapping::{self, Fields};
 use super::output::{self, CompanyWrite, Resolution};
 use super::pipeline::{failure, refusal, Walk};
 use crate::intercom::{Company, Contact};
-use crate::store::{NewFailure, PageWrite, PendingEdit, StoredContact, StoredCustomer};
+use crate::sync_model::{NewFailure, PageWrite, PendingEdit, StoredContact, StoredCustomer};
 
 impl Walk<'_> {
     /// Settles each writable field of a customer by the rule, and writes Skalin's winners

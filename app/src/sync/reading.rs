@@ -11,8 +11,8 @@ use super::pipeline::{Position, Walk};
 use super::ranges::Range;
 use crate::domain::SyncObject;
 use crate::intercom::{Contact, CursorPage, IntercomError, Search, Ticket};
-use crate::store::PageWrite;
 use crate::sync::Result;
+use crate::sync_model::PageWrite;
 
 /// Records that know when they were created: what walks are cut into ranges by.
 pub(super) trait Created {

@@ -11,7 +11,7 @@ use crate::domain::{
     DataType, IntegrationSettings, ObjectStatus, RunRequest, RunStatus, SyncMode, SyncObject, WalkKind,
 };
 use crate::integration::CHURN_STAGE;
-use crate::store::ClaimedRun;
+use crate::sync_model::ClaimedRun;
 
 impl SyncEngine {
     /// Claims one queued (or abandoned) run and runs it to its end.
