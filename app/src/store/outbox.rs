@@ -2,9 +2,10 @@
 //! together, and a run takes them out as Intercom receives (or overrules) them.
 
 use async_trait::async_trait;
+use sqlx::QueryBuilder;
 
 use super::backend::{PostgresStore, SqliteStore};
-use super::sql::{placeholders, Placeholders, CHUNK};
+use super::sql::{push_list, CHUNK};
 use super::Result;
 use crate::domain::{ContactEdit, CustomerEdit, SyncObject};
 use crate::sync_model::PendingEdit;
@@ -29,7 +30,7 @@ const QUEUE_EDIT: &str = "insert into sync_outbox (object, record_id, field, val
 
 // Shares the statements between the two backends, as `impl_store!` does.
 macro_rules! impl_outbox_store {
-    ($store:ty, $placeholders:expr) => {
+    ($store:ty, $db:ty) => {
         #[async_trait]
         impl OutboxStore for $store {
             async fn edit_customer(&self, id: i64, edit: &CustomerEdit, who: &str, now: i64) -> Result<bool> {
@@ -107,16 +108,12 @@ macro_rules! impl_outbox_store {
             async fn pending_edits(&self, object: SyncObject, record_ids: &[i64]) -> Result<Vec<PendingEdit>> {
                 let mut out = Vec::new();
                 for chunk in record_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select record_id, field, value, base, changed_at from sync_outbox \
-                         where object = $1 and record_id in ({})",
-                        placeholders($placeholders, 2, chunk.len())
+                    let mut query = QueryBuilder::<$db>::new(
+                        "select record_id, field, value, base, changed_at from sync_outbox where object = ",
                     );
-                    let mut query = sqlx::query_as::<_, PendingEdit>(&sql).bind(object.as_str());
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    query.push_bind(object.as_str()).push(" and record_id in ");
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<PendingEdit>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -135,5 +132,5 @@ macro_rules! impl_outbox_store {
     };
 }
 
-impl_outbox_store!(SqliteStore, Placeholders::Anonymous);
-impl_outbox_store!(PostgresStore, Placeholders::Numbered);
+impl_outbox_store!(SqliteStore, sqlx::Sqlite);
+impl_outbox_store!(PostgresStore, sqlx::Postgres);

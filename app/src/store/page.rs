@@ -3,9 +3,10 @@
 //! and the object's counts and checkpoint. A run stopped anywhere resumes where the data is.
 
 use async_trait::async_trait;
+use sqlx::QueryBuilder;
 
 use super::backend::{PostgresStore, SqliteStore};
-use super::sql::{placeholders, value_rows, Placeholders, CHUNK};
+use super::sql::{push_list, CHUNK};
 use super::{now, Result};
 use crate::domain::SyncObject;
 use crate::sync_model::{PageWrite, RecordWrite, StoredContact, StoredCustomer, StoredInteraction};
@@ -20,7 +21,7 @@ const INSERT_ROWS: usize = 100;
 
 // Shares the statements between the two backends, as `impl_store!` does.
 macro_rules! impl_page_store {
-    ($store:ty, $placeholders:expr) => {
+    ($store:ty, $db:ty) => {
         #[async_trait]
         impl PageStore for $store {
             async fn apply_page(&self, run_id: i64, object: SyncObject, page: &PageWrite) -> Result<()> {
@@ -32,78 +33,69 @@ macro_rules! impl_page_store {
                     _ => None,
                 }).collect();
                 for chunk in new_customers.chunks(INSERT_ROWS) {
-                    let sql = format!(
+                    let mut query = QueryBuilder::<$db>::new(
                         "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, profile, \
-                             intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse) values {}",
-                        value_rows($placeholders, chunk.len(), 13)
+                             intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse) ",
                     );
-                    let mut query = sqlx::query(&sql);
-                    for c in chunk {
-                        query = query
-                            .bind(&c.external_id)
-                            .bind(&c.intercom_id)
-                            .bind(&c.name)
-                            .bind(&c.domain)
-                            .bind(&c.csm_owner)
-                            .bind(&c.stage)
-                            .bind(&c.profile)
-                            .bind(c.intercom_updated_at)
-                            .bind(c.synced_run)
-                            .bind(c.churned_at)
-                            .bind(now)
-                            .bind(c.health_score)
-                            .bind(&c.csm_pulse);
-                    }
-                    query.execute(&mut *tx).await?;
+                    query.push_values(chunk, |mut row, c| {
+                        row.push_bind(&c.external_id)
+                            .push_bind(&c.intercom_id)
+                            .push_bind(&c.name)
+                            .push_bind(&c.domain)
+                            .push_bind(&c.csm_owner)
+                            .push_bind(&c.stage)
+                            .push_bind(&c.profile)
+                            .push_bind(c.intercom_updated_at)
+                            .push_bind(c.synced_run)
+                            .push_bind(c.churned_at)
+                            .push_bind(now)
+                            .push_bind(c.health_score)
+                            .push_bind(&c.csm_pulse);
+                    });
+                    query.build().execute(&mut *tx).await?;
                 }
                 let new_contacts: Vec<&StoredContact> = page.writes.iter().filter_map(|w| match w {
                     RecordWrite::Contact(c) if c.id == 0 => Some(c),
                     _ => None,
                 }).collect();
                 for chunk in new_contacts.chunks(INSERT_ROWS) {
-                    let sql = format!(
+                    let mut query = QueryBuilder::<$db>::new(
                         "insert into contacts (external_id, intercom_id, name, email, customer_id, role_tag, \
-                             intercom_updated_at, synced_run, updated_at) values {}",
-                        value_rows($placeholders, chunk.len(), 9)
+                             intercom_updated_at, synced_run, updated_at) ",
                     );
-                    let mut query = sqlx::query(&sql);
-                    for c in chunk {
-                        query = query
-                            .bind(&c.external_id)
-                            .bind(&c.intercom_id)
-                            .bind(&c.name)
-                            .bind(&c.email)
-                            .bind(c.customer_id)
-                            .bind(&c.role_tag)
-                            .bind(c.intercom_updated_at)
-                            .bind(c.synced_run)
-                            .bind(now);
-                    }
-                    query.execute(&mut *tx).await?;
+                    query.push_values(chunk, |mut row, c| {
+                        row.push_bind(&c.external_id)
+                            .push_bind(&c.intercom_id)
+                            .push_bind(&c.name)
+                            .push_bind(&c.email)
+                            .push_bind(c.customer_id)
+                            .push_bind(&c.role_tag)
+                            .push_bind(c.intercom_updated_at)
+                            .push_bind(c.synced_run)
+                            .push_bind(now);
+                    });
+                    query.build().execute(&mut *tx).await?;
                 }
                 let new_interactions: Vec<&StoredInteraction> = page.writes.iter().filter_map(|w| match w {
                     RecordWrite::Interaction(i) if i.id == 0 => Some(i),
                     _ => None,
                 }).collect();
                 for chunk in new_interactions.chunks(INSERT_ROWS) {
-                    let sql = format!(
+                    let mut query = QueryBuilder::<$db>::new(
                         "insert into interactions (intercom_id, title, state, contact_id, customer_id, created_at, \
-                             intercom_updated_at, synced_run) values {}",
-                        value_rows($placeholders, chunk.len(), 8)
+                             intercom_updated_at, synced_run) ",
                     );
-                    let mut query = sqlx::query(&sql);
-                    for i in chunk {
-                        query = query
-                            .bind(&i.intercom_id)
-                            .bind(&i.title)
-                            .bind(&i.state)
-                            .bind(i.contact_id)
-                            .bind(i.customer_id)
-                            .bind(i.created_at)
-                            .bind(i.intercom_updated_at)
-                            .bind(i.synced_run);
-                    }
-                    query.execute(&mut *tx).await?;
+                    query.push_values(chunk, |mut row, i| {
+                        row.push_bind(&i.intercom_id)
+                            .push_bind(&i.title)
+                            .push_bind(&i.state)
+                            .push_bind(i.contact_id)
+                            .push_bind(i.customer_id)
+                            .push_bind(i.created_at)
+                            .push_bind(i.intercom_updated_at)
+                            .push_bind(i.synced_run);
+                    });
+                    query.build().execute(&mut *tx).await?;
                 }
                 for write in page.writes.iter().filter(|w| !w.is_new()) {
                     match write {
@@ -178,15 +170,10 @@ macro_rules! impl_page_store {
                     SyncObject::Interactions => "interactions",
                 };
                 for chunk in page.seen.chunks(CHUNK) {
-                    let sql = format!(
-                        "update {table} set synced_run = $1 where id in ({})",
-                        placeholders($placeholders, 2, chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(run_id);
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    query.execute(&mut *tx).await?;
+                    let mut query = QueryBuilder::<$db>::new(format!("update {table} set synced_run = "));
+                    query.push_bind(run_id).push(" where id in ");
+                    push_list(&mut query, chunk);
+                    query.build().execute(&mut *tx).await?;
                 }
                 for failure in &page.failures {
                     sqlx::query(
@@ -203,16 +190,11 @@ macro_rules! impl_page_store {
                     .await?;
                 }
                 for chunk in page.resolved.chunks(CHUNK) {
-                    let sql = format!(
-                        "update sync_failures set resolved_at = $1 \
-                         where object = $2 and resolved_at is null and run_id <> $3 and intercom_id in ({})",
-                        placeholders($placeholders, 4, chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(now).bind(object.as_str()).bind(run_id);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    query.execute(&mut *tx).await?;
+                    let mut query = QueryBuilder::<$db>::new("update sync_failures set resolved_at = ");
+                    query.push_bind(now).push(" where object = ").push_bind(object.as_str());
+                    query.push(" and resolved_at is null and run_id <> ").push_bind(run_id).push(" and intercom_id in ");
+                    push_list(&mut query, chunk);
+                    query.build().execute(&mut *tx).await?;
                 }
                 for (record_id, field, changed_at) in &page.sent {
                     sqlx::query(
@@ -260,5 +242,5 @@ macro_rules! impl_page_store {
     };
 }
 
-impl_page_store!(SqliteStore, Placeholders::Anonymous);
-impl_page_store!(PostgresStore, Placeholders::Numbered);
+impl_page_store!(SqliteStore, sqlx::Sqlite);
+impl_page_store!(PostgresStore, sqlx::Postgres);

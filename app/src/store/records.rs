@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::backend::{PostgresStore, SqliteStore};
-use super::sql::{placeholders, Placeholders, CHUNK};
+use sqlx::QueryBuilder;
+
+use super::sql::{push_list, CHUNK};
 use super::Result;
 use crate::domain::ChurnEntry;
 use crate::sync_model::{StoredContact, StoredCustomer, StoredInteraction};
@@ -43,7 +45,7 @@ const INTERACTION_COLUMNS: &str =
 
 // Shares the statements between the two backends, as `impl_store!` does.
 macro_rules! impl_record_store {
-    ($store:ty, $placeholders:expr) => {
+    ($store:ty, $db:ty) => {
         #[async_trait]
         impl RecordStore for $store {
             async fn customers_by_keys(
@@ -53,26 +55,18 @@ macro_rules! impl_record_store {
             ) -> Result<Vec<StoredCustomer>> {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select {CUSTOMER_COLUMNS} from customers where intercom_id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query = QueryBuilder::<$db>::new(format!(
+                        "select {CUSTOMER_COLUMNS} from customers where intercom_id in "
+                    ));
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
                 for chunk in external_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select {CUSTOMER_COLUMNS} from customers where external_id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query = QueryBuilder::<$db>::new(format!(
+                        "select {CUSTOMER_COLUMNS} from customers where external_id in "
+                    ));
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
                 out.sort_by_key(|c| c.id);
                 out.dedup_by_key(|c| c.id);
@@ -87,15 +81,11 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for (column, ids) in [("intercom_id", intercom_ids), ("external_id", external_ids)] {
                     for chunk in ids.chunks(CHUNK) {
-                        let sql = format!(
-                            "select {CONTACT_COLUMNS} from contacts where {column} in ({})",
-                            placeholders($placeholders, 1, chunk.len())
-                        );
-                        let mut query = sqlx::query_as::<_, StoredContact>(&sql);
-                        for id in chunk {
-                            query = query.bind(id);
-                        }
-                        out.extend(query.fetch_all(&self.pool).await?);
+                        let mut query = QueryBuilder::<$db>::new(format!(
+                            "select {CONTACT_COLUMNS} from contacts where {column} in "
+                        ));
+                        push_list(&mut query, chunk);
+                        out.extend(query.build_query_as::<StoredContact>().fetch_all(&self.pool).await?);
                     }
                 }
                 out.sort_by_key(|c| c.id);
@@ -106,15 +96,11 @@ macro_rules! impl_record_store {
             async fn interactions_by_intercom_ids(&self, intercom_ids: &[String]) -> Result<Vec<StoredInteraction>> {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select {INTERACTION_COLUMNS} from interactions where intercom_id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, StoredInteraction>(&sql);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query = QueryBuilder::<$db>::new(format!(
+                        "select {INTERACTION_COLUMNS} from interactions where intercom_id in "
+                    ));
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<StoredInteraction>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -122,15 +108,10 @@ macro_rules! impl_record_store {
             async fn customer_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64)>> {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select intercom_id, id from customers where intercom_id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query =
+                        QueryBuilder::<$db>::new("select intercom_id, id from customers where intercom_id in ");
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -138,15 +119,11 @@ macro_rules! impl_record_store {
             async fn contact_links(&self, intercom_ids: &[String]) -> Result<Vec<(String, i64, Option<i64>)>> {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select intercom_id, id, customer_id from contacts where intercom_id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
+                    let mut query = QueryBuilder::<$db>::new(
+                        "select intercom_id, id, customer_id from contacts where intercom_id in ",
                     );
-                    let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<(String, i64, Option<i64>)>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -186,17 +163,17 @@ macro_rules! impl_record_store {
                 let mut tx = self.pool.begin().await?;
                 let mut churned = 0u64;
                 for chunk in intercom_ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "update customers set stage = $1, churned_at = $2, updated_at = $2 \
-                         where churned_at is null and (synced_run is null or synced_run < $3) \
-                           and intercom_id in ({})",
-                        placeholders($placeholders, 4, chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(stage).bind(now).bind(run_id);
-                    for id in chunk {
-                        query = query.bind(id);
-                    }
-                    churned += query.execute(&mut *tx).await?.rows_affected();
+                    let mut query = QueryBuilder::<$db>::new("update customers set stage = ");
+                    query
+                        .push_bind(stage)
+                        .push(", churned_at = ")
+                        .push_bind(now)
+                        .push(", updated_at = ")
+                        .push_bind(now);
+                    query.push(" where churned_at is null and (synced_run is null or synced_run < ").push_bind(run_id);
+                    query.push(") and intercom_id in ");
+                    push_list(&mut query, chunk);
+                    churned += query.build().execute(&mut *tx).await?.rows_affected();
                 }
                 sqlx::query(
                     "update sync_run_objects set churned = churned + $1 where run_id = $2 and object = 'customers'",
@@ -212,15 +189,10 @@ macro_rules! impl_record_store {
             async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>> {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select {CUSTOMER_COLUMNS} from customers where id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, StoredCustomer>(&sql);
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query =
+                        QueryBuilder::<$db>::new(format!("select {CUSTOMER_COLUMNS} from customers where id in "));
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -228,15 +200,10 @@ macro_rules! impl_record_store {
             async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>> {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
-                    let sql = format!(
-                        "select {CONTACT_COLUMNS} from contacts where id in ({})",
-                        placeholders($placeholders, 1, chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, StoredContact>(&sql);
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    out.extend(query.fetch_all(&self.pool).await?);
+                    let mut query =
+                        QueryBuilder::<$db>::new(format!("select {CONTACT_COLUMNS} from contacts where id in "));
+                    push_list(&mut query, chunk);
+                    out.extend(query.build_query_as::<StoredContact>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -256,5 +223,5 @@ macro_rules! impl_record_store {
     };
 }
 
-impl_record_store!(SqliteStore, Placeholders::Anonymous);
-impl_record_store!(PostgresStore, Placeholders::Numbered);
+impl_record_store!(SqliteStore, sqlx::Sqlite);
+impl_record_store!(PostgresStore, sqlx::Postgres);

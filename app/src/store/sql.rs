@@ -1,6 +1,8 @@
 //! What the store's statements share: chunk sizes, generated lists, and reading back the
 //! names the database keeps.
 
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
 use super::StoreError;
 use crate::domain::SyncObject;
 
@@ -15,32 +17,20 @@ pub(super) fn parse_object(s: &str) -> super::Result<SyncObject> {
     SyncObject::parse(s).ok_or_else(|| corrupt("sync object", s))
 }
 
-/// `($1, …, $cols), ($cols+1, …)` for `rows` rows, the statement's only values.
-pub(super) fn value_rows(style: Placeholders, rows: usize, cols: usize) -> String {
-    let row = |r: usize| match style {
-        Placeholders::Anonymous => vec!["?"; cols].join(", "),
-        Placeholders::Numbered => placeholders(style, r * cols + 1, cols),
-    };
-    (0..rows).map(|r| format!("({})", row(r))).collect::<Vec<_>>().join(", ")
-}
-
-/// How a backend's statements mark the values of generated lists.
-#[derive(Clone, Copy)]
-pub(super) enum Placeholders {
-    /// `$from, $from+1, …`
-    Numbered,
-    /// `?, ?, …` where the list holds all of a statement's values. SQLite finds a named
-    /// value (`$n`) by walking the statement's list of names, and sqlx asks for each one:
-    /// a 900-value insert took ~400k steps to bind; `?` takes none.
-    Anonymous,
-}
-
-/// `$from, $from+1, …` for an `in (…)` list of `n` values, or `?`s when the style allows
-/// and the list starts at the first value: sqlx counts `?` among `?`s only, so a `?` after
-/// a `$1` would take the first value.
-pub(super) fn placeholders(style: Placeholders, from: usize, n: usize) -> String {
-    match style {
-        Placeholders::Anonymous if from == 1 => vec!["?"; n].join(", "),
-        _ => (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+/// Appends `(v1, v2, …)` to `query`, each value bound. The builder writes each backend's
+/// own placeholders: `$n` on PostgreSQL, `?` on SQLite, which finds a named value (`$n`)
+/// by walking the statement's list of names while sqlx asks for each one (a 900-value
+/// insert took ~400k steps to bind; `?` takes none). sqlx counts a `?` among `?`s only,
+/// so a statement with a generated list binds all its values through the builder.
+pub(super) fn push_list<'args, DB, T>(query: &mut QueryBuilder<'args, DB>, values: impl IntoIterator<Item = T>)
+where
+    DB: Database,
+    T: 'args + Encode<'args, DB> + Type<DB>,
+{
+    let mut list = query.separated(", ");
+    list.push_unseparated("(");
+    for value in values {
+        list.push_bind(value);
     }
+    list.push_unseparated(")");
 }
