@@ -4,7 +4,7 @@
 //! Intercom. The engine (`sync`) decides what these hold; the store only writes and reads
 //! them, so both import this module and the store never imports the engine.
 
-use crate::domain::{Counts, ObjectStatus, RunRequest, RunTrigger, SyncObject, WalkKind};
+use crate::domain::{Counts, CustomerField, ObjectStatus, RunRequest, RunTrigger, SyncObject, WalkKind};
 
 // ---- runs -----------------------------------------------------------------------------
 
@@ -132,7 +132,7 @@ pub struct PageWrite {
     pub resolved: Vec<String>,
     /// Edits Intercom now has (or overruled): `(record id, field, changed_at)`; an edit
     /// made since keeps its row.
-    pub sent: Vec<(i64, String, i64)>,
+    pub sent: Vec<(i64, OutboxField, i64)>,
     /// The new checkpoint; `None` leaves it as it was.
     pub cursor: Option<Option<String>>,
     pub max_updated_at: Option<i64>,
@@ -153,12 +153,53 @@ pub struct NewFailure {
 // ---- the outbox -----------------------------------------------------------------------
 
 /// An edit made in Skalin that Intercom has not received yet.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingEdit {
     pub record_id: i64,
-    pub field: String,
+    pub field: OutboxField,
     pub value: Option<String>,
     /// The value before the first unsent edit: what Intercom last agreed with.
     pub base: Option<String>,
     pub changed_at: i64,
+}
+
+/// A field the outbox queues for Intercom. [`OutboxField::as_str`] is what `sync_outbox`
+/// stores: the record's column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxField {
+    Customer(CustomerField),
+    /// A contact's role (`role_tag`).
+    ContactRole,
+}
+
+impl OutboxField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxField::Customer(field) => field.as_str(),
+            OutboxField::ContactRole => "role_tag",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "role_tag" => Some(OutboxField::ContactRole),
+            s => CustomerField::parse(s).map(OutboxField::Customer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_fields_read_back_as_stored() {
+        let fields = CustomerField::ALL.map(OutboxField::Customer);
+        for field in fields.into_iter().chain([OutboxField::ContactRole]) {
+            assert_eq!(OutboxField::parse(field.as_str()), Some(field));
+        }
+        let stored: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
+        assert_eq!(stored, ["stage", "csm_owner", "csm_pulse", "health_score"]);
+        assert_eq!(OutboxField::parse("name"), None);
+    }
 }

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::backend::{PostgresStore, SqliteStore};
-use super::sql::{push_list, CHUNK};
+use super::sql::{corrupt, push_list, CHUNK};
 use super::Result;
-use crate::domain::{ContactEdit, CustomerEdit, SyncObject};
-use crate::sync_model::PendingEdit;
+use crate::domain::{ContactEdit, CustomerEdit, CustomerField, SyncObject};
+use crate::sync_model::{OutboxField, PendingEdit};
 
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
@@ -28,6 +28,28 @@ const QUEUE_EDIT: &str = "insert into sync_outbox (object, record_id, field, val
      on conflict (object, record_id, field) do update set \
          value = excluded.value, changed_at = excluded.changed_at, changed_by = excluded.changed_by";
 
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    record_id: i64,
+    field: String,
+    value: Option<String>,
+    base: Option<String>,
+    changed_at: i64,
+}
+
+impl OutboxRow {
+    fn edit(self) -> Result<PendingEdit> {
+        let field = OutboxField::parse(&self.field).ok_or_else(|| corrupt("outbox field", &self.field))?;
+        Ok(PendingEdit {
+            record_id: self.record_id,
+            field,
+            value: self.value,
+            base: self.base,
+            changed_at: self.changed_at,
+        })
+    }
+}
+
 // Shares the statements between the two backends, as `impl_store!` does.
 macro_rules! impl_outbox_store {
     ($store:ty, $db:ty) => {
@@ -42,12 +64,7 @@ macro_rules! impl_outbox_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((stage, csm_owner, csm_pulse, health_score)) = current else { return Ok(false) };
-                let changes = [
-                    ("stage", stage, edit.stage.clone()),
-                    ("csm_owner", csm_owner, edit.csm_owner.clone()),
-                    ("csm_pulse", csm_pulse, edit.csm_pulse.clone()),
-                    ("health_score", health_score.map(|h| h.to_string()), edit.health_score.map(|h| h.to_string())),
-                ];
+                let current = CustomerEdit { stage, csm_owner, csm_pulse, health_score };
                 sqlx::query(
                     "update customers set stage = $1, csm_owner = $2, csm_pulse = $3, health_score = $4, updated_at = $5 \
                      where id = $6",
@@ -60,12 +77,13 @@ macro_rules! impl_outbox_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                for (field, before, after) in changes {
+                for field in CustomerField::ALL {
+                    let (before, after) = (current.value(field), edit.value(field));
                     if before != after {
                         sqlx::query(QUEUE_EDIT)
                             .bind("customers")
                             .bind(id)
-                            .bind(field)
+                            .bind(OutboxField::Customer(field).as_str())
                             .bind(after.as_deref())
                             .bind(before.as_deref())
                             .bind(now)
@@ -93,7 +111,7 @@ macro_rules! impl_outbox_store {
                     sqlx::query(QUEUE_EDIT)
                         .bind("contacts")
                         .bind(id)
-                        .bind("role_tag")
+                        .bind(OutboxField::ContactRole.as_str())
                         .bind(edit.role_tag.as_deref())
                         .bind(before.as_deref())
                         .bind(now)
@@ -113,7 +131,9 @@ macro_rules! impl_outbox_store {
                     );
                     query.push_bind(object.as_str()).push(" and record_id in ");
                     push_list(&mut query, chunk);
-                    out.extend(query.build_query_as::<PendingEdit>().fetch_all(&self.pool).await?);
+                    for row in query.build_query_as::<OutboxRow>().fetch_all(&self.pool).await? {
+                        out.push(row.edit()?);
+                    }
                 }
                 Ok(out)
             }

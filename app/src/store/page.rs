@@ -202,7 +202,7 @@ macro_rules! impl_page_store {
                     )
                     .bind(object.as_str())
                     .bind(record_id)
-                    .bind(field)
+                    .bind(field.as_str())
                     .bind(changed_at)
                     .execute(&mut *tx)
                     .await?;

@@ -67,7 +67,7 @@ impl Walk<'_> {
                             pending
                                 .values()
                                 .filter(|e| e.record_id == row.id)
-                                .map(|e| (e.record_id, e.field.clone(), e.changed_at)),
+                                .map(|e| (e.record_id, e.field, e.changed_at)),
                         );
                         page.writes.push(RecordWrite::Customer(created));
                     }

@@ -15,7 +15,7 @@ use super::Result;
 use crate::domain::{DataType, IntegrationSettings, SyncObject, WalkKind};
 use crate::intercom::IntercomError;
 use crate::store::Store;
-use crate::sync_model::{NewFailure, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, SyncCursor};
+use crate::sync_model::{NewFailure, ObjectCheckpoint, OutboxField, PageWrite, PendingEdit, RecordWrite, SyncCursor};
 
 /// Failed records retried at the start of each object's walk, at most.
 pub(super) const RETRIES_PER_RUN: u32 = 500;
@@ -157,12 +157,12 @@ impl Walk<'_> {
         object: SyncObject,
         ids: Vec<i64>,
         wanted: bool,
-    ) -> Result<HashMap<(i64, String), PendingEdit>> {
+    ) -> Result<HashMap<(i64, OutboxField), PendingEdit>> {
         if !wanted || ids.is_empty() {
             return Ok(HashMap::new());
         }
         let edits = self.store.pending_edits(object, &ids).await?;
-        Ok(edits.into_iter().map(|e| ((e.record_id, e.field.clone()), e)).collect())
+        Ok(edits.into_iter().map(|e| ((e.record_id, e.field), e)).collect())
     }
 
     pub(super) async fn incremental_since(&self, object: SyncObject, walk: WalkKind) -> Result<Option<i64>> {

@@ -7,7 +7,7 @@ use super::mapping::{self, Fields};
 use super::output::{self, CompanyWrite, Resolution};
 use super::pipeline::{failure, refusal, Walk};
 use crate::intercom::{Company, Contact};
-use crate::sync_model::{NewFailure, PageWrite, PendingEdit, StoredContact, StoredCustomer};
+use crate::sync_model::{NewFailure, OutboxField, PageWrite, PendingEdit, StoredContact, StoredCustomer};
 
 impl Walk<'_> {
     /// Settles each writable field of a customer by the rule, and writes Skalin's winners
@@ -19,7 +19,7 @@ impl Walk<'_> {
         current: &StoredCustomer,
         row: &mut StoredCustomer,
         writables: &[output::Writable],
-        pending: &HashMap<(i64, String), PendingEdit>,
+        pending: &HashMap<(i64, OutboxField), PendingEdit>,
         page: &mut PageWrite,
     ) -> std::result::Result<bool, NewFailure> {
         let mut write = CompanyWrite::default();
@@ -28,7 +28,7 @@ impl Walk<'_> {
         for w in writables {
             let skalin = output::customer_value(current, w.field);
             let intercom = mapping::text(company.field(&w.key));
-            let edit = pending.get(&(current.id, w.field.to_string()));
+            let edit = pending.get(&(current.id, OutboxField::Customer(w.field)));
             match output::resolve(w.mode, skalin.as_deref(), intercom.as_deref(), edit, company.updated_at) {
                 Resolution::Keep => {
                     output::set_customer_value(row, w.field, skalin);
@@ -46,7 +46,7 @@ impl Walk<'_> {
                 }
             }
         }
-        page.sent.extend(settled.into_iter().map(|e| (e.record_id, e.field.clone(), e.changed_at)));
+        page.sent.extend(settled.into_iter().map(|e| (e.record_id, e.field, e.changed_at)));
         if write.is_empty() {
             return Ok(false);
         }
@@ -55,7 +55,7 @@ impl Walk<'_> {
                 self.api.update_company(&company.id, &write.update()).await.map_err(|e| failure(&company.id, &e))?;
             row.intercom_updated_at = written.updated_at.or(row.intercom_updated_at);
         }
-        page.sent.extend(sent_on_success.into_iter().map(|e| (e.record_id, e.field.clone(), e.changed_at)));
+        page.sent.extend(sent_on_success.into_iter().map(|e| (e.record_id, e.field, e.changed_at)));
         Ok(true)
     }
 
@@ -69,16 +69,16 @@ impl Walk<'_> {
         intercom: Option<String>,
         tag_names: &HashSet<String>,
         tags_by_id: &HashMap<String, String>,
-        pending: &HashMap<(i64, String), PendingEdit>,
+        pending: &HashMap<(i64, OutboxField), PendingEdit>,
         row: &mut StoredContact,
         page: &mut PageWrite,
     ) -> std::result::Result<bool, NewFailure> {
         let settings = &self.settings.contacts;
-        let edit = pending.get(&(current.id, "role_tag".to_string()));
+        let edit = pending.get(&(current.id, OutboxField::ContactRole));
         let skalin = current.role_tag.clone();
         let settle = |page: &mut PageWrite| {
             if let Some(e) = edit {
-                page.sent.push((e.record_id, e.field.clone(), e.changed_at));
+                page.sent.push((e.record_id, e.field, e.changed_at));
             }
         };
         match output::resolve(settings.mode, skalin.as_deref(), intercom.as_deref(), edit, contact.updated_at) {
