@@ -34,3 +34,10 @@ where
     }
     list.push_unseparated(")");
 }
+
+pub(super) fn unique_violation(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(what()),
+        _ => StoreError::Database(err),
+    }
+}
