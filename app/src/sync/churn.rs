@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::pipeline::Walk;
+use super::pipeline::{ChurnOutcome, Walk};
 use super::Result;
 use crate::domain::ChurnEntry;
 use crate::integration::CHURN_STAGE;
@@ -12,15 +12,6 @@ use crate::intercom::IntercomError;
 /// Churn candidates looked up one by one before they count as gone, at most; beyond this
 /// the threshold's confirmation is the check.
 const MAX_CHURN_LOOKUPS: usize = 200;
-
-#[derive(Debug)]
-pub enum ChurnOutcome {
-    Applied(u64),
-    /// Over the threshold: waits for an admin.
-    Waiting(Vec<ChurnEntry>),
-    /// A dry run: who would be churned.
-    WouldChurn(Vec<ChurnEntry>),
-}
 
 impl Walk<'_> {
     /// After a complete walk only: customers from Intercom that it did not see.

@@ -8,11 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::churn::ChurnOutcome;
 use super::ranges::Range;
 use super::source::IntercomApi;
 use super::Result;
-use crate::domain::{DataType, IntegrationSettings, SyncObject, WalkKind};
+use crate::domain::{ChurnEntry, DataType, IntegrationSettings, SyncObject, WalkKind};
 use crate::intercom::IntercomError;
 use crate::store::Store;
 use crate::sync_model::{NewFailure, ObjectCheckpoint, OutboxField, PageWrite, PendingEdit, RecordWrite, SyncCursor};
@@ -38,6 +37,16 @@ pub struct Walk<'a> {
 pub enum WalkEnd {
     /// Read completely; the next incremental read starts from `cursor`.
     Complete { cursor: SyncCursor, churn: Option<ChurnOutcome> },
+}
+
+/// What the churn check after a complete company walk did (see `churn`).
+#[derive(Debug)]
+pub enum ChurnOutcome {
+    Applied(u64),
+    /// Over the threshold: waits for an admin.
+    Waiting(Vec<ChurnEntry>),
+    /// A dry run: who would be churned.
+    WouldChurn(Vec<ChurnEntry>),
 }
 
 /// Where a cursor walk stands, as saved with each page.

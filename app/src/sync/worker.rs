@@ -4,8 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::churn::ChurnOutcome;
-use super::pipeline::{Walk, WalkEnd};
+use super::pipeline::{ChurnOutcome, Walk, WalkEnd};
 use super::{final_status, output, IntercomApi, Outcome, Result, SyncEngine, SyncError};
 use crate::domain::{
     DataType, IntegrationSettings, ObjectStatus, RunRequest, RunStatus, SyncMode, SyncObject, WalkKind,
