@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::domain::{ContactSettings, CustomerSettings, RoleSource, INTERCOM_ID};
 use crate::intercom::{Company, Contact, Ticket};
-use crate::store::{StoredContact, StoredCustomer, StoredInteraction};
+use crate::sync_model::{StoredContact, StoredCustomer, StoredInteraction};
 
 /// The four roles, strongest first: a contact that is both gets the first.
 pub const ROLES: [&str; 4] = ["Champion", "Sponsor", "Key user", "End user"];
