@@ -223,15 +223,13 @@ pub fn role_write(
                     out.remove_tags.push(tag.clone());
                 }
             }
-            Some(RoleSource::Field(key)) => {
-                if want != field_is_set(key) {
-                    let attribute = key
-                        .strip_prefix("custom_attributes.")
-                        .ok_or_else(|| format!("Intercom does not let apps write the contact field \"{key}\"."))?;
-                    attributes.insert(attribute.to_string(), Value::Bool(want));
-                }
+            Some(RoleSource::Field(key)) if want != field_is_set(key) => {
+                let attribute = key
+                    .strip_prefix("custom_attributes.")
+                    .ok_or_else(|| format!("Intercom does not let apps write the contact field \"{key}\"."))?;
+                attributes.insert(attribute.to_string(), Value::Bool(want));
             }
-            None => {}
+            Some(RoleSource::Field(_)) | None => {}
         }
     }
     if !attributes.is_empty() {

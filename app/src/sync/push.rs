@@ -61,7 +61,10 @@ impl Walk<'_> {
 
     /// Settles a contact's role by the rule and, when Skalin's wins, writes it: the role's
     /// tag or yes/no field set, the other roles' cleared.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the contact's three states (Intercom's, last synced, being written) and the page's lookups, each read once"
+    )]
     pub(super) async fn push_role(
         &self,
         contact: &Contact,
