@@ -30,18 +30,15 @@ pub fn describe_changes(before: &IntegrationSettings, after: &IntegrationSetting
         format!("{} %", before.customers.churn_max_percent),
         format!("{} %", after.customers.churn_max_percent),
     );
-    for mapping in [
-        Mapping::CustomerId,
-        Mapping::CustomerDomain,
-        Mapping::CsmOwner,
-        Mapping::CustomerStage,
-        Mapping::CustomerProfile,
-        Mapping::ContactId,
-    ] {
-        diff(mapping.label(), field(before.field_of(mapping)), field(after.field_of(mapping)));
-    }
-    for mapping in Mapping::ROLES {
-        diff(mapping.label(), role(before.role(mapping)), role(after.role(mapping)));
+    let mapped = |settings: &IntegrationSettings, mapping: Mapping| {
+        if mapping.is_role() {
+            role(settings.role(mapping))
+        } else {
+            field(settings.field_of(mapping))
+        }
+    };
+    for mapping in Mapping::ALL {
+        diff(mapping.label(), mapped(before, mapping), mapped(after, mapping));
     }
     diff(
         "Ticket import",
@@ -81,5 +78,19 @@ mod tests {
             describe_changes(&before, &after),
             ["Customer stage: Disabled → custom_attributes.Tier", "Champion: Disabled → tag Champion"]
         );
+    }
+
+    #[test]
+    fn every_mapping_changed_is_one_line_under_its_label() {
+        let before = IntegrationSettings::default();
+        for mapping in Mapping::ALL {
+            let mut after = before.clone();
+            after.set_field(mapping, Some("custom_attributes.Changed".into()));
+            let to = if mapping.is_role() { "field custom_attributes.Changed" } else { "custom_attributes.Changed" };
+            let lines = describe_changes(&before, &after);
+            assert_eq!(lines.len(), 1, "{mapping:?}: {lines:?}");
+            assert!(lines[0].starts_with(&format!("{}: ", mapping.label())), "{mapping:?}: {lines:?}");
+            assert!(lines[0].ends_with(&format!(" → {to}")), "{mapping:?}: {lines:?}");
+        }
     }
 }

@@ -94,8 +94,8 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
         fail("data_transfer.upload_scores", "Uploading scores needs customers to be synchronized.".to_string());
     }
 
-    let required = [(Mapping::CustomerId, c.mode), (Mapping::ContactId, settings.contacts.mode)];
-    for (mapping, mode) in required {
+    for mapping in Mapping::ALL.into_iter().filter(|m| m.is_id()) {
+        let mode = settings.mode_of(mapping);
         match settings.field_of(mapping) {
             None if mode != SyncMode::Disabled => {
                 fail(mapping.key(), format!("{} is needed while {} is {}.", mapping.label(), object_of(mapping).label(), mode.label()));
@@ -112,19 +112,7 @@ pub fn validate(settings: &IntegrationSettings, fields: &IntercomFields) -> Resu
         }
     }
 
-    let mappings = [
-        Mapping::CustomerId,
-        Mapping::CustomerDomain,
-        Mapping::CsmOwner,
-        Mapping::CustomerStage,
-        Mapping::CustomerProfile,
-        Mapping::ContactId,
-        Mapping::Champion,
-        Mapping::Sponsor,
-        Mapping::KeyUser,
-        Mapping::EndUser,
-    ];
-    for mapping in mappings {
+    for mapping in Mapping::ALL {
         if let Some(key) = settings.field_of(mapping) {
             match fields.field(mapping.model(), key) {
                 None => fail(

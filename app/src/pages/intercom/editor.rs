@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use crate::components::FieldMessage;
 use crate::domain::{
-    format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping,
-    RoleSource, SettingsChange, SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT,
+    format_timestamp, percent_encode, ChurnPreview, FieldModel, ImportWindow, IntegrationSettings, IntercomFields,
+    Mapping, SettingsChange, SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT,
     HEALTHSCORE_ATTRIBUTE,
 };
 use crate::error::AppError;
@@ -20,13 +20,13 @@ type Draft = RwSignal<IntegrationSettings>;
 /// A value of the draft as a signal, and the callback that changes it.
 fn bind<T>(
     draft: Draft,
-    get: fn(&IntegrationSettings) -> T,
-    put: fn(&mut IntegrationSettings, T),
+    get: impl Fn(&IntegrationSettings) -> T + Send + Sync + 'static,
+    put: impl Fn(&mut IntegrationSettings, T) + Send + Sync + 'static,
 ) -> (Signal<T>, Callback<T>)
 where
     T: Clone + Send + Sync + 'static,
 {
-    (Signal::derive(move || draft.with(get)), Callback::new(move |value| draft.update(|s| put(s, value))))
+    (Signal::derive(move || draft.with(|s| get(s))), Callback::new(move |value| draft.update(|s| put(s, value))))
 }
 
 #[component]
@@ -97,17 +97,20 @@ pub fn SettingsEditor(
     let (schedule, set_schedule) = bind(draft, |s| s.schedule.every_minutes, |s, v| s.schedule.every_minutes = v);
     let suggested = Signal::derive(move || first_setup.get());
 
-    let field = move |mapping: Mapping,
-                      get: fn(&IntegrationSettings) -> Option<String>,
-                      put: fn(&mut IntegrationSettings, Option<String>)| {
-        let (value, set) = bind(draft, get, put);
-        view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
-    };
-    let role = move |mapping: Mapping,
-                     get: fn(&IntegrationSettings) -> Option<RoleSource>,
-                     put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
-        let (value, set) = bind(draft, get, put);
-        view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
+    // The dropdowns of one model's mappings, in the table's order: a field each, or for a
+    // role a yes/no field or a tag.
+    let mappings = move |model: FieldModel| {
+        let select = move |mapping: Mapping| {
+            if mapping.is_role() {
+                let (value, set) = bind(draft, move |s| s.role(mapping).cloned(), move |s, v| s.set_role(mapping, v));
+                view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
+            } else {
+                let get = move |s: &IntegrationSettings| s.field_of(mapping).map(str::to_string);
+                let (value, set) = bind(draft, get, move |s, v| s.set_field(mapping, v));
+                view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
+            }
+        };
+        Mapping::ALL.into_iter().filter(|m| m.model() == model).map(select).collect_view()
     };
 
     view! {
@@ -158,11 +161,7 @@ pub fn SettingsEditor(
                 </div>
                 <ChurnPreviewPanel threshold />
                 <h3>"Mappings"</h3>
-                {field(Mapping::CustomerId, |s| s.customers.id_field.clone(), |s, v| s.customers.id_field = v)}
-                {field(Mapping::CustomerDomain, |s| s.customers.domain_field.clone(), |s, v| s.customers.domain_field = v)}
-                {field(Mapping::CsmOwner, |s| s.customers.csm_owner_field.clone(), |s, v| s.customers.csm_owner_field = v)}
-                {field(Mapping::CustomerStage, |s| s.customers.stage_field.clone(), |s, v| s.customers.stage_field = v)}
-                {field(Mapping::CustomerProfile, |s| s.customers.profile_field.clone(), |s, v| s.customers.profile_field = v)}
+                {mappings(FieldModel::Company)}
             </section>
             }.into_any()}
 
@@ -180,11 +179,7 @@ pub fn SettingsEditor(
                     <p class="hint">"Needs Output only or Two-ways, and the Contact ID mapped to external_id or email: each run creates the missing contacts as users under it, with their customer's company and role."</p>
                     <FieldMessage error=error_signal key="contacts.create_in_intercom" />
                 </div>
-                {field(Mapping::ContactId, |s| s.contacts.id_field.clone(), |s, v| s.contacts.id_field = v)}
-                {role(Mapping::Champion, |s| s.contacts.champion.clone(), |s, v| s.contacts.champion = v)}
-                {role(Mapping::Sponsor, |s| s.contacts.sponsor.clone(), |s, v| s.contacts.sponsor = v)}
-                {role(Mapping::KeyUser, |s| s.contacts.key_user.clone(), |s, v| s.contacts.key_user = v)}
-                {role(Mapping::EndUser, |s| s.contacts.end_user.clone(), |s, v| s.contacts.end_user = v)}
+                {mappings(FieldModel::Contact)}
             </section>
             }.into_any()}
 
