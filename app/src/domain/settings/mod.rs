@@ -134,3 +134,41 @@ pub struct SettingsSnapshot {
     pub saved_by: Option<String>,
     pub history: Vec<SettingsChange>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The saved and exported document, key for key: existing documents must still load.
+    #[test]
+    fn the_settings_document_keeps_its_shape() {
+        let mut settings = IntegrationSettings::default();
+        settings.customers.stage_field = Some("custom_attributes.Tier".into());
+        settings.contacts.champion = Some(RoleSource::Tag("Champion".into()));
+        settings.contacts.sponsor = Some(RoleSource::Field("custom_attributes.Is Admin".into()));
+        let document = json!({
+            "customers": {
+                "mode": "input_only", "churn_enabled": false, "churn_max_percent": 10, "create_in_intercom": false,
+                "id_field": "id", "domain_field": "website", "csm_owner_field": null,
+                "stage_field": "custom_attributes.Tier", "profile_field": null
+            },
+            "contacts": {
+                "mode": "input_only", "create_in_intercom": false, "id_field": "id",
+                "champion": {"tag": "Champion"}, "sponsor": {"field": "custom_attributes.Is Admin"},
+                "key_user": null, "end_user": null
+            },
+            "interactions": {"mode": "input_only", "import_window": "90_days"},
+            "data_transfer": {"upload_scores": false},
+            "schedule": {"every_minutes": null}
+        });
+        assert_eq!(serde_json::to_value(&settings).unwrap(), document);
+        let mut older = document.clone();
+        for (object, key) in [("customers", "create_in_intercom"), ("contacts", "create_in_intercom")] {
+            older[object].as_object_mut().unwrap().remove(key);
+        }
+        older.as_object_mut().unwrap().remove("schedule");
+        assert_eq!(serde_json::from_value::<IntegrationSettings>(older).unwrap(), settings, "documents saved before");
+    }
+}
