@@ -46,7 +46,7 @@ if [ "${1:-}" = "--test" ]; then
     apt_get update -qq
     DEBIAN_FRONTEND=noninteractive apt_get install -y -qq chromium chromium-driver >/dev/null
   fi
-  # The official Intercom Python client, for tests/official (REFERENCE §12).
+  # The official Intercom Python client, for tests/official (docs/intercom.md §12).
   if ! "$tools/venv/bin/python" -c "import intercom, sys; sys.exit(intercom.__version__ != '$PYTHON_INTERCOM_VERSION')" 2>/dev/null; then
     log "installing python-intercom $PYTHON_INTERCOM_VERSION into .tools/venv"
     python3 -m venv "$tools/venv"

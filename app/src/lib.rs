@@ -10,6 +10,8 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
 pub mod integration;
 #[cfg(feature = "ssr")]
 pub mod intercom;
@@ -21,6 +23,8 @@ pub mod state;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod sync;
+#[cfg(feature = "ssr")]
+pub mod sync_model;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

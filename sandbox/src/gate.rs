@@ -33,7 +33,7 @@ pub async fn gate(State(sandbox): State<Sandbox>, mut request: Request, next: Ne
     let budget = {
         let mut state = sandbox.lock();
         let token = bearer(request.headers()).filter(|t| state.tokens.contains(t));
-        // Invalid credentials get no rate-limit headers (REFERENCE §5).
+        // Invalid credentials get no rate-limit headers (docs/intercom.md §5).
         let Some(token) = token else { return ApiError::unauthorized().into_response() };
         if state.storm_429 > 0 {
             state.storm_429 -= 1;

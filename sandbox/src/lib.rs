@@ -1,8 +1,8 @@
 //! A fake of the Intercom REST API, quirks included, for tests and the demo.
 //!
-//! It follows `shared/intercom/REFERENCE.md` and the 2.16 OpenAPI description, not what
-//! any client expects. Where the reference is UNCONFIRMED the documented default is the
-//! behaviour and the other reading is a knob on [`Sandbox`] or [`SandboxConfig`].
+//! It follows `docs/intercom.md` and the 2.16 OpenAPI description, not what any client
+//! expects. Where a point is UNCONFIRMED (docs/intercom.md §13) the documented default is
+//! the behaviour and the other reading is a knob on [`Sandbox`] or [`SandboxConfig`].
 
 mod cursor;
 mod error;
@@ -68,7 +68,7 @@ impl Default for SandboxConfig {
             contacts: 3_000,
             tickets: 200,
             seed: 42,
-            // 10,000 a minute spread over six 10-second windows (REFERENCE §5).
+            // 10,000 a minute spread over six 10-second windows (docs/intercom.md §5).
             rate_limit_per_window: 1_667,
             latency: Duration::ZERO,
             fault_rate: 0.0,

@@ -1,5 +1,5 @@
-//! The OAuth dance (REFERENCE §2): a consent page, a redirect with `code` and `state`,
-//! and `POST /auth/eagle/token`, which mints tokens that the API then accepts.
+//! The OAuth dance (docs/intercom.md §2): a consent page, a redirect with `code` and
+//! `state`, and `POST /auth/eagle/token`, which mints tokens that the API then accepts.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

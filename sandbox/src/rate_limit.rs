@@ -1,4 +1,5 @@
-//! Per-token budgets over 10-second windows aligned to the sandbox clock (REFERENCE §5).
+//! Per-token budgets over 10-second windows aligned to the sandbox clock
+//! (docs/intercom.md §5).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 

@@ -1,4 +1,4 @@
-//! Records as the API serves them, per `Intercom-Version` (REFERENCE §7, §10, §11).
+//! Records as the API serves them, per `Intercom-Version` (docs/intercom.md §8, §10).
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -7,7 +7,7 @@ use super::model::*;
 use super::state::State;
 use super::version::ApiVersion;
 
-/// Embedded lists on a contact carry at most this many items (REFERENCE §7).
+/// Embedded lists on a contact carry at most this many items (docs/intercom.md §8.4).
 const EMBEDDED_CAP: usize = 10;
 
 pub fn company(state: &State, c: &Company, v: ApiVersion) -> Value {

@@ -1,5 +1,6 @@
-//! The companies scroll (REFERENCE §7): one open scroll per workspace, pages of 100, the
-//! same `scroll_param` on every page, an empty page at the end, then the param is gone.
+//! The companies scroll (docs/intercom.md §7): one open scroll per workspace, pages of
+//! 100, the same `scroll_param` on every page, an empty page at the end, then the param is
+//! gone.
 
 use std::time::Instant;
 

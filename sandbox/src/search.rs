@@ -1,4 +1,4 @@
-//! The search query language of contacts and tickets (REFERENCE §8).
+//! The search query language of contacts and tickets (docs/intercom.md §9).
 //!
 //! A query is compiled once (types and operators checked, contact dates turned into
 //! day boundaries in the workspace time zone), then run over the records. The sorted
@@ -337,7 +337,7 @@ fn ticket_val<'a>(state: &'a State, t: &'a Ticket, field: &str) -> Val<'a> {
         "updated_at" => Val::Int(t.updated_at),
         "title" => Val::Str(Cow::Borrowed(&t.title)),
         "description" => t.description.as_deref().map_or(Val::Null, |d| Val::Str(Cow::Borrowed(d))),
-        // The search terms for the three categories (REFERENCE §8).
+        // The search terms for the three categories (docs/intercom.md §9).
         "category" => Val::Str(Cow::Borrowed(match state.ticket_types[t.ticket_type].category {
             "Customer" => "request",
             "Back-office" => "task",
@@ -445,7 +445,8 @@ pub struct Request {
     cache_key: String,
 }
 
-/// Reads and checks a search body; the limits differ per endpoint (REFERENCE §6).
+/// Reads and checks a search body; the limits differ per endpoint
+/// (docs/intercom.md §6, §9).
 pub fn parse(state: &State, kind: Kind, body: &Map<String, Value>, version: ApiVersion) -> Result<Request, ApiError> {
     let Some(query) = body.get("query") else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "parameter_not_found", "query parameter is required")

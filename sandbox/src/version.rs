@@ -1,4 +1,5 @@
-//! The `Intercom-Version` a request asked for; responses branch on it (REFERENCE §10).
+//! The `Intercom-Version` a request asked for; responses branch on it
+//! (docs/intercom.md §10).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ApiVersion {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use app::domain::{Role, Zone};
-use app::state::SecretKey;
+use app::secrets::SecretKey;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]

@@ -6,8 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::config::AppConfig;
 use app::integration::Integration;
-use app::state::{AppConfig, AppState, SecretKey};
+use app::secrets::SecretKey;
+use app::state::AppState;
 use app::store::Database;
 use app::sync::SyncEngine;
 use axum::Router;

@@ -11,10 +11,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::config::AppConfig;
 use app::domain::{ImportWindow, IntegrationSettings, RunRequest, RunTrigger, SyncObject, WalkKind, Zone};
 use app::integration::Integration;
 use app::intercom::IntercomHosts;
-use app::state::{AppConfig, SecretKey};
+use app::secrets::SecretKey;
 use app::sync::{EngineConfig, Outcome, SyncEngine};
 use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
 

@@ -142,7 +142,7 @@ async fn with_two_percent_of_calls_failing_every_walk_still_completes() {
     assert_each_once(all_company_ids(client.list_companies(50)).await, listed_companies(&sb));
 }
 
-/// What `POST /companies/list` shows: companies with users only (REFERENCE §7).
+/// What `POST /companies/list` shows: companies with users only (docs/intercom.md §8.3).
 fn listed_companies(sb: &RunningSandbox) -> Vec<String> {
     sb.sandbox
         .company_ids()

@@ -156,7 +156,7 @@ async fn all_tickets(sb: &RunningSandbox) -> BTreeSet<String> {
     panic!("ticket search did not end after 100 pages of 150");
 }
 
-/// Companies that `POST /companies/list` shows: those with users (REFERENCE §7).
+/// Companies that `POST /companies/list` shows: those with users (docs/intercom.md §8.3).
 fn companies_with_users(sb: &RunningSandbox) -> BTreeSet<String> {
     sb.sandbox
         .company_ids()

@@ -1,5 +1,5 @@
 //! The sandbox Intercom over HTTP: it must behave like the live API described in
-//! shared/intercom/REFERENCE.md, quirks included.
+//! docs/intercom.md, quirks included.
 
 use std::collections::HashSet;
 use std::time::Duration;

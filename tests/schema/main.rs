@@ -1,10 +1,14 @@
 //! The sandbox Intercom answers with bodies that the official 2.16 OpenAPI description
-//! (`shared/intercom/api.intercom.io.yaml`) accepts, operation by operation, and with
-//! 2.14 bodies that the 2.14 description accepts when a client asks for 2.14.
+//! accepts, operation by operation, and with 2.14 bodies that the 2.14 description
+//! accepts when a client asks for 2.14.
 //!
-//! Where the description is known to be wrong about real traffic (REFERENCE.md says
-//! which), the test names the allowance it makes, and the allowance only replaces the
-//! one schema node that is wrong; see [`Allowance`].
+//! The descriptions are read from `openapi/2.16.json` and `openapi/2.14.json`: extracts
+//! of Intercom's own files holding only the operations in [`CHECKED`] and the schemas
+//! they reach, made by `scripts/extract-openapi.py` (see `openapi/README.md`).
+//!
+//! Where the description is known to be wrong about real traffic (docs/intercom.md §14
+//! says which), the test names the allowance it makes, and the allowance only replaces
+//! the one schema node that is wrong; see [`Allowance`].
 
 mod openapi;
 
@@ -15,9 +19,13 @@ use reqwest::{Client, Method};
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::{json, Value};
 
-/// `shared/` sits beside the repository (CI clones both side by side).
-const SPEC_2_16: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/intercom/api.intercom.io.yaml");
-const SPEC_2_14: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/intercom/2.14/api.intercom.io.yaml");
+/// The extracts, kept in the repository as test data.
+const SPEC_2_16: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/openapi/2.16.json");
+const SPEC_2_14: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/openapi/2.14.json");
+
+/// Said when the extract lacks something a test asks for.
+const REGENERATE: &str = "the extract holds only what scripts/extract-openapi.py keeps (its OPERATIONS and \
+                          COMPONENTS, and CHECKED here): add it there and regenerate, see tests/schema/openapi/README.md";
 
 fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
@@ -42,17 +50,18 @@ enum Allowance {
     /// `POST /companies/list`: `pages` is documented as `cursor_pages`, whose `next` is a
     /// `{per_page, starting_after}` object; real responses carry a URL string such as
     /// `https://api.intercom.io/companies/list?per_page=60&page=2`, to be followed with
-    /// POST (REFERENCE §6, [obs] PostHog/posthog#62131). Only `company_list.pages.next`
+    /// POST (docs/intercom.md §6 Pagination, §14). Only `company_list.pages.next`
     /// changes: a URI string or null; `type`, `page`, `per_page`, `total_pages` stay checked.
     CompanyListNextIsAUrl,
     /// `company.custom_attributes` is documented as string values only
     /// (`additionalProperties: {type: string}`), but the same property's own example is
     /// `{"paid_subscriber": true, "monthly_spend": 155.5, "team_mates": 9}`, and company
-    /// data attributes are typed `integer|float|boolean|date` (REFERENCE §7, `data_attribute`).
+    /// data attributes are typed `integer|float|boolean|date` (docs/intercom.md §8.2, §14).
     /// Values may be strings, numbers or booleans; not null, arrays or objects.
     TypedCompanyCustomAttributes,
     /// `ticket.snoozed_until` is documented as a non-nullable integer whose own description
-    /// says "If null, the ticket is not currently snoozed". It may be null.
+    /// says "If null, the ticket is not currently snoozed". It may be null
+    /// (docs/intercom.md §14).
     SnoozedUntilMayBeNull,
 }
 
@@ -92,6 +101,7 @@ impl Allowance {
                                  "next": "https://api.intercom.io/companies/list?per_page=15&page=2"}}),
             ),
             Allowance::TypedCompanyCustomAttributes => {
+                // The one schema `example` the extract keeps (KEPT_SCHEMA_EXAMPLES in the script).
                 let example =
                     spec.raw["components"]["schemas"]["company"]["properties"]["custom_attributes"]["example"].clone();
                 ("company", json!({"type": "company", "id": "1", "custom_attributes": example}))
@@ -211,7 +221,7 @@ fn assert_valid_allowing(method: &str, path: &str, status: u16, reply: &Reply, a
 
 fn assert_valid_in(spec: &Spec, method: &str, path: &str, status: u16, reply: &Reply, allowances: &[Allowance]) {
     assert_eq!(reply.status, status, "{} answered {} instead of {status}: {}", reply.request, reply.status, reply.body);
-    let documented = spec.documented(method, path, status).unwrap_or_else(|e| panic!("{e}"));
+    let documented = spec.documented(method, path, status).unwrap_or_else(|e| panic!("{e}; {REGENERATE}"));
     let patches: Vec<Patch> = allowances.iter().flat_map(|a| a.patches(spec)).collect();
     let validator = spec.validator_with(&documented.schema, &patches).unwrap_or_else(|e| panic!("{e}"));
     let errors = spec.errors(&validator, &reply.body);
@@ -230,7 +240,7 @@ fn assert_valid_in(spec: &Spec, method: &str, path: &str, status: u16, reply: &R
 /// named component schema of the 2.16 description.
 fn assert_component(name: &str, status: u16, reply: &Reply) {
     assert_eq!(reply.status, status, "{} answered {} instead of {status}: {}", reply.request, reply.status, reply.body);
-    let validator = spec().component(name).unwrap_or_else(|e| panic!("{e}"));
+    let validator = spec().component(name).unwrap_or_else(|e| panic!("{e}; {REGENERATE}"));
     let errors = spec().errors(&validator, &reply.body);
     assert!(
         errors.is_empty(),
@@ -304,13 +314,16 @@ const CHECKED: &[(&str, &str)] = &[
 /// name, the first error). Listed, not hidden; the test fails if this list goes stale.
 const EXAMPLES_THAT_BREAK_THEIR_OWN_SCHEMA: &[(&str, &str, u16, &str)] = &[];
 
-fn example_failures(spec: &Spec, operations: &[(&str, &str)]) -> (usize, Vec<(String, String, u16, String, String)>) {
+/// An official example its schema rejects: method, template, status, example name, first error.
+type ExampleFailure = (String, String, u16, String, String);
+
+fn example_failures(spec: &Spec, operations: &[(&str, &str)]) -> (usize, Vec<ExampleFailure>) {
     let mut checked = 0;
     let mut failures = vec![];
     for (method, template) in operations {
         let responses = spec.raw["paths"][*template][method.to_ascii_lowercase()]["responses"]
             .as_object()
-            .unwrap_or_else(|| panic!("the {} description has no {method} {template}", spec.label));
+            .unwrap_or_else(|| panic!("the {} description has no {method} {template}; {REGENERATE}", spec.label));
         for status in responses.keys() {
             let Ok(code) = status.parse::<u16>() else { continue };
             let Ok(documented) = spec.documented(method, template, code) else { continue };
@@ -350,12 +363,45 @@ fn every_response_schema_of_the_checked_operations_compiles_in_2_14_too() {
     for (method, template) in CHECKED {
         let Some(responses) = spec_2_14().raw["paths"][*template][method.to_ascii_lowercase()]["responses"].as_object()
         else {
-            panic!("the 2.14 description has no {method} {template}");
+            panic!("the 2.14 description has no {method} {template}; {REGENERATE}");
         };
         for status in responses.keys().filter_map(|s| s.parse::<u16>().ok()) {
             if let Ok(documented) = spec_2_14().documented(method, template, status) {
                 spec_2_14().validator(&documented.schema).unwrap_or_else(|e| panic!("{e}"));
             }
+        }
+    }
+}
+
+/// The extracts hold the operations of [`CHECKED`], each with documented responses, and
+/// no other: the script's list and this one move together.
+#[test]
+fn the_extracts_hold_exactly_the_checked_operations() {
+    for spec in [spec(), spec_2_14()] {
+        let mut held: Vec<(String, String)> = vec![];
+        for (template, methods) in spec.raw["paths"].as_object().into_iter().flatten() {
+            for method in methods.as_object().into_iter().flatten().map(|(m, _)| m.to_ascii_uppercase()) {
+                held.push((method, template.clone()));
+            }
+        }
+        held.sort();
+        let mut wanted: Vec<(String, String)> = CHECKED.iter().map(|(m, t)| (m.to_string(), t.to_string())).collect();
+        wanted.sort();
+        assert_eq!(held, wanted, "the {} extract and CHECKED list different operations; {REGENERATE}", spec.label);
+        for (method, template) in CHECKED {
+            let responses = &spec.raw["paths"][*template][method.to_ascii_lowercase()]["responses"];
+            assert!(
+                responses.as_object().is_some_and(|r| !r.is_empty()),
+                "the {} extract has no responses for {method} {template}; {REGENERATE}",
+                spec.label
+            );
+        }
+        for name in ["error", "company", "company_list", "cursor_pages", "ticket"] {
+            assert!(
+                spec.raw.pointer(&format!("/components/schemas/{name}")).is_some(),
+                "the {} extract has no schema {name}, which the tests name; {REGENERATE}",
+                spec.label
+            );
         }
     }
 }
@@ -525,7 +571,8 @@ async fn the_companies_of_a_contact_match_the_official_schema() {
 #[tokio::test]
 async fn the_companies_of_a_contact_under_the_schemas_key_match_the_official_schema() {
     // The description's example says `data`, its schema says `companies`; the sandbox
-    // can answer either (REFERENCE §7). Under `companies` the item schema is exercised.
+    // can answer either (docs/intercom.md §13). Under `companies` the item schema is
+    // exercised.
     let sb = sandbox().await;
     sb.sandbox.set_contact_companies_key_to_companies(true);
     let path = format!("/contacts/{}/companies", well_connected_contact(&sb));
@@ -670,15 +717,15 @@ async fn a_2_14_contact_matches_the_2_14_schema() {
 
 #[tokio::test]
 async fn a_2_14_ticket_matches_the_2_14_schema_and_not_the_2_16_one() {
-    // admin_assignee_id is a string in 2.14 and an integer in 2.16 (REFERENCE §10), so
-    // this also shows that the check can tell the two versions apart.
+    // admin_assignee_id is a string in 2.14 and an integer in 2.16 (docs/intercom.md
+    // §10), so this also shows that the check can tell the two versions apart.
     let sb = sandbox().await;
     let found = ticket_search(&sb, "2.14").await;
     assert_valid_in(spec_2_14(), "POST", "/tickets/search", 200, &found, TICKETS);
     let path = format!("/tickets/{}", string_at(&found, "/tickets/0/id"));
     let reply = api(&sb).version("2.14").get(&path).await;
     assert_valid_in(spec_2_14(), "GET", &path, 200, &reply, TICKETS);
-    let documented = spec().documented("GET", &path, 200).unwrap_or_else(|e| panic!("{e}"));
+    let documented = spec().documented("GET", &path, 200).unwrap_or_else(|e| panic!("{e}; {REGENERATE}"));
     let patches = Allowance::SnoozedUntilMayBeNull.patches(spec());
     let v2_16 = spec().validator_with(&documented.schema, &patches).unwrap_or_else(|e| panic!("{e}"));
     assert!(

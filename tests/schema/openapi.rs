@@ -1,5 +1,6 @@
 //! Just enough OpenAPI 3.0 to check a response body against the schema an operation
-//! documents: load the YAML description, turn its schemas into JSON Schema (draft 7,
+//! documents: load the description (the JSON extract kept in `openapi/`, or YAML for
+//! the hand-written ones below), turn its schemas into JSON Schema (draft 7,
 //! whose `$ref` also ignores its siblings, as OpenAPI 3.0 says), and look an
 //! operation's response schema up by method, path and status.
 //!
@@ -76,23 +77,29 @@ pub struct Documented {
 }
 
 impl Spec {
+    /// A description in JSON, such as an extract made by `scripts/extract-openapi.py`.
     pub fn load(label: &str, path: &str) -> Result<Spec, String> {
         let text =
             std::fs::read_to_string(path).map_err(|e| format!("cannot read the {label} description at {path}: {e}"))?;
-        Spec::parse(label, &text)
+        let raw = serde_json::from_str(&text).map_err(|e| format!("the {label} description is not valid JSON: {e}"))?;
+        Ok(Spec::new(label, raw))
     }
 
+    /// A description in YAML.
     pub fn parse(label: &str, yaml: &str) -> Result<Spec, String> {
         let value: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(yaml).map_err(|e| format!("the {label} description is not valid YAML: {e}"))?;
-        let raw = yaml_to_json(value)?;
+        Ok(Spec::new(label, yaml_to_json(value)?))
+    }
+
+    fn new(label: &str, raw: Value) -> Spec {
         let schemas = match raw.pointer("/components/schemas") {
             Some(Value::Object(map)) => {
                 Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json_schema(v))).collect())
             }
             _ => json!({}),
         };
-        Ok(Spec { label: label.into(), raw, schemas, validators: Mutex::new(HashMap::new()) })
+        Spec { label: label.into(), raw, schemas, validators: Mutex::new(HashMap::new()) }
     }
 
     /// The path template of the description that a concrete path (query string allowed)

@@ -3,8 +3,8 @@
 use app::domain::{
     IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
 };
+use app::secrets::SecretKey;
 use app::secrets::{decrypt_token, encrypt_token};
-use app::state::SecretKey;
 use app::store::{NewIntercomConnection, Store, StoreError, StoredSettings};
 use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};

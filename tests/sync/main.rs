@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::config::AppConfig;
 use app::domain::{
     IntegrationSettings, ObjectStatus, PageRequest, RoleSource, RunRequest, RunStatus, RunTrigger, ScheduleState,
     SyncMode, SyncObject, SyncRun, WalkKind, Zone,
 };
 use app::integration::{Integration, CHURN_STAGE};
 use app::intercom::IntercomHosts;
-use app::state::{AppConfig, SecretKey};
+use app::secrets::SecretKey;
 use app::store::Store;
 use app::sync::{EngineConfig, Outcome, RangeReads, SyncEngine};
 use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
@@ -207,10 +208,11 @@ fn s(v: &Value) -> Option<String> {
     app::sync::mapping::text(Some(v.clone()))
 }
 
+/// A customer as the comparisons see it: name, external ID, domain, CSM owner, stage, profile.
+type ExpectedCustomer = (String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// What each Intercom company must be in Skalin under `mapped_settings`.
-fn expected_customers(
-    sb: &Sandbox,
-) -> BTreeMap<String, (String, String, Option<String>, Option<String>, Option<String>, Option<String>)> {
+fn expected_customers(sb: &Sandbox) -> BTreeMap<String, ExpectedCustomer> {
     sb.companies_json()
         .iter()
         .map(|c| {
@@ -267,11 +269,14 @@ fn role_of(sb: &Sandbox, contact: &Value) -> Option<String> {
     }
 }
 
+/// A contact as the comparisons see it: email, customer's name, role.
+type ExpectedContact = (Option<String>, Option<String>, Option<String>);
+
 async fn assert_contacts_match(stage: &Stage) {
     let sb = &stage.sb.sandbox;
     let company_names: BTreeMap<String, String> =
         sb.companies_json().iter().map(|c| (c["id"].as_str().unwrap().to_string(), s(&c["name"]).unwrap())).collect();
-    let expected: BTreeMap<String, (Option<String>, Option<String>, Option<String>)> = sb
+    let expected: BTreeMap<String, ExpectedContact> = sb
         .contacts_json()
         .iter()
         .map(|c| {

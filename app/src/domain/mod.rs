@@ -8,8 +8,8 @@ mod user;
 
 pub use paging::{Page, PageRequest};
 pub use records::{
-    format_timestamp, percent_encode, Contact, ContactEdit, Customer, CustomerEdit, Interaction, IntercomConnection,
-    NewContact, NewCustomer, NewInteraction, Zone, CONTACT_ROLES,
+    format_timestamp, percent_encode, Contact, ContactEdit, Customer, CustomerEdit, CustomerField, Interaction,
+    IntercomConnection, NewContact, NewCustomer, NewInteraction, Zone, CONTACT_ROLES,
 };
 pub use settings::*;
 pub use sync::*;

@@ -29,6 +29,47 @@ pub struct CustomerEdit {
     pub health_score: Option<i64>,
 }
 
+/// A customer field that users edit in Skalin and the sync engine carries to Intercom.
+/// [`CustomerField::as_str`] is its column, the name the outbox stores and the edit form
+/// reports errors under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomerField {
+    Stage,
+    CsmOwner,
+    CsmPulse,
+    HealthScore,
+}
+
+impl CustomerField {
+    pub const ALL: [CustomerField; 4] =
+        [CustomerField::Stage, CustomerField::CsmOwner, CustomerField::CsmPulse, CustomerField::HealthScore];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerField::Stage => "stage",
+            CustomerField::CsmOwner => "csm_owner",
+            CustomerField::CsmPulse => "csm_pulse",
+            CustomerField::HealthScore => "health_score",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+impl CustomerEdit {
+    /// One field's value, as text (the outbox keeps every value as text).
+    pub fn value(&self, field: CustomerField) -> Option<String> {
+        match field {
+            CustomerField::Stage => self.stage.clone(),
+            CustomerField::CsmOwner => self.csm_owner.clone(),
+            CustomerField::CsmPulse => self.csm_pulse.clone(),
+            CustomerField::HealthScore => self.health_score.map(|h| h.to_string()),
+        }
+    }
+}
+
 /// What the Contacts page lets a user change.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactEdit {
@@ -57,14 +98,21 @@ impl CustomerEdit {
             csm_pulse: clean(&self.csm_pulse),
             health_score: self.health_score,
         };
-        for (key, value) in [("stage", &edit.stage), ("csm_owner", &edit.csm_owner), ("csm_pulse", &edit.csm_pulse)] {
+        for (field, value) in [
+            (CustomerField::Stage, &edit.stage),
+            (CustomerField::CsmOwner, &edit.csm_owner),
+            (CustomerField::CsmPulse, &edit.csm_pulse),
+        ] {
             if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
-                errors.push(super::FieldError { key: key.into(), message: format!("At most {MAX_TEXT} characters.") });
+                errors.push(super::FieldError {
+                    key: field.as_str().into(),
+                    message: format!("At most {MAX_TEXT} characters."),
+                });
             }
         }
         if edit.health_score.is_some_and(|h| !(0..=100).contains(&h)) {
             errors.push(super::FieldError {
-                key: "health_score".into(),
+                key: CustomerField::HealthScore.as_str().into(),
                 message: "The Healthscore goes from 0 to 100.".into(),
             });
         }

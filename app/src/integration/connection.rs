@@ -120,3 +120,25 @@ impl Integration {
         Ok(self.store.record_settings_change(&change).await?)
     }
 }
+
+// Users pick a zone (the domain's word, shared with the browser); the client speaks of
+// regions. The two meet here, so that the Intercom client knows nothing of the domain.
+impl From<Zone> for Region {
+    fn from(zone: Zone) -> Self {
+        match zone {
+            Zone::Us => Region::Us,
+            Zone::Eu => Region::Eu,
+            Zone::Au => Region::Au,
+        }
+    }
+}
+
+impl From<Region> for Zone {
+    fn from(region: Region) -> Self {
+        match region {
+            Region::Us => Zone::Us,
+            Region::Eu => Zone::Eu,
+            Region::Au => Zone::Au,
+        }
+    }
+}

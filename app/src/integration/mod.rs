@@ -14,7 +14,7 @@ pub use connection::OAUTH_CALLBACK_PATH;
 pub use error::{IntegrationError, Result};
 pub use settings::{SettingsExport, EXPORT_FORMAT};
 
-use crate::state::AppConfig;
+use crate::config::AppConfig;
 use crate::store::Store;
 
 /// The integration's dependencies, explicit so that tests and the CLI build it directly.

@@ -1,6 +1,7 @@
 //! The endpoints the product uses, one method each.
 
 use futures::Stream;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -23,7 +24,7 @@ struct Bare<T> {
 /// would swallow a lone company.
 // Not `#[serde(untagged)]`: its buffer cannot give a company its raw text.
 enum OneOrList {
-    One(Company),
+    One(Box<Company>),
     List(ListPage<Company>),
 }
 
@@ -31,7 +32,7 @@ impl<'de> Deserialize<'de> for OneOrList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
         if let Ok(company) = Company::deserialize(&value) {
-            return Ok(OneOrList::One(company));
+            return Ok(OneOrList::One(Box::new(company)));
         }
         ListPage::deserialize(&value)
             .map(OneOrList::List)
@@ -80,7 +81,7 @@ impl IntercomClient {
     /// The company with this `company_id`, whichever shape the answer takes.
     pub async fn company_by_company_id(&self, company_id: &str) -> Result<Option<Company>> {
         match self.send::<OneOrList>(Request::get("/companies").query("company_id", company_id)).await {
-            Ok(OneOrList::One(company)) => Ok(Some(company)),
+            Ok(OneOrList::One(company)) => Ok(Some(*company)),
             Ok(OneOrList::List(list)) => {
                 Ok(list.data.into_iter().find(|c| c.company_id.as_deref() == Some(company_id)))
             }
@@ -223,7 +224,7 @@ pub struct OAuthEndpoints {
 }
 
 impl OAuthEndpoints {
-    /// The token endpoint is documented on the US host only (REFERENCE §1).
+    /// The token endpoint is documented on the US host only (docs/intercom.md §2).
     pub fn for_region(region: Region) -> Self {
         Self {
             authorize_url: region.authorize_url().to_string(),
@@ -289,9 +290,17 @@ fn search_request(path: &str, search: &Search, starting_after: Option<&str>) -> 
     }
 }
 
+/// Everything but RFC 3986's unreserved characters is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// Ids go into paths percent-encoded: Intercom's are plain, other servers' need not be.
+/// A segment of dots alone would walk up the path once the URL is normalised, so its
+/// dots are escaped too.
 fn segment(id: &str) -> String {
-    crate::domain::percent_encode(id)
+    if !id.is_empty() && id.bytes().all(|b| b == b'.') {
+        return "%2E".repeat(id.len());
+    }
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -302,6 +311,14 @@ mod tests {
     fn path_segments_are_percent_encoded() {
         assert_eq!(segment("6762f0761bb69f9f2193bae2"), "6762f0761bb69f9f2193bae2");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("{\"a\": 1}"), "%7B%22a%22%3A%201%7D");
+    }
+
+    #[test]
+    fn a_segment_of_dots_cannot_walk_up_the_path() {
+        assert_eq!(segment("."), "%2E");
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("a..b"), "a..b");
     }
 
     #[test]

@@ -14,9 +14,8 @@ use serde::Serialize;
 use super::error::{decode_error, error_for_status, IntercomError, Result};
 use super::rate_limit::{unix_now, RateBudget};
 use super::retry::{Attempt, Decision, RetryPolicy};
-use crate::domain::Zone;
 
-/// The API version every call pins (REFERENCE §3: always send it).
+/// The API version every call pins (docs/intercom.md §3: always send it).
 pub const INTERCOM_VERSION: &str = "2.16";
 
 /// Intercom's hosting regions, each with its own REST host.
@@ -52,26 +51,6 @@ impl Region {
             "EU" | "EUROPE" => Some(Region::Eu),
             "AU" | "AUSTRALIA" => Some(Region::Au),
             _ => None,
-        }
-    }
-}
-
-impl From<Zone> for Region {
-    fn from(zone: Zone) -> Self {
-        match zone {
-            Zone::Us => Region::Us,
-            Zone::Eu => Region::Eu,
-            Zone::Au => Region::Au,
-        }
-    }
-}
-
-impl From<Region> for Zone {
-    fn from(region: Region) -> Self {
-        match region {
-            Region::Us => Zone::Us,
-            Region::Eu => Zone::Eu,
-            Region::Au => Zone::Au,
         }
     }
 }

@@ -29,26 +29,28 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+// Intercom's error details are boxed: every call returns this in its `Result`, and the
+// rare failure should not make each success carry its weight.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum IntercomError {
     /// 401: the token was revoked or is wrong; the connection must be made again.
     #[error("Intercom refused the access token; reconnect the integration: {0}")]
-    Unauthorized(ApiError),
+    Unauthorized(Box<ApiError>),
     /// 403: the app lacks a permission.
     #[error("Intercom denied access{}: {error}", missing(.error))]
-    Forbidden { error: ApiError },
+    Forbidden { error: Box<ApiError> },
     #[error("not found in Intercom: {0}")]
-    NotFound(ApiError),
+    NotFound(Box<ApiError>),
     /// 410: a merged contact; `canonical` is the id that replaced it (from `Link`).
     #[error("gone from Intercom (merged into {canonical:?}): {error}")]
-    Gone { error: ApiError, canonical: Option<String> },
+    Gone { error: Box<ApiError>, canonical: Option<String> },
     /// 400, 409, 422…: the request was refused as it stands.
     #[error("Intercom refused the request (HTTP {status}): {error}")]
-    Invalid { status: u16, error: ApiError },
+    Invalid { status: u16, error: Box<ApiError> },
     #[error("Intercom's rate limit was still exceeded after waiting: {0}")]
-    RateLimited(ApiError),
+    RateLimited(Box<ApiError>),
     #[error("Intercom failed (HTTP {status}) and kept failing after retries: {error}")]
-    Server { status: u16, error: ApiError },
+    Server { status: u16, error: Box<ApiError> },
     #[error("could not reach Intercom: {0}")]
     Transport(String),
     /// A success status whose body did not read as expected.
@@ -168,6 +170,7 @@ pub(crate) fn decode_error(status: u16, body: &[u8], header_request_id: Option<S
 
 /// The typed error for a final (non-retried) failure status.
 pub(crate) fn error_for_status(status: u16, error: ApiError, link: Option<&str>) -> IntercomError {
+    let error = Box::new(error);
     match status {
         401 => IntercomError::Unauthorized(error),
         403 => IntercomError::Forbidden { error },
@@ -198,13 +201,13 @@ mod tests {
     fn a_conflict_on_creating_a_contact_names_the_contact_that_exists() {
         let error = |status, message: &str| IntercomError::Invalid {
             status,
-            error: ApiError {
+            error: Box::new(ApiError {
                 code: "conflict".into(),
                 message: Some(message.into()),
                 field: None,
                 request_id: None,
                 required_permissions: vec![],
-            },
+            }),
         };
         let conflict = error(409, "A contact matching those details already exists with id=6762f0dd1bb69f9f2193bb83");
         assert_eq!(conflict.existing_contact_id(), Some("6762f0dd1bb69f9f2193bb83"));

@@ -1,5 +1,5 @@
-//! Intercom's paging styles as streams of records (REFERENCE §6). Every stream yields a
-//! record once, even where pages overlap or a walk restarts.
+//! Intercom's paging styles as streams of records (docs/intercom.md §6). Every stream
+//! yields a record once, even where pages overlap or a walk restarts.
 
 use std::collections::HashSet;
 

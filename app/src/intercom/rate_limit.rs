@@ -44,7 +44,8 @@ fn wait_needed(w: &Window, now: u64) -> Option<Duration> {
 impl RateBudget {
     /// The budget shared by every client of this token on this host.
     pub fn shared(base_url: &str, token_fingerprint: u64) -> Arc<RateBudget> {
-        static BUDGETS: OnceLock<Mutex<HashMap<(String, u64), Arc<RateBudget>>>> = OnceLock::new();
+        type Budgets = Mutex<HashMap<(String, u64), Arc<RateBudget>>>;
+        static BUDGETS: OnceLock<Budgets> = OnceLock::new();
         let mut budgets = BUDGETS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         budgets.entry((base_url.to_string(), token_fingerprint)).or_default().clone()
     }

@@ -1,4 +1,4 @@
-//! The company scroll (REFERENCE §7): one open scroll per workspace, the same
+//! The company scroll (docs/intercom.md §7): one open scroll per workspace, the same
 //! `scroll_param` on every page, an empty page or a 404 at the end, a 500 that can only
 //! be answered by starting again, and a 60-second idle expiry.
 
@@ -43,7 +43,8 @@ struct ScrollPage {
 
 /// Never two scrolls from this process for one workspace: a second would kill the first.
 fn workspace_lock(key: (String, u64)) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<(String, u64), Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    type Locks = Mutex<HashMap<(String, u64), Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
     let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     locks.entry(key).or_default().clone()
 }

@@ -1,6 +1,7 @@
-//! Search queries for contacts and tickets, built within Intercom's limits (REFERENCE §8):
-//! at most two levels of nesting, at most 15 filters per group, and for contacts, date
-//! fields that take only `=`, `<` and `>` and match whole days in the workspace time zone.
+//! Search queries for contacts and tickets, built within Intercom's limits
+//! (docs/intercom.md §9): at most two levels of nesting, at most 15 filters per group, and
+//! for contacts, date fields that take only `=`, `<` and `>` and match whole days in the
+//! workspace time zone.
 
 use serde::Serialize;
 use serde_json::{json, Value};

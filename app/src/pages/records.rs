@@ -101,7 +101,7 @@ struct RowContext {
 type RowView<T> = fn(T, fn(&T) -> Vec<String>, RowContext) -> AnyView;
 
 fn text_cells(headers: &'static [&'static str], values: Signal<Vec<String>>) -> impl IntoView {
-    headers.iter().enumerate().map(|(i, label)| text_cell(*label, values, i)).collect_view()
+    headers.iter().enumerate().map(|(i, label)| text_cell(label, values, i)).collect_view()
 }
 
 /// One column's text, redrawn when the row's record changes.
@@ -340,7 +340,7 @@ fn contact_row(contact: Contact, cells: fn(&Contact) -> Vec<String>, row: RowCon
             if *label == ROLE {
                 view! { <td data-label=*label><RolePicker contact=record.get_untracked() on_saved /></td> }.into_any()
             } else {
-                text_cell(*label, values, i).into_any()
+                text_cell(label, values, i).into_any()
             }
         })
         .collect_view();

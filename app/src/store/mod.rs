@@ -1,28 +1,35 @@
 //! Skalin's own data, on SQLite or PostgreSQL behind one interface.
 //!
-//! Both backends run the same SQL (lower-case, `$n` placeholders, integer timestamps);
-//! only the migrations differ, one folder per backend under `migrations/`.
+//! Both backends run the same SQL (lower-case, `$n` placeholders, integer timestamps;
+//! generated lists through sqlx's `QueryBuilder`, which writes each backend's own);
+//! only the migrations differ, one folder per backend under `migrations/`. The statements
+//! are shared through one macro per module, stamped out for each backend's pool.
 
 mod backend;
+mod failures;
+mod listings;
+mod outbox;
+mod page;
+mod records;
+mod runs;
 mod sessions;
-mod sync;
+mod sql;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{
-    Contact, Customer, Interaction, IntercomConnection, NewContact, NewCustomer, NewInteraction, Page, PageRequest,
-    Role, SettingsChange, Zone,
-};
+use crate::domain::{IntercomConnection, Role, SettingsChange, Zone};
 
 pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
+pub use failures::FailureStore;
+pub use listings::ListingStore;
+pub use outbox::OutboxStore;
+pub use page::PageStore;
+pub use records::RecordStore;
+pub use runs::RunStore;
 pub use sessions::SessionBackend;
-pub use sync::{
-    ClaimedRun, NewFailure, NewRun, ObjectCheckpoint, PageWrite, PendingEdit, RecordWrite, StoredContact,
-    StoredCustomer, StoredInteraction, SyncCursor, SyncStore,
-};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -73,8 +80,13 @@ pub struct StoredSettings {
     pub updated_by: String,
 }
 
+/// Everything Skalin keeps: users, the Intercom connection and settings here; the records
+/// as the pages list them (`ListingStore`); and what the sync engine reads and writes, in
+/// the traits named after what they store (runs, records, pages, outbox, failures).
 #[async_trait]
-pub trait Store: SyncStore + Send + Sync + 'static {
+pub trait Store:
+    ListingStore + RunStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static
+{
     /// Which backend this is, for logs and start-up messages.
     fn backend_name(&self) -> &'static str;
 
@@ -83,17 +95,6 @@ pub trait Store: SyncStore + Send + Sync + 'static {
     async fn upsert_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
     async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
-
-    async fn insert_customer(&self, customer: &NewCustomer) -> Result<i64>;
-    async fn insert_contact(&self, contact: &NewContact) -> Result<i64>;
-    async fn insert_interaction(&self, interaction: &NewInteraction) -> Result<i64>;
-    async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>>;
-    async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>>;
-    /// One customer as the Customers page shows it.
-    async fn customer(&self, id: i64) -> Result<Option<Customer>>;
-    /// One contact as the Contacts page shows it.
-    async fn contact(&self, id: i64) -> Result<Option<Contact>>;
-    async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>>;
 
     /// The connection as the settings page shows it; never the token.
     async fn intercom_connection(&self) -> Result<Option<IntercomConnection>>;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::domain::{ContactSettings, CustomerSettings, Mapping, RoleSource, INTERCOM_ID};
 use crate::intercom::{Company, Contact, Ticket};
-use crate::store::{StoredContact, StoredCustomer, StoredInteraction};
+use crate::sync_model::{StoredContact, StoredCustomer, StoredInteraction};
 
 /// An Intercom field by its data-attribute key: `website`, `plan.name`,
 /// `custom_attributes.Tier`, `location.city`…

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::domain::{
-    CustomerSettings, DataType, IntegrationSettings, RoleSource, SyncMode, CSM_PULSE_ATTRIBUTE, HEALTHSCORE_ATTRIBUTE,
+    CustomerField, CustomerSettings, DataType, IntegrationSettings, RoleSource, SyncMode, CSM_PULSE_ATTRIBUTE,
+    HEALTHSCORE_ATTRIBUTE,
 };
 use crate::intercom::{CompanyUpdate, CompanyUpsert, ContactUpdate, CustomAttributes};
-use crate::store::{PendingEdit, StoredCustomer};
+use crate::sync_model::{PendingEdit, StoredCustomer};
 
 /// What a run does with one field of one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +67,8 @@ pub fn resolve(
 /// A Skalin field that may be written to an Intercom field, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Writable {
-    /// The Skalin column, as the outbox names it.
-    pub field: &'static str,
+    /// The Skalin field, as the outbox queues it.
+    pub field: CustomerField,
     /// The Intercom data-attribute key.
     pub key: String,
     pub mode: SyncMode,
@@ -80,20 +81,20 @@ pub fn customer_writables(settings: &IntegrationSettings) -> Vec<Writable> {
     let mut out = Vec::new();
     if c.mode.writes() {
         if let Some(key) = &c.stage_field {
-            out.push(Writable { field: "stage", key: key.clone(), mode: c.mode });
+            out.push(Writable { field: CustomerField::Stage, key: key.clone(), mode: c.mode });
         }
         if let Some(key) = &c.csm_owner_field {
-            out.push(Writable { field: "csm_owner", key: key.clone(), mode: c.mode });
+            out.push(Writable { field: CustomerField::CsmOwner, key: key.clone(), mode: c.mode });
         }
     }
     if settings.data_transfer.upload_scores && c.mode != SyncMode::Disabled {
         out.push(Writable {
-            field: "health_score",
+            field: CustomerField::HealthScore,
             key: format!("custom_attributes.{}", HEALTHSCORE_ATTRIBUTE.0),
             mode: SyncMode::OutputOnly,
         });
         out.push(Writable {
-            field: "csm_pulse",
+            field: CustomerField::CsmPulse,
             key: format!("custom_attributes.{}", CSM_PULSE_ATTRIBUTE.0),
             mode: SyncMode::OutputOnly,
         });
@@ -101,23 +102,21 @@ pub fn customer_writables(settings: &IntegrationSettings) -> Vec<Writable> {
     out
 }
 
-pub fn customer_value(c: &StoredCustomer, field: &str) -> Option<String> {
+pub fn customer_value(c: &StoredCustomer, field: CustomerField) -> Option<String> {
     match field {
-        "stage" => c.stage.clone(),
-        "csm_owner" => c.csm_owner.clone(),
-        "csm_pulse" => c.csm_pulse.clone(),
-        "health_score" => c.health_score.map(|h| h.to_string()),
-        _ => None,
+        CustomerField::Stage => c.stage.clone(),
+        CustomerField::CsmOwner => c.csm_owner.clone(),
+        CustomerField::CsmPulse => c.csm_pulse.clone(),
+        CustomerField::HealthScore => c.health_score.map(|h| h.to_string()),
     }
 }
 
-pub fn set_customer_value(c: &mut StoredCustomer, field: &str, value: Option<String>) {
+pub fn set_customer_value(c: &mut StoredCustomer, field: CustomerField, value: Option<String>) {
     match field {
-        "stage" => c.stage = value,
-        "csm_owner" => c.csm_owner = value,
-        "csm_pulse" => c.csm_pulse = value,
-        "health_score" => c.health_score = value.and_then(|v| v.parse().ok()),
-        _ => {}
+        CustomerField::Stage => c.stage = value,
+        CustomerField::CsmOwner => c.csm_owner = value,
+        CustomerField::CsmPulse => c.csm_pulse = value,
+        CustomerField::HealthScore => c.health_score = value.and_then(|v| v.parse().ok()),
     }
 }
 
@@ -224,15 +223,13 @@ pub fn role_write(
                     out.remove_tags.push(tag.clone());
                 }
             }
-            Some(RoleSource::Field(key)) => {
-                if want != field_is_set(key) {
-                    let attribute = key
-                        .strip_prefix("custom_attributes.")
-                        .ok_or_else(|| format!("Intercom does not let apps write the contact field \"{key}\"."))?;
-                    attributes.insert(attribute.to_string(), Value::Bool(want));
-                }
+            Some(RoleSource::Field(key)) if want != field_is_set(key) => {
+                let attribute = key
+                    .strip_prefix("custom_attributes.")
+                    .ok_or_else(|| format!("Intercom does not let apps write the contact field \"{key}\"."))?;
+                attributes.insert(attribute.to_string(), Value::Bool(want));
             }
-            None => {}
+            Some(RoleSource::Field(_)) | None => {}
         }
     }
     if !attributes.is_empty() {
@@ -246,7 +243,8 @@ mod tests {
     use super::*;
 
     fn edit(base: Option<&str>, changed_at: i64) -> PendingEdit {
-        PendingEdit { record_id: 1, field: "stage".into(), value: None, base: base.map(Into::into), changed_at }
+        let field = crate::sync_model::OutboxField::Customer(CustomerField::Stage);
+        PendingEdit { record_id: 1, field, value: None, base: base.map(Into::into), changed_at }
     }
 
     #[test]

@@ -5,10 +5,9 @@
 //! `<` includes its bound is UNCONFIRMED: each range keeps only the tickets it owns.
 //!
 //! `GET /contacts` has one cursor too, and contact search is cut the same way by days,
-//! with more care: contact date filters match
-//! whole days in the workspace's time zone (REFERENCE §8), or seconds in the other
-//! reading: a bound at a local midnight `m` asked as `> m - 1` and `< m` selects the same
-//! contacts under both. When the zone is unknown the query is widened by a margin and
+//! with more care: contact date filters match whole days in the workspace's time zone
+//! (docs/intercom.md §9 Search), or seconds in the other reading: a bound at a local
+//! midnight `m` asked as `> m - 1` and `< m` selects the same contacts under both. When the zone is unknown the query is widened by a margin and
 //! each range keeps only the contacts it owns, so none is read into two ranges' counts.
 
 use serde::{Deserialize, Serialize};

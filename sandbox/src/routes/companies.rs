@@ -1,5 +1,5 @@
 //! Companies: the page-numbered lists with their 10,000 cap, the scroll, lookups, and
-//! create-or-update keyed by `company_id` (REFERENCE §6, §7).
+//! create-or-update keyed by `company_id` (docs/intercom.md §6, §7, §8.3).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -62,7 +62,7 @@ pub async fn list(
     let end = (start + per_page as usize).min(reachable);
     let data: Vec<Value> = rows[start..end].iter().map(|c| render::company(&state, c, v)).collect();
     // The spec types this `next` as the paging object; only `/companies/list` is known to
-    // send a URL instead (REFERENCE §6).
+    // send a URL instead (docs/intercom.md §6).
     let next = (end < reachable).then(|| json!({"page": page + 1, "per_page": per_page}));
     Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
@@ -187,7 +187,7 @@ pub fn changes(state: &Workspace, body: &Map<String, Value>, allowed: &[&str]) -
         size: int_field(body, "size")?,
         website: string_field(body, "website")?,
         industry: string_field(body, "industry")?,
-        // Floats are truncated and the value is capped at 2^31-1 (REFERENCE §7).
+        // Floats are truncated and the value is capped at 2^31-1 (docs/intercom.md §8.3).
         monthly_spend: int_field(body, "monthly_spend")?.map(|v| v.unwrap_or(0).clamp(0, i32::MAX as i64)),
         remote_created_at: int_field(body, "remote_created_at")?,
         touch_last_request: body.get("update_last_request_at").and_then(Value::as_bool).unwrap_or(false),

@@ -7,11 +7,12 @@ use std::future::Future;
 use async_stream::try_stream;
 use futures::{Stream, StreamExt};
 
-use super::{Position, Range, Walk};
+use super::pipeline::{Position, Walk};
+use super::ranges::Range;
 use crate::domain::SyncObject;
 use crate::intercom::{Contact, CursorPage, IntercomError, Search, Ticket};
-use crate::store::PageWrite;
 use crate::sync::Result;
+use crate::sync_model::PageWrite;
 
 /// Records that know when they were created: what walks are cut into ranges by.
 pub(super) trait Created {
