@@ -4,12 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::domain::{ContactSettings, CustomerSettings, RoleSource, INTERCOM_ID};
+use crate::domain::{ContactSettings, CustomerSettings, Mapping, RoleSource, INTERCOM_ID};
 use crate::intercom::{Company, Contact, Ticket};
 use crate::sync_model::{StoredContact, StoredCustomer, StoredInteraction};
-
-/// The four roles, strongest first: a contact that is both gets the first.
-pub const ROLES: [&str; 4] = ["Champion", "Sponsor", "Key user", "End user"];
 
 /// An Intercom field by its data-attribute key: `website`, `plan.name`,
 /// `custom_attributes.Tier`, `location.city`…
@@ -112,10 +109,6 @@ pub fn domain(value: &str) -> Option<String> {
 /// Why a record cannot be written, in words an admin can act on.
 pub type Refusal = String;
 
-fn id_field(setting: &Option<String>) -> &str {
-    setting.as_deref().unwrap_or(INTERCOM_ID)
-}
-
 /// The customer an Intercom company becomes, on top of the row Skalin has (if any).
 /// Unmapped fields keep Skalin's value: they belong to Skalin.
 pub fn customer(
@@ -124,10 +117,10 @@ pub fn customer(
     existing: Option<&StoredCustomer>,
     run_id: i64,
 ) -> Result<StoredCustomer, Refusal> {
-    let key = id_field(&settings.id_field);
+    let key = settings.field_of(Mapping::CustomerId).unwrap_or(INTERCOM_ID);
     let external_id = text(company.field(key))
         .ok_or_else(|| format!("The company has no value in \"{key}\", the field mapped to the customer ID."))?;
-    let mapped = |setting: &Option<String>| setting.as_deref().map(|k| text(company.field(k)));
+    let mapped = |mapping: Mapping| settings.field_of(mapping).map(|k| text(company.field(k)));
     let name = company
         .name
         .clone()
@@ -152,20 +145,38 @@ pub fn customer(
     row.external_id = external_id;
     row.intercom_id = Some(company.id.clone());
     row.name = name;
-    if let Some(value) = mapped(&settings.domain_field) {
-        row.domain = value.as_deref().and_then(domain);
-    }
-    if let Some(value) = mapped(&settings.csm_owner_field) {
-        row.csm_owner = value;
-    }
-    if let Some(value) = mapped(&settings.profile_field) {
-        row.profile = value;
-    }
-    match mapped(&settings.stage_field) {
-        Some(value) => row.stage = value,
-        // Back in Intercom after a churn, with no stage mapped: no longer churned.
-        None if row.churned_at.is_some() => row.stage = None,
-        None => {}
+    // Every mapping is named here, so that a new one cannot be forgotten by the sync.
+    for mapping in Mapping::ALL {
+        match mapping {
+            Mapping::CustomerDomain => {
+                if let Some(value) = mapped(mapping) {
+                    row.domain = value.as_deref().and_then(domain);
+                }
+            }
+            Mapping::CsmOwner => {
+                if let Some(value) = mapped(mapping) {
+                    row.csm_owner = value;
+                }
+            }
+            Mapping::CustomerStage => match mapped(mapping) {
+                Some(value) => row.stage = value,
+                // Back in Intercom after a churn, with no stage mapped: no longer churned.
+                None if row.churned_at.is_some() => row.stage = None,
+                None => {}
+            },
+            Mapping::CustomerProfile => {
+                if let Some(value) = mapped(mapping) {
+                    row.profile = value;
+                }
+            }
+            // The customer ID is read above; the others are the contacts' mappings.
+            Mapping::CustomerId
+            | Mapping::ContactId
+            | Mapping::Champion
+            | Mapping::Sponsor
+            | Mapping::KeyUser
+            | Mapping::EndUser => {}
+        }
     }
     row.churned_at = None;
     row.intercom_updated_at = company.updated_at;
@@ -192,13 +203,10 @@ pub fn role(contact: &Contact, settings: &ContactSettings, tags: &HashSet<&str>)
     Some(found.map(|(role, _)| role.to_string()))
 }
 
-pub fn role_sources(settings: &ContactSettings) -> [(&'static str, Option<&RoleSource>); 4] {
-    [
-        (ROLES[0], settings.champion.as_ref()),
-        (ROLES[1], settings.sponsor.as_ref()),
-        (ROLES[2], settings.key_user.as_ref()),
-        (ROLES[3], settings.end_user.as_ref()),
-    ]
+/// Each Skalin role with where it is read from, strongest first: a contact that is both
+/// gets the first.
+pub fn role_sources(settings: &ContactSettings) -> Vec<(&'static str, Option<&RoleSource>)> {
+    Mapping::ALL.into_iter().filter_map(|mapping| Some((mapping.role_name()?, settings.role(mapping)))).collect()
 }
 
 /// Whether the embedded tags (at most 10) may hide a stronger role than they show.
@@ -206,13 +214,12 @@ pub fn needs_all_tags(contact: &Contact, settings: &ContactSettings, role: &Opti
     if !contact.tags.has_more {
         return false;
     }
-    let strongest_tag_role =
-        role_sources(settings).iter().find(|(_, s)| matches!(s, Some(RoleSource::Tag(_)))).map(|(r, _)| *r);
+    let sources = role_sources(settings);
+    let rank = |role: &str| sources.iter().position(|(r, _)| *r == role);
+    let strongest_tag_role = sources.iter().find(|(_, s)| matches!(s, Some(RoleSource::Tag(_)))).map(|(r, _)| *r);
     match (strongest_tag_role, role) {
         (None, _) => false,
-        (Some(best), Some(Some(found))) => {
-            ROLES.iter().position(|r| *r == best) < ROLES.iter().position(|r| r == found)
-        }
+        (Some(best), Some(Some(found))) => rank(best) < rank(found),
         (Some(_), _) => true,
     }
 }
@@ -227,7 +234,7 @@ pub fn contact(
     role: Option<Option<String>>,
     run_id: i64,
 ) -> Result<StoredContact, Refusal> {
-    let key = id_field(&settings.id_field);
+    let key = settings.field_of(Mapping::ContactId).unwrap_or(INTERCOM_ID);
     let external_id = text(source.field(key))
         .ok_or_else(|| format!("The contact has no value in \"{key}\", the field mapped to the contact ID."))?;
     let name = source
@@ -389,6 +396,36 @@ mod tests {
         assert_eq!(row.stage.as_deref(), Some("Gold"));
         assert_eq!(row.csm_owner.as_deref(), Some("Skalin's own"));
         assert_eq!(row.synced_run, Some(3));
+    }
+
+    #[test]
+    fn every_mapped_company_field_fills_its_column() {
+        let mut settings = IntegrationSettings::default();
+        let mapped = [
+            (Mapping::CustomerDomain, "Web"),
+            (Mapping::CsmOwner, "Owner"),
+            (Mapping::CustomerStage, "Stage"),
+            (Mapping::CustomerProfile, "Profile"),
+        ];
+        for (mapping, name) in mapped {
+            settings.set_field(mapping, Some(format!("custom_attributes.{name}")));
+        }
+        let c = company(json!({"id": "c1", "custom_attributes":
+            {"Web": "https://www.acme.com/", "Owner": "ada@acme.com", "Stage": "Onboarding", "Profile": "SMB"}}));
+        let row = customer(&c, &settings.customers, None, 1).unwrap();
+        let columns = [row.domain, row.csm_owner, row.stage, row.profile];
+        assert_eq!(columns.map(|c| c.unwrap_or_default()), ["acme.com", "ada@acme.com", "Onboarding", "SMB"]);
+    }
+
+    #[test]
+    fn roles_are_read_strongest_first_as_the_table_lists_them() {
+        let mut settings = IntegrationSettings::default().contacts;
+        settings.end_user = Some(RoleSource::Tag("User".into()));
+        let sources = role_sources(&settings);
+        let names: Vec<_> = sources.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, crate::domain::CONTACT_ROLES);
+        assert_eq!(sources[3].1, Some(&RoleSource::Tag("User".into())));
+        assert!(sources[..3].iter().all(|(_, source)| source.is_none()));
     }
 
     #[test]

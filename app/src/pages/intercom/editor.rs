@@ -1,17 +1,17 @@
+//! The settings form: modes, churn, mappings, tickets, data transfer and schedule, edited
+//! as one draft and saved (or imported) whole.
+
 use leptos::prelude::*;
 
 use crate::components::FieldMessage;
 use crate::domain::{
-    format_timestamp, percent_encode, ChurnPreview, ImportWindow, IntegrationSettings, IntercomFields, Mapping,
-    RoleSource, SettingsChange, SettingsSnapshot, SyncObject, CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT,
-    HEALTHSCORE_ATTRIBUTE,
+    FieldModel, ImportWindow, IntegrationSettings, IntercomFields, Mapping, SettingsSnapshot, SyncObject,
+    CSM_PULSE_ATTRIBUTE, CUSTOM_ATTRIBUTE_LIMIT, HEALTHSCORE_ATTRIBUTE,
 };
 use crate::error::AppError;
-use crate::server_fns::{
-    export_integration_settings, get_intercom_fields, import_integration_settings, preview_churn,
-    save_integration_settings,
-};
+use crate::server_fns::{get_intercom_fields, import_integration_settings, save_integration_settings};
 
+use super::cards::{ChurnPreviewPanel, FieldsBar, History, TransferCard};
 use super::controls::{FieldSelect, LiveFields, ModeSelect, RoleSelect, ScheduleSelect};
 use super::sync::SYNC_PATH;
 
@@ -20,13 +20,13 @@ type Draft = RwSignal<IntegrationSettings>;
 /// A value of the draft as a signal, and the callback that changes it.
 fn bind<T>(
     draft: Draft,
-    get: fn(&IntegrationSettings) -> T,
-    put: fn(&mut IntegrationSettings, T),
+    get: impl Fn(&IntegrationSettings) -> T + Send + Sync + 'static,
+    put: impl Fn(&mut IntegrationSettings, T) + Send + Sync + 'static,
 ) -> (Signal<T>, Callback<T>)
 where
     T: Clone + Send + Sync + 'static,
 {
-    (Signal::derive(move || draft.with(get)), Callback::new(move |value| draft.update(|s| put(s, value))))
+    (Signal::derive(move || draft.with(|s| get(s))), Callback::new(move |value| draft.update(|s| put(s, value))))
 }
 
 #[component]
@@ -97,17 +97,20 @@ pub fn SettingsEditor(
     let (schedule, set_schedule) = bind(draft, |s| s.schedule.every_minutes, |s, v| s.schedule.every_minutes = v);
     let suggested = Signal::derive(move || first_setup.get());
 
-    let field = move |mapping: Mapping,
-                      get: fn(&IntegrationSettings) -> Option<String>,
-                      put: fn(&mut IntegrationSettings, Option<String>)| {
-        let (value, set) = bind(draft, get, put);
-        view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
-    };
-    let role = move |mapping: Mapping,
-                     get: fn(&IntegrationSettings) -> Option<RoleSource>,
-                     put: fn(&mut IntegrationSettings, Option<RoleSource>)| {
-        let (value, set) = bind(draft, get, put);
-        view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
+    // The dropdowns of one model's mappings, in the table's order: a field each, or for a
+    // role a yes/no field or a tag.
+    let mappings = move |model: FieldModel| {
+        let select = move |mapping: Mapping| {
+            if mapping.is_role() {
+                let (value, set) = bind(draft, move |s| s.role(mapping).cloned(), move |s, v| s.set_role(mapping, v));
+                view! { <RoleSelect mapping value set fields disabled error=error_signal /> }.into_any()
+            } else {
+                let get = move |s: &IntegrationSettings| s.field_of(mapping).map(str::to_string);
+                let (value, set) = bind(draft, get, move |s, v| s.set_field(mapping, v));
+                view! { <FieldSelect mapping value set fields disabled error=error_signal /> }.into_any()
+            }
+        };
+        Mapping::ALL.into_iter().filter(|m| m.model() == model).map(select).collect_view()
     };
 
     view! {
@@ -158,11 +161,7 @@ pub fn SettingsEditor(
                 </div>
                 <ChurnPreviewPanel threshold />
                 <h3>"Mappings"</h3>
-                {field(Mapping::CustomerId, |s| s.customers.id_field.clone(), |s, v| s.customers.id_field = v)}
-                {field(Mapping::CustomerDomain, |s| s.customers.domain_field.clone(), |s, v| s.customers.domain_field = v)}
-                {field(Mapping::CsmOwner, |s| s.customers.csm_owner_field.clone(), |s, v| s.customers.csm_owner_field = v)}
-                {field(Mapping::CustomerStage, |s| s.customers.stage_field.clone(), |s, v| s.customers.stage_field = v)}
-                {field(Mapping::CustomerProfile, |s| s.customers.profile_field.clone(), |s, v| s.customers.profile_field = v)}
+                {mappings(FieldModel::Company)}
             </section>
             }.into_any()}
 
@@ -180,11 +179,7 @@ pub fn SettingsEditor(
                     <p class="hint">"Needs Output only or Two-ways, and the Contact ID mapped to external_id or email: each run creates the missing contacts as users under it, with their customer's company and role."</p>
                     <FieldMessage error=error_signal key="contacts.create_in_intercom" />
                 </div>
-                {field(Mapping::ContactId, |s| s.contacts.id_field.clone(), |s, v| s.contacts.id_field = v)}
-                {role(Mapping::Champion, |s| s.contacts.champion.clone(), |s, v| s.contacts.champion = v)}
-                {role(Mapping::Sponsor, |s| s.contacts.sponsor.clone(), |s, v| s.contacts.sponsor = v)}
-                {role(Mapping::KeyUser, |s| s.contacts.key_user.clone(), |s, v| s.contacts.key_user = v)}
-                {role(Mapping::EndUser, |s| s.contacts.end_user.clone(), |s, v| s.contacts.end_user = v)}
+                {mappings(FieldModel::Contact)}
             </section>
             }.into_any()}
 
@@ -256,131 +251,6 @@ pub fn SettingsEditor(
             <h2 id="history-heading">"Change history"</h2>
             <History history=history.into() />
         </section>
-    }
-}
-
-#[component]
-fn FieldsBar(fields: LiveFields, refresh: Callback<()>, refreshing: Signal<bool>) -> impl IntoView {
-    view! {
-        <div class="fields-bar">
-            {move || fields.with(|f| match f {
-                Ok(f) => view! {
-                    <p data-testid="fields-status">{format!(
-                        "Fields from Intercom: {} company, {} contact, {} tags (as of {}).",
-                        f.company.iter().filter(|x| !x.archived).count(),
-                        f.contact.iter().filter(|x| !x.archived).count(),
-                        f.tags.len(),
-                        format_timestamp(f.fetched_at)
-                    )}</p>
-                }.into_any(),
-                Err(e) => view! {
-                    <p class="notice notice-error" role="alert" data-testid="fields-status">
-                        {format!("The dropdowns cannot be filled: {e} The saved values are kept.")}
-                    </p>
-                }.into_any(),
-            })}
-            <button type="button" class="secondary" disabled=move || refreshing.get() on:click=move |_| refresh.run(())>
-                {move || if refreshing.get() { "Refreshing…" } else { "Refresh fields" }}
-            </button>
-        </div>
-    }
-}
-
-#[component]
-fn ChurnPreviewPanel(threshold: Signal<u8>) -> impl IntoView {
-    let preview = Action::new(move |max: &u8| preview_churn(*max));
-    view! {
-        <div class="churn-preview">
-            <button type="button" class="secondary" disabled=move || preview.pending().get()
-                on:click=move |_| { preview.dispatch(threshold.get_untracked()); }>
-                "Preview churn"
-            </button>
-            {move || preview.value().get().map(|result| match result {
-                Ok(preview) => view! { <ChurnList preview /> }.into_any(),
-                Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
-        </div>
-    }
-}
-
-#[component]
-fn ChurnList(preview: ChurnPreview) -> impl IntoView {
-    let summary = format!(
-        "{} of {} customers ({:.1} %) are no longer in Intercom and would become churners.",
-        preview.candidates.len(),
-        preview.total_customers,
-        preview.percent()
-    );
-    let warning = preview.needs_confirmation().then(|| {
-        format!(
-            "That is more than {} %: the run will wait for an admin's confirmation before churning anyone.",
-            preview.max_percent
-        )
-    });
-    view! {
-        <div data-testid="churn-preview">
-            <p>{summary}</p>
-            {warning.map(|w| view! { <p class="notice notice-warn">{w}</p> })}
-            <ul>
-                {preview.candidates.into_iter().map(|c| view! { <li>{format!("{} ({})", c.name, c.external_id)}</li> }).collect_view()}
-            </ul>
-        </div>
-    }
-}
-
-#[component]
-fn TransferCard(can_edit: bool, on_import: Callback<String>) -> impl IntoView {
-    let export = Action::new(move |_: &()| export_integration_settings());
-    let to_import = RwSignal::new(String::new());
-    view! {
-        <section class="card" aria-labelledby="transfer-json-heading">
-            <h2 id="transfer-json-heading">"Export and import"</h2>
-            <p class="hint">"Copy this set-up to another Skalin environment. Imports are checked like Save."</p>
-            <button type="button" class="secondary" on:click=move |_| { export.dispatch(()); }>"Export settings"</button>
-            {move || export.value().get().map(|result| match result {
-                Ok(json) => {
-                    let href = format!("data:application/json;charset=utf-8,{}", percent_encode(&json));
-                    view! {
-                        <div class="field">
-                            <label for="settings-export">"Exported settings (JSON)"</label>
-                            <textarea id="settings-export" readonly rows="12" prop:value=json.clone()>{json.clone()}</textarea>
-                            <a href=href download="skalin-intercom-settings.json">"Download the file"</a>
-                        </div>
-                    }.into_any()
-                }
-                Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
-            {can_edit.then(|| view! {
-                <div class="field">
-                    <label for="settings-import">"Settings to import (JSON)"</label>
-                    <textarea id="settings-import" rows="8" prop:value=move || to_import.get()
-                        on:input=move |ev| to_import.set(event_target_value(&ev))></textarea>
-                </div>
-                <button type="button" on:click=move |_| on_import.run(to_import.get_untracked())>"Import settings"</button>
-            })}
-        </section>
-    }
-}
-
-#[component]
-fn History(history: Signal<Vec<SettingsChange>>) -> impl IntoView {
-    move || {
-        let entries = history.get();
-        if entries.is_empty() {
-            return view! { <p class="hint">"No changes yet."</p> }.into_any();
-        }
-        view! {
-            <ol class="history" data-testid="change-history">
-                {entries.into_iter().map(|c| view! {
-                    <li>
-                        <span class="when">{format_timestamp(c.changed_at)}</span>" "
-                        <span class="who">{c.changed_by}</span>": "
-                        <span class="what">{c.summary.join("; ")}</span>
-                    </li>
-                }).collect_view()}
-            </ol>
-        }
-        .into_any()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integrations → Intercom: the connection, then every setting of the sync. Admins edit;
 //! members see the same page with every control disabled (the server refuses them too).
 
+mod cards;
 mod connection;
 mod controls;
 mod editor;
