@@ -7,6 +7,7 @@ mod controls;
 mod editor;
 mod sync;
 mod sync_chart;
+mod sync_history;
 
 pub use sync::{SyncPage, SYNC_PATH};
 
