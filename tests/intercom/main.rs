@@ -100,7 +100,8 @@ async fn a_scroll_opened_elsewhere_is_waited_for_and_then_the_walk_completes() {
     assert_eq!(other.status(), 200);
 
     let client = client_for(&sb);
-    let options = ScrollOptions { busy_wait: Duration::from_millis(50), busy_attempts: 100, max_restarts: 3 };
+    let options =
+        ScrollOptions { busy_wait: Duration::from_millis(50), busy_attempts: 100, ..ScrollOptions::default() };
     let walk = tokio::spawn({
         let client = client.clone();
         async move { all_company_ids(client.scroll_companies_with(options)).await }
@@ -115,10 +116,113 @@ async fn a_scroll_held_elsewhere_for_too_long_is_reported_plainly() {
     let sb = sandbox(10, 10, 0).await;
     reqwest::Client::new().get(sb.url("/companies/scroll")).bearer_auth(SANDBOX_TOKEN).send().await.unwrap();
     let client = client_for(&sb);
-    let options = ScrollOptions { busy_wait: Duration::from_millis(10), busy_attempts: 3, max_restarts: 1 };
+    let options = ScrollOptions { busy_wait: Duration::from_millis(10), busy_attempts: 3, ..ScrollOptions::default() };
     let err = client.scroll_companies_with(options).try_collect::<Vec<_>>().await.unwrap_err();
     assert!(matches!(err, IntercomError::ScrollBusy), "{err:?}");
     assert!(err.to_string().contains("another company scroll is open"), "{err}");
+}
+
+/// The ids a walk gave and the restarts it told of.
+async fn walk_pages(stream: impl futures::Stream<Item = Result<ScrollEvent>>) -> (Vec<String>, Vec<Restarts>) {
+    let events: Vec<ScrollEvent> = stream.try_collect().await.expect("walk the companies");
+    let mut ids = Vec::new();
+    let mut restarts = Vec::new();
+    for event in events {
+        match event {
+            ScrollEvent::Page { companies, .. } => ids.extend(companies.into_iter().map(|c| c.id)),
+            ScrollEvent::Restarted(r) => restarts.push(r),
+        }
+    }
+    (ids, restarts)
+}
+
+/// A scroll page read by hand, as another process (or a killed run) would have: its param.
+async fn open_a_scroll_elsewhere(sb: &RunningSandbox) -> String {
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(sb.url("/companies/scroll"))
+        .bearer_auth(SANDBOX_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["scroll_param"].as_str().expect("a scroll_param").to_string()
+}
+
+/// Never waits for another scroll: a test that needs to wait fails at once.
+fn never_waits() -> ScrollOptions {
+    ScrollOptions { busy_wait: Duration::from_millis(1), busy_attempts: 0, ..ScrollOptions::default() }
+}
+
+#[tokio::test]
+async fn a_scroll_page_that_fails_is_asked_again_with_the_same_param_instead_of_restarting_the_walk() {
+    let sb = sandbox(1_000, 1_000, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    sb.sandbox.set_fault_rate(0.2);
+    let client = client_for(&sb);
+    let (ids, restarts) = walk_pages(client.scroll_pages_with(None, never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert!(restarts.is_empty(), "the walk started again: {restarts:?}");
+    let stats = sb.sandbox.stats();
+    assert!(stats.faults_injected > 0, "some pages failed");
+    let pages = 1_000u64.div_ceil(100) + 1;
+    assert_eq!(
+        stats.calls_to("GET /companies/scroll"),
+        pages + stats.faults_injected,
+        "each failed page asked once more"
+    );
+}
+
+#[tokio::test]
+async fn a_scroll_left_open_by_an_earlier_walk_is_read_to_its_end_instead_of_waited_out() {
+    let sb = sandbox(450, 500, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    let left_open = open_a_scroll_elsewhere(&sb).await;
+    let client = client_for(&sb);
+    let (ids, restarts) = walk_pages(client.scroll_pages_with(Some(left_open), never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert!(restarts.is_empty(), "{restarts:?}");
+}
+
+#[tokio::test]
+async fn a_left_open_scroll_that_has_since_expired_costs_nothing() {
+    let sb = sandbox(250, 300, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    let left_open = open_a_scroll_elsewhere(&sb).await;
+    sb.sandbox.expire_scrolls();
+    sb.sandbox.reset_stats();
+    let client = client_for(&sb);
+    let (ids, _) = walk_pages(client.scroll_pages_with(Some(left_open), never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert_eq!(sb.sandbox.stats().calls_to("GET /companies/scroll"), 250u64.div_ceil(100) + 1);
+}
+
+#[tokio::test]
+async fn a_scroll_that_asks_for_a_restart_starts_again_and_tells_so() {
+    let sb = sandbox(450, 500, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    sb.sandbox.fail_scroll_after_pages(2);
+    let client = client_for(&sb);
+    let (ids, restarts) = walk_pages(client.scroll_pages_with(None, never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert_eq!(restarts.len(), 1, "{restarts:?}");
+    assert_eq!(restarts[0].count, 1);
+    assert!(restarts[0].reason.contains("restart the scroll"), "{}", restarts[0].reason);
+}
+
+#[tokio::test]
+async fn a_scroll_that_never_finishes_gives_up_once_its_time_budget_for_restarts_is_spent() {
+    let sb = sandbox(300, 300, 0).await;
+    sb.sandbox.set_latency(Duration::from_millis(20));
+    sb.sandbox.fail_scrolls_after_pages(1, 10_000);
+    let client = client_for(&sb);
+    let options = ScrollOptions { restart_budget: Duration::from_millis(300), ..never_waits() };
+    let err = client.scroll_pages_with(None, options).try_collect::<Vec<_>>().await.unwrap_err();
+    assert!(matches!(err, IntercomError::ScrollIncomplete(_)), "{err:?}");
+    assert!(err.to_string().contains("budget for restarts"), "{err}");
+    let walks = sb.sandbox.stats().calls_to("GET /companies/scroll") / 2;
+    assert!((2..=20).contains(&walks), "{walks} walks in a 300 ms budget of ~40 ms walks");
 }
 
 #[tokio::test]

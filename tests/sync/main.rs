@@ -11,7 +11,7 @@ use app::domain::{
     SyncMode, SyncObject, SyncRun, WalkKind, Zone,
 };
 use app::integration::{Integration, CHURN_STAGE};
-use app::intercom::IntercomHosts;
+use app::intercom::{IntercomHosts, ScrollOptions};
 use app::secrets::SecretKey;
 use app::store::Store;
 use app::sync::{EngineConfig, Outcome, RangeReads, SyncEngine};
@@ -135,6 +135,8 @@ fn engine_reading(
         full_every: Duration::from_secs(24 * 3600),
         poll_every: Duration::from_millis(100),
         range_reads,
+        // A walk that cannot finish gives up in seconds, not in the real-world minutes.
+        scroll: ScrollOptions { restart_budget: Duration::from_secs(2), ..ScrollOptions::default() },
     };
     SyncEngine::new(store.clone(), integration, config)
 }
@@ -587,6 +589,75 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     assert_everything_matches(&stage).await;
 }
 
+#[tokio::test]
+async fn a_run_killed_during_the_company_scroll_closes_the_scroll_it_left_open_instead_of_waiting_it_out() {
+    // The real idle expiry: waiting it out would take a minute.
+    let config = SandboxConfig {
+        companies: 1_500,
+        latency: Duration::from_millis(5),
+        scroll_idle_timeout: Duration::from_secs(60),
+        ..small(18)
+    };
+    let stage = stage(config).await;
+    stage.save(mapped_settings()).await;
+    let first = stage.engine("doomed");
+    let (id, _) = first
+        .start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada")
+        .await
+        .unwrap();
+    let worker = tokio::spawn(async move { first.run_once().await });
+    loop {
+        let run = stage.store.sync_run(id).await.unwrap().unwrap();
+        if run.objects.iter().find(|o| o.object == SyncObject::Customers).map_or(0, |o| o.done) >= 300 {
+            break;
+        }
+        assert!(run.status.is_active(), "the run ended before it could be killed: {run:#?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+
+    // A rescuer that would rather fail than wait for the open scroll.
+    let mut config = stage.engine("rescuer").config().clone();
+    config.scroll = ScrollOptions { busy_wait: Duration::from_millis(1), busy_attempts: 0, ..config.scroll };
+    let rescuer = SyncEngine::new(stage.store.clone(), stage.integration.clone(), config);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while rescuer.run_once().await.unwrap() != Outcome::Worked(id) {
+        assert!(std::time::Instant::now() < deadline, "the run was never taken over");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let run = stage.store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    assert_eq!(counts_of(&run, SyncObject::Customers).created, 1_500, "each customer counted once");
+    assert_everything_matches(&stage).await;
+}
+
+#[tokio::test]
+async fn a_company_scroll_that_cannot_finish_ends_the_run_partial_with_its_restarts_told() {
+    let stage = stage(SandboxConfig { companies: 250, ..small(19) }).await;
+    stage.save(mapped_settings()).await;
+    stage.sb.sandbox.fail_scrolls_after_pages(1, 1_000_000);
+    let run = stage.sync_all().await;
+    assert_eq!(run.status, RunStatus::Partial, "{run:#?}");
+    let customers = run.objects.iter().find(|o| o.object == SyncObject::Customers).unwrap();
+    assert_eq!(customers.status, ObjectStatus::Failed);
+    let message = customers.message.as_deref().unwrap_or_default();
+    assert!(message.contains("restarted") && message.contains("2 s budget for restarts"), "{message}");
+    let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).unwrap();
+    assert_eq!(contacts.status, ObjectStatus::Done, "the other objects go on");
+}
+
+#[tokio::test]
+async fn a_company_scroll_that_restarted_says_so_in_the_run_detail() {
+    let stage = stage(SandboxConfig { companies: 250, ..small(20) }).await;
+    stage.save(mapped_settings()).await;
+    stage.sb.sandbox.fail_scroll_after_pages(1);
+    let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
+    assert_eq!(run.status, RunStatus::Success, "{run:#?}");
+    let message = run.objects[0].message.as_deref().unwrap_or_default();
+    assert!(message.contains("The company scroll was restarted 1 time"), "{message}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Contacts read in ranges of creation days
 // ---------------------------------------------------------------------------------------
@@ -730,7 +801,7 @@ async fn a_walk_that_fails_midway_churns_no_one() {
     let stage = stage(SandboxConfig { companies: 250, ..small(23) }).await;
     stage.save(with_churn(100)).await;
     stage.sync_all().await;
-    stage.sb.sandbox.fail_scrolls_after_pages(1, 100);
+    stage.sb.sandbox.fail_scrolls_after_pages(1, 1_000_000);
     let run = stage.sync(RunRequest { objects: vec![SyncObject::Customers], walk: None, dry_run: false }).await;
     assert_eq!(run.status, RunStatus::Failed, "{run:#?}");
     assert_eq!(counts_of(&run, SyncObject::Customers).churned, 0);

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::error::{decode_error, error_for_status, IntercomError, Result};
 use super::rate_limit::{unix_now, RateBudget};
 use super::retry::{Attempt, Decision, RetryPolicy};
+use super::scroll::ScrollOptions;
 
 /// The API version every call pins (docs/intercom.md §3: always send it).
 pub const INTERCOM_VERSION: &str = "2.16";
@@ -68,6 +69,7 @@ struct Inner {
     version: String,
     budget: Arc<RateBudget>,
     policy: RetryPolicy,
+    scroll: ScrollOptions,
     calls: AtomicU64,
     retries: AtomicU64,
 }
@@ -135,6 +137,7 @@ impl IntercomClient {
                 version: INTERCOM_VERSION.to_string(),
                 budget,
                 policy: RetryPolicy::default(),
+                scroll: ScrollOptions::default(),
                 calls: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
             }),
@@ -143,6 +146,16 @@ impl IntercomClient {
 
     /// The same token with other retry settings (tests shorten the waits).
     pub fn with_retry_policy(&self, policy: RetryPolicy) -> Self {
+        self.rebuilt(policy, self.inner.scroll)
+    }
+
+    /// The same token with other settings for the company scroll.
+    pub fn with_scroll_options(&self, scroll: ScrollOptions) -> Self {
+        self.rebuilt(self.inner.policy, scroll)
+    }
+
+    /// Shares the rate budget (one per token and host), not the call counters.
+    fn rebuilt(&self, policy: RetryPolicy, scroll: ScrollOptions) -> Self {
         let i = &self.inner;
         Self {
             inner: Arc::new(Inner {
@@ -152,10 +165,24 @@ impl IntercomClient {
                 version: i.version.clone(),
                 budget: i.budget.clone(),
                 policy,
+                scroll,
                 calls: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
             }),
         }
+    }
+
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        self.inner.policy
+    }
+
+    pub(crate) fn scroll_options(&self) -> ScrollOptions {
+        self.inner.scroll
+    }
+
+    /// A call asked again by a caller that decides its own retries (the scroll).
+    pub(crate) fn count_retry(&self) {
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn base_url(&self) -> &str {

@@ -19,5 +19,5 @@ pub use hosts::IntercomHosts;
 pub use models::*;
 pub use pagination::CursorPage;
 pub use retry::{Attempt, Decision, RetryPolicy};
-pub use scroll::ScrollOptions;
+pub use scroll::{Restarts, ScrollEvent, ScrollOptions};
 pub use search::{Op, Order, Query, QueryError, Search, Target};

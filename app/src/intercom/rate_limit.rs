@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const PROBE_WAIT: Duration = Duration::from_millis(20);
+/// Waited past a window's reset, so that a call lands after the refill.
+const REFILL_SLACK: Duration = Duration::from_millis(100);
 
 /// The budget of one token against one Intercom host.
 #[derive(Debug, Default)]
@@ -25,8 +27,10 @@ struct Window {
     in_flight: u32,
 }
 
-/// How long to wait before the next call, from what is known of the window.
-fn wait_needed(w: &Window, now: u64) -> Option<Duration> {
+/// How long to wait before the next call, from what is known of the window; `now_ms` in
+/// Unix milliseconds, so that a wait ends at the refill and not up to a second after it
+/// (a tenth of each window lost, at full speed).
+fn wait_needed(w: &Window, now_ms: u64) -> Option<Duration> {
     // Until a first answer tells the budget, one call at a time: a burst into a window
     // someone else already spent would bring one 429 per call.
     let Some(remaining) = w.remaining else {
@@ -37,8 +41,8 @@ fn wait_needed(w: &Window, now: u64) -> Option<Duration> {
     }
     let reset_at = w.reset_at?;
     // The window is 10 seconds; a reset further away than that is clock skew.
-    let secs = reset_at.saturating_sub(now).min(10);
-    Some(Duration::from_secs(secs) + Duration::from_millis(100))
+    let ms = (reset_at * 1_000).saturating_sub(now_ms).min(10_000);
+    Some(Duration::from_millis(ms) + REFILL_SLACK)
 }
 
 impl RateBudget {
@@ -55,7 +59,7 @@ impl RateBudget {
         loop {
             let wait = {
                 let mut w = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                match wait_needed(&w, unix_now()) {
+                match wait_needed(&w, unix_now_ms()) {
                     None => {
                         w.in_flight += 1;
                         return;
@@ -119,7 +123,11 @@ impl RateBudget {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    unix_now_ms() / 1_000
+}
+
+fn unix_now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -132,12 +140,17 @@ mod tests {
 
     #[test]
     fn a_call_goes_at_once_while_the_window_has_room() {
-        assert_eq!(wait_needed(&window(5, 4, 1_000), 995), None);
+        assert_eq!(wait_needed(&window(5, 4, 1_000), 995_000), None);
     }
 
     #[test]
     fn calls_in_flight_count_against_the_window() {
-        assert_eq!(wait_needed(&window(5, 5, 1_000), 995), Some(Duration::from_millis(5_100)));
+        assert_eq!(wait_needed(&window(5, 5, 1_000), 995_000), Some(Duration::from_millis(5_100)));
+    }
+
+    #[test]
+    fn a_spent_window_is_waited_for_to_the_millisecond_not_the_second() {
+        assert_eq!(wait_needed(&window(0, 0, 1_000), 999_900), Some(Duration::from_millis(200)));
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Walk<'_> {
         self.push_pending_contacts(&tags_by_id, customers_read).await?;
         self.create_contacts(&tags_by_id).await?;
         let max = self.checkpoint(SyncObject::Contacts).await?.and_then(|c| c.max_updated_at);
-        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None, note: None })
     }
 
     /// A full walk big enough to be cut into ranges gets its plan saved, so that a resumed

@@ -4,58 +4,86 @@
 use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 
 use super::mapping::{self, Fields};
 use super::output;
 use super::pipeline::{refusal, Seen, Walk, WalkEnd};
 use super::Result;
-use crate::domain::{SyncMode, SyncObject, WalkKind};
-use crate::intercom::Company;
+use crate::domain::{ObjectStatus, SyncMode, SyncObject, WalkKind};
+use crate::intercom::{Company, Restarts, ScrollEvent};
 use crate::sync_model::{PageWrite, RecordWrite};
 
-/// Companies are written in pages of the scroll's size.
+/// Companies are created in Intercom in batches of the scroll's page size.
 pub(super) const COMPANY_PAGE: usize = 100;
 
+/// Where a company walk stands, as saved with its pages: the scroll's own position
+/// lives in Intercom, so only its `scroll_param` is worth keeping.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ScrollPosition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scroll_param: Option<String>,
+}
+
 impl Walk<'_> {
-    /// Every company, then churn: the scroll cannot resume, so a resumed run walks again
-    /// from the start and `synced_run` keeps it from counting or churning twice.
+    /// Every company, then churn. A resumed run walks again from the start (the scroll's
+    /// position cannot be trusted past the last written page) and `synced_run` keeps it
+    /// from counting or churning twice; the scroll the stopped run left open is read to
+    /// its end rather than waited out.
     pub(super) async fn customers(&self, seen_in_dry_run: &mut HashSet<String>) -> Result<WalkEnd> {
         let expected = self.store.intercom_customer_count().await?;
-        let mut stream = self.api.companies();
-        let mut batch: Vec<Company> = Vec::with_capacity(COMPANY_PAGE);
+        let left_open = self
+            .checkpoint(SyncObject::Customers)
+            .await?
+            .and_then(|c| c.cursor)
+            .and_then(|c| serde_json::from_str::<ScrollPosition>(&c).ok())
+            .and_then(|p| p.scroll_param);
+        let mut saved = left_open.clone();
+        let mut stream = self.api.company_pages(left_open);
         let mut first = true;
-        loop {
-            let item = stream.next().await;
-            let end = item.is_none();
-            match item {
-                Some(Ok(company)) => batch.push(company),
-                Some(Err(err)) => {
-                    // What was read is good; only the churn needs the walk complete.
-                    if !batch.is_empty() {
-                        let page = self.customer_page(std::mem::take(&mut batch), seen_in_dry_run).await?;
-                        self.write(SyncObject::Customers, page).await?;
-                    }
-                    return Err(err.into());
+        let mut restarts: Option<Restarts> = None;
+        while let Some(event) = stream.next().await {
+            let (companies, scroll_param) = match event? {
+                ScrollEvent::Page { companies, scroll_param } => (companies, scroll_param),
+                ScrollEvent::Restarted(r) => {
+                    let message = format!("The company scroll is starting again: {}.", r.describe());
+                    self.store
+                        .set_object_status(
+                            self.run_id,
+                            SyncObject::Customers,
+                            ObjectStatus::Running,
+                            Some(&message),
+                            None,
+                        )
+                        .await?;
+                    restarts = Some(r);
+                    continue;
                 }
-                None => {}
+            };
+            if scroll_param.is_some() && scroll_param != saved {
+                // Saved before the page is worked on, so that a process killed now leaves a
+                // scroll the next run can close, not one it must wait a minute for.
+                let position = ScrollPosition { scroll_param: scroll_param.clone() };
+                let cursor = PageWrite { cursor: Some(serde_json::to_string(&position).ok()), ..PageWrite::default() };
+                self.store.apply_page(self.run_id, SyncObject::Customers, &cursor).await?;
+                saved = scroll_param;
             }
-            if batch.len() >= COMPANY_PAGE || (end && !batch.is_empty()) {
-                let mut page = self.customer_page(std::mem::take(&mut batch), seen_in_dry_run).await?;
-                if first {
-                    // Intercom does not count companies; what Skalin had is the estimate.
-                    page.expected = (expected > 0).then_some(expected);
-                    first = false;
-                }
-                self.write(SyncObject::Customers, page).await?;
+            if companies.is_empty() {
+                continue;
             }
-            if end {
-                break;
+            let mut page = self.customer_page(companies, seen_in_dry_run).await?;
+            if first {
+                // Intercom does not count companies; what Skalin had is the estimate.
+                page.expected = (expected > 0).then_some(expected);
+                first = false;
             }
+            self.write(SyncObject::Customers, page).await?;
         }
         self.create_companies().await?;
         let max = self.checkpoint(SyncObject::Customers).await?.and_then(|c| c.max_updated_at);
         let churn = self.churn(seen_in_dry_run).await?;
-        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, WalkKind::Full), churn })
+        let note = restarts.map(|r| format!("The company scroll was {}.", r.describe()));
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, WalkKind::Full), churn, note })
     }
 
     pub(super) async fn customer_page(

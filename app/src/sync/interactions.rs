@@ -67,7 +67,7 @@ impl Walk<'_> {
             }
         }
         let max = self.checkpoint(SyncObject::Interactions).await?.and_then(|c| c.max_updated_at);
-        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None })
+        Ok(WalkEnd::Complete { cursor: self.next_cursor(max, walk), churn: None, note: None })
     }
 
     /// A full walk of many tickets is cut into ranges of equal time from the oldest

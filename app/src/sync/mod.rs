@@ -58,6 +58,8 @@ pub struct EngineConfig {
     /// How often an idle worker looks for queued or scheduled runs.
     pub poll_every: Duration,
     pub range_reads: RangeReads,
+    /// The company scroll's waits and its time budget for restarts.
+    pub scroll: crate::intercom::ScrollOptions,
 }
 
 /// How a big full walk of contacts or tickets is read side by side (see `ranges`).
@@ -86,6 +88,7 @@ impl Default for EngineConfig {
             full_every: Duration::from_secs(24 * 3600),
             poll_every: Duration::from_secs(2),
             range_reads: RangeReads::default(),
+            scroll: crate::intercom::ScrollOptions::default(),
         }
     }
 }

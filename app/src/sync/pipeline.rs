@@ -36,7 +36,8 @@ pub struct Walk<'a> {
 #[derive(Debug)]
 pub enum WalkEnd {
     /// Read completely; the next incremental read starts from `cursor`.
-    Complete { cursor: SyncCursor, churn: Option<ChurnOutcome> },
+    /// `note` tells what the walk met on its way (a restarted scroll).
+    Complete { cursor: SyncCursor, churn: Option<ChurnOutcome>, note: Option<String> },
 }
 
 /// What the churn check after a complete company walk did (see `churn`).

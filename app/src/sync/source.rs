@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::intercom::{
     CallStats, Company, CompanyUpdate, CompanyUpsert, Contact, ContactCreate, ContactUpdate, CursorPage, DataAttribute,
-    IntercomClient, Model, Result, Search, Tag, Ticket,
+    IntercomClient, Model, Result, ScrollEvent, Search, Tag, Ticket,
 };
 
 #[async_trait]
@@ -17,8 +17,9 @@ pub trait IntercomApi: Send + Sync {
     async fn tags(&self) -> Result<Vec<Tag>>;
     /// The workspace's time zone (an IANA name), where contact search draws its days.
     async fn workspace_time_zone(&self) -> Result<Option<String>>;
-    /// Every company once: a complete walk or an error, never a silent partial one.
-    fn companies(&self) -> BoxStream<'static, Result<Company>>;
+    /// Every company once, page by page: a complete walk or an error, never a silent
+    /// partial one. `left_open` names a scroll an earlier walk may have left open.
+    fn company_pages(&self, left_open: Option<String>) -> BoxStream<'static, Result<ScrollEvent>>;
     async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>>;
     async fn search_contacts_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Contact>>;
     async fn search_tickets_page(&self, search: &Search, starting_after: Option<&str>) -> Result<CursorPage<Ticket>>;
@@ -54,8 +55,8 @@ impl IntercomApi for IntercomClient {
         Ok(self.me().await?.app.and_then(|a| a.timezone))
     }
 
-    fn companies(&self) -> BoxStream<'static, Result<Company>> {
-        self.scroll_companies().boxed()
+    fn company_pages(&self, left_open: Option<String>) -> BoxStream<'static, Result<ScrollEvent>> {
+        self.scroll_pages(left_open).boxed()
     }
 
     async fn contacts_page(&self, starting_after: Option<&str>) -> Result<CursorPage<Contact>> {

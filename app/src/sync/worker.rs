@@ -51,7 +51,7 @@ impl SyncEngine {
 
     async fn execute(&self, run: &ClaimedRun) {
         let api: Arc<dyn IntercomApi> = match self.integration.client().await {
-            Ok(client) => Arc::new(client),
+            Ok(client) => Arc::new(client.with_scroll_options(self.config.scroll)),
             Err(err) => {
                 let err = SyncError::from(err);
                 self.fail(run.id, &err).await;
@@ -143,53 +143,9 @@ impl SyncEngine {
                 SyncObject::Interactions => walk.interactions(checkpoint.walk).await,
             };
             match ended {
-                Ok(WalkEnd::Complete { cursor, churn }) => {
+                Ok(WalkEnd::Complete { cursor, churn, note }) => {
                     let cursor = (!run.request.dry_run).then_some(cursor);
-                    match churn {
-                        Some(ChurnOutcome::Waiting(entries)) => {
-                            let message = format!(
-                                "{} customers are no longer in Intercom: more than the {} % threshold. An admin must confirm before they are churned.",
-                                entries.len(),
-                                settings.customers.churn_max_percent
-                            );
-                            self.store
-                                .set_object_status(
-                                    run.id,
-                                    object,
-                                    ObjectStatus::AwaitingConfirmation,
-                                    Some(&message),
-                                    Some(&entries),
-                                )
-                                .await?;
-                            if let Some(cursor) = cursor {
-                                self.store
-                                    .finish_object(
-                                        run.id,
-                                        object,
-                                        ObjectStatus::AwaitingConfirmation,
-                                        None,
-                                        Some(cursor),
-                                    )
-                                    .await?;
-                            }
-                        }
-                        Some(ChurnOutcome::WouldChurn(entries)) => {
-                            self.store
-                                .set_object_status(run.id, object, ObjectStatus::Done, None, Some(&entries))
-                                .await?;
-                            self.store.finish_object(run.id, object, ObjectStatus::Done, None, None).await?;
-                        }
-                        Some(ChurnOutcome::Applied(n)) if n > 0 => {
-                            let message =
-                                format!("{n} customers no longer in Intercom were set to stage {CHURN_STAGE}.");
-                            self.store
-                                .finish_object(run.id, object, ObjectStatus::Done, Some(&message), cursor)
-                                .await?;
-                        }
-                        Some(ChurnOutcome::Applied(_)) | None => {
-                            self.store.finish_object(run.id, object, ObjectStatus::Done, None, cursor).await?;
-                        }
-                    }
+                    self.complete(run.id, object, cursor, churn, note, settings.customers.churn_max_percent).await?;
                 }
                 Err(err) => {
                     let message = err.to_string();
@@ -210,6 +166,51 @@ impl SyncEngine {
         let status = final_status(&report.objects);
         self.store.finish_run(run.id, status, fatal.as_deref(), crate::store::now()).await?;
         tracing::info!(sync.run_id = run.id, sync.status = status.as_str(), "sync run ended");
+        Ok(())
+    }
+
+    /// Records a walk read to its end, with what its churn did and what it met on its way.
+    async fn complete(
+        &self,
+        run_id: i64,
+        object: SyncObject,
+        cursor: Option<crate::sync_model::SyncCursor>,
+        churn: Option<ChurnOutcome>,
+        note: Option<String>,
+        churn_max_percent: u8,
+    ) -> Result<()> {
+        let told = |message: Option<String>| match (message, note.clone()) {
+            (Some(message), Some(note)) => Some(format!("{message} {note}")),
+            (message, note) => message.or(note),
+        };
+        match churn {
+            Some(ChurnOutcome::Waiting(entries)) => {
+                let message = told(Some(format!(
+                    "{} customers are no longer in Intercom: more than the {churn_max_percent} % threshold. An admin must confirm before they are churned.",
+                    entries.len(),
+                )));
+                let waiting = ObjectStatus::AwaitingConfirmation;
+                self.store.set_object_status(run_id, object, waiting, message.as_deref(), Some(&entries)).await?;
+                if let Some(cursor) = cursor {
+                    self.store.finish_object(run_id, object, waiting, None, Some(cursor)).await?;
+                }
+            }
+            Some(ChurnOutcome::WouldChurn(entries)) => {
+                let message = told(None);
+                self.store
+                    .set_object_status(run_id, object, ObjectStatus::Done, message.as_deref(), Some(&entries))
+                    .await?;
+                self.store.finish_object(run_id, object, ObjectStatus::Done, None, None).await?;
+            }
+            Some(ChurnOutcome::Applied(n)) if n > 0 => {
+                let message =
+                    told(Some(format!("{n} customers no longer in Intercom were set to stage {CHURN_STAGE}.")));
+                self.store.finish_object(run_id, object, ObjectStatus::Done, message.as_deref(), cursor).await?;
+            }
+            Some(ChurnOutcome::Applied(_)) | None => {
+                self.store.finish_object(run_id, object, ObjectStatus::Done, told(None).as_deref(), cursor).await?;
+            }
+        }
         Ok(())
     }
 
