@@ -1,6 +1,8 @@
 //! The sandbox Intercom over HTTP: it must behave like the live API described in
 //! docs/intercom.md, quirks included.
 
+mod company_pages;
+
 use std::collections::HashSet;
 use std::time::Duration;
 

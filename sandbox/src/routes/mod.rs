@@ -78,3 +78,17 @@ pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
+
+/// Page `page` of the page-numbered list at `path`, as the full URL the company lists
+/// put in `pages.next` (docs/intercom.md §6): `per_page` and `page` first, as in real
+/// traffic, then the request's other parameters.
+pub fn page_url(headers: &HeaderMap, path: &str, raw_query: Option<&str>, per_page: i64, page: i64) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("per_page", &per_page.to_string()).append_pair("page", &page.to_string());
+    for (key, value) in url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
+        if key != "page" && key != "per_page" {
+            query.append_pair(&key, &value);
+        }
+    }
+    format!("{}{path}?{}", base_url(headers), query.finish())
+}
