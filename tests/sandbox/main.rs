@@ -2,6 +2,7 @@
 //! docs/intercom.md, quirks included.
 
 mod company_pages;
+mod gate;
 
 use std::collections::HashSet;
 use std::time::Duration;

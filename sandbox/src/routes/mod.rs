@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod data_attributes;
 pub mod tickets;
 
+use axum::handler::Handler;
 use axum::http::HeaderMap;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::gate::gate;
+use super::gate::{gate, gate_unknown_route};
 use super::{oauth, Sandbox};
 
 pub fn router(sandbox: Sandbox) -> Router {
@@ -39,12 +40,13 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/tickets/{id}", get(tickets::show))
         .route("/ticket_types", get(tickets::types))
         .route_layer(from_fn_with_state(sandbox.clone(), gate));
+    let unknown = not_found.layer(from_fn_with_state(sandbox.clone(), gate_unknown_route));
     Router::new()
         .merge(api)
         .merge(oauth::router())
-        .fallback(not_found)
+        .fallback(unknown.clone())
         // A GET on a POST-only URL such as /companies/list is a 404 on the live API.
-        .method_not_allowed_fallback(not_found)
+        .method_not_allowed_fallback(unknown)
         .with_state(sandbox)
 }
 
