@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::faults;
 use super::rate_limit::{self, Budget};
 use super::state::State as Workspace;
 use super::version::ApiVersion;
@@ -82,10 +83,12 @@ fn admit(state: &mut Workspace, request: &mut Request) -> Admission {
         state.stats.rate_limited += 1;
         return Admission::Refused(with_budget(budget.error().into_response(), &budget));
     }
+    // A gateway's failure, before the handler: nothing is consumed, so a retry of the
+    // same call (a scroll page included) gets what it would have had.
     let rate = state.config.fault_rate;
     if rate > 0.0 && state.fault_rng.chance(rate) {
         state.stats.faults_injected += 1;
-        let error = ApiError::server_error("An unexpected error occurred");
+        let error = faults::injected(state);
         return Admission::Refused(with_budget(error.into_response(), &budget));
     }
     let header = request.headers().get("intercom-version").map(|v| v.to_str().unwrap_or("").to_string());

@@ -6,6 +6,7 @@
 
 mod cursor;
 mod error;
+mod faults;
 mod gate;
 mod model;
 mod oauth;
@@ -46,8 +47,12 @@ pub struct SandboxConfig {
     pub rate_limit_per_window: u32,
     /// Added to every API response.
     pub latency: Duration,
-    /// Probability of an injected 500 on any authenticated call, drawn from the seed.
+    /// Probability of an injected gateway-style 5xx on any authenticated call, before its
+    /// handler (so nothing is consumed), drawn from the seed.
     pub fault_rate: f64,
+    /// The statuses of injected faults, in equal parts; a status that is not a 5xx is sent
+    /// as a 500.
+    pub fault_statuses: Vec<u16>,
     /// Contacts and tickets written less than this long ago are not in search results yet.
     pub search_index_delay: Duration,
     pub scroll_idle_timeout: Duration,
@@ -72,6 +77,7 @@ impl Default for SandboxConfig {
             rate_limit_per_window: 1_667,
             latency: Duration::ZERO,
             fault_rate: 0.0,
+            fault_statuses: vec![500, 502, 503],
             search_index_delay: Duration::ZERO,
             scroll_idle_timeout: Duration::from_secs(60),
             timezone: "Europe/Paris".into(),
@@ -119,10 +125,6 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn set_fault_rate(&self, rate: f64) {
-        self.lock().config.fault_rate = rate;
-    }
-
     pub fn set_latency(&self, d: Duration) {
         self.lock().config.latency = d;
     }
@@ -164,24 +166,6 @@ impl Sandbox {
     /// (2.7–2.16 docs, the default) or exact seconds (the Preview docs, an Airbyte claim).
     pub fn set_contact_dates_by_second(&self, by_second: bool) {
         self.lock().contact_dates_by_second = by_second;
-    }
-
-    /// The next scroll walk gets one 500 after `pages` pages, and that scroll is closed.
-    pub fn fail_scroll_after_pages(&self, pages: usize) {
-        self.lock().scroll_fail_after = Some(pages);
-    }
-
-    /// The next `walks` scroll walks each get a 500 after `pages` pages: a walk that
-    /// cannot be completed however often it starts again.
-    pub fn fail_scrolls_after_pages(&self, pages: usize, walks: usize) {
-        let mut state = self.lock();
-        state.scroll_fail_after = Some(pages);
-        state.scroll_fail_repeat = walks.saturating_sub(1);
-    }
-
-    /// As if the idle timeout had passed for the open scroll.
-    pub fn expire_scrolls(&self) {
-        self.lock().scroll = None;
     }
 
     pub fn stats(&self) -> SandboxStats {

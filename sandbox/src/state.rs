@@ -51,6 +51,8 @@ pub struct State {
     pub oauth_codes: HashMap<String, OauthCode>,
     pub windows: HashMap<String, (i64, u32)>,
     pub fault_rng: SplitMix64,
+    /// Which status an injected fault takes, apart from `fault_rng` (see `faults::injected`).
+    pub fault_status_rng: SplitMix64,
     pub misc_rng: SplitMix64,
     pub stats: SandboxStats,
 }
