@@ -8,6 +8,24 @@ use super::error::ApiError;
 use super::state::State;
 use super::Sandbox;
 
+/// What a failed scroll page call does to its scroll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScrollFault {
+    /// The page was not served: the same `scroll_param` gets it on a retry.
+    KeepsScroll,
+    /// The scroll is gone: its `scroll_param` gets 404 `not_found` "scroll parameter not
+    /// found" from then on, and a new scroll can be opened at once.
+    EndsScroll,
+}
+
+/// A failure armed with `Sandbox::fail_scroll_page`.
+#[derive(Clone, Copy, Debug)]
+pub struct ScrollPageFault {
+    pub after_pages: usize,
+    pub status: u16,
+    pub effect: ScrollFault,
+}
+
 /// Intercom's envelope for an injected 5xx (docs/intercom.md §4: every 4xx and 5xx body
 /// is an `error.list`), with a code from the documented list: `service_unavailable` for
 /// a 503, `request_timeout` for a 504, `server_error` for the others (the list has no
@@ -47,6 +65,13 @@ impl Sandbox {
     /// The statuses injected faults take, in equal parts (default 500, 502 and 503).
     pub fn set_fault_statuses(&self, statuses: &[u16]) {
         self.lock().config.fault_statuses = statuses.to_vec();
+    }
+
+    /// The next scroll page call after `after_pages` pages of a walk answers `status`
+    /// (a 502 or a 503, say), once; `effect` says whether the scroll survives it. With
+    /// 0, the call that would open a scroll fails, and `KeepsScroll` then opens none.
+    pub fn fail_scroll_page(&self, after_pages: usize, status: u16, effect: ScrollFault) {
+        self.lock().scroll_page_fault = Some(ScrollPageFault { after_pages, status, effect });
     }
 
     /// The next scroll walk gets one 500 after `pages` pages, and that scroll is closed.

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use faults::ScrollFault;
 pub use state::SandboxStats;
 use state::State;
 use version::ApiVersion;

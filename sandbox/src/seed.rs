@@ -208,6 +208,7 @@ pub fn seed(config: SandboxConfig) -> State {
         scroll: None,
         scroll_fail_after: None,
         scroll_fail_repeat: 0,
+        scroll_page_fault: None,
         storm_429: 0,
         scroll_includes_companies_without_users: true,
         contact_companies_key: "data",

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use super::faults::ScrollPageFault;
 use super::model::*;
 use super::rng::SplitMix64;
 use super::scroll::Scroll;
@@ -41,6 +42,7 @@ pub struct State {
     pub scroll_fail_after: Option<usize>,
     /// Walks after the next one that fail the same way.
     pub scroll_fail_repeat: usize,
+    pub scroll_page_fault: Option<ScrollPageFault>,
     /// Authenticated calls still to be refused with a 429, whatever the window says.
     pub storm_429: u32,
     pub scroll_includes_companies_without_users: bool,

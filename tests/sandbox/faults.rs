@@ -1,5 +1,6 @@
 //! Injected faults (docs/intercom.md §5, §7): gateway-style 5xx before any handler, in a
-//! configurable mix, that consume nothing.
+//! configurable mix, that consume nothing; and the scroll's own failures, which keep the
+//! scroll or end it.
 
 use std::collections::BTreeMap;
 
@@ -74,4 +75,61 @@ async fn a_gateway_fault_on_a_scroll_page_leaves_the_scroll_alive_and_the_retry_
         assert_eq!(retried["scroll_param"], param.as_str(), "after a {status}");
         assert_eq!(ids_of(&retried, "data"), scroll_page_ids(&sb, 1), "after a {status}, the page it did not serve");
     }
+}
+
+fn scroll_path(param: &str) -> String {
+    format!("/companies/scroll?scroll_param={param}")
+}
+
+#[tokio::test]
+async fn a_502_that_keeps_the_scroll_returns_the_same_page_on_retry_and_the_walk_ends_with_every_company_once() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    sb.sandbox.fail_scroll_page(1, 502, ScrollFault::KeepsScroll);
+    let first = body(api.get("/companies/scroll").await).await;
+    let param = first["scroll_param"].as_str().unwrap().to_string();
+    let mut ids = ids_of(&first, "data");
+    let (status, code, _) = error_code(api.get(&scroll_path(&param)).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::BAD_GATEWAY, "server_error"));
+    loop {
+        let page = body(api.get(&scroll_path(&param)).await).await;
+        assert_eq!(page["scroll_param"], param.as_str(), "the same scroll goes on");
+        let data = ids_of(&page, "data");
+        if data.is_empty() {
+            break;
+        }
+        ids.extend(data);
+    }
+    assert_eq!(ids, sb.sandbox.company_ids(), "every company once, in order");
+    assert_eq!(sb.sandbox.stats().faults_injected, 1, "the fault fires once");
+}
+
+#[tokio::test]
+async fn a_503_that_ends_the_scroll_leaves_its_param_not_found_and_a_new_scroll_opens_at_once() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    sb.sandbox.fail_scroll_page(2, 503, ScrollFault::EndsScroll);
+    let first = body(api.get("/companies/scroll").await).await;
+    let param = first["scroll_param"].as_str().unwrap().to_string();
+    assert_eq!(api.get(&scroll_path(&param)).await.status(), StatusCode::OK);
+    let (status, code, _) = error_code(api.get(&scroll_path(&param)).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"));
+    let (status, code, message) = error_code(api.get(&scroll_path(&param)).await).await;
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (StatusCode::NOT_FOUND, "not_found", "scroll parameter not found")
+    );
+    let again = body(api.get("/companies/scroll").await).await;
+    assert_ne!(again["scroll_param"], param.as_str(), "a new scroll");
+    assert_eq!(ids_of(&again, "data"), sb.sandbox.company_ids()[..100].to_vec(), "from the first page");
+}
+
+#[tokio::test]
+async fn a_scroll_fault_armed_for_the_first_page_opens_no_scroll_when_it_keeps_it() {
+    let sb = sandbox(small()).await;
+    let api = api(&sb);
+    sb.sandbox.fail_scroll_page(0, 503, ScrollFault::KeepsScroll);
+    assert_eq!(api.get("/companies/scroll").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let opened = body(api.get("/companies/scroll").await).await;
+    assert_eq!(ids_of(&opened, "data").len(), 100, "no scroll was left open to refuse this one");
 }
