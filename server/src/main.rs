@@ -86,6 +86,7 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         seed: args.seed,
         latency: std::time::Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
+        fault_statuses: args.fault_statuses.clone(),
         rate_limit_per_window: args.rate_limit,
         ..SandboxConfig::default()
     };
@@ -100,6 +101,10 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         "  {} companies, {} contacts, {} tickets, seed {}",
         args.companies, args.contacts, args.tickets, args.seed
     );
+    if args.fault_rate > 0.0 {
+        let statuses: Vec<String> = args.fault_statuses.iter().map(u16::to_string).collect();
+        println!("  {}% of calls fail with {}", args.fault_rate * 100.0, statuses.join(", "));
+    }
     println!("  OAuth client id {SANDBOX_CLIENT_ID}, secret {SANDBOX_CLIENT_SECRET}\nPress Ctrl-C to stop.\n");
     axum::serve(listener, sandbox.router())
         .with_graceful_shutdown(shutdown_signal())
