@@ -98,8 +98,11 @@ fn admit(state: &mut Workspace, request: &mut Request) -> Admission {
     };
     // The live API's answer to a bad version is UNCONFIRMED; a 400 is the safe fake.
     let Some(version) = version else {
-        let error =
-            ApiError::new(StatusCode::BAD_REQUEST, "intercom_version_invalid", "The requested version could not be found");
+        let error = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "intercom_version_invalid",
+            "The requested version could not be found",
+        );
         return Admission::Refused(with_budget(error.into_response(), &budget));
     };
     request.extensions_mut().insert(version);
