@@ -4,6 +4,7 @@
 //! expects. Where a point is UNCONFIRMED (docs/intercom.md §13) the documented default is
 //! the behaviour and the other reading is a knob on [`Sandbox`] or [`SandboxConfig`].
 
+mod conversations;
 mod cursor;
 mod error;
 mod faults;
@@ -41,6 +42,9 @@ pub struct SandboxConfig {
     pub companies: usize,
     pub contacts: usize,
     pub tickets: usize,
+    /// For conversation search; seeded apart, so that the other records of a seed do not
+    /// depend on how many there are.
+    pub conversations: usize,
     /// Same seed, same workspace, byte for byte (on the same UTC day: timestamps are
     /// spread backwards from the day the sandbox starts).
     pub seed: u64,
@@ -73,6 +77,7 @@ impl Default for SandboxConfig {
             companies: 300,
             contacts: 3_000,
             tickets: 200,
+            conversations: 200,
             seed: 42,
             // 10,000 a minute spread over six 10-second windows (docs/intercom.md §5).
             rate_limit_per_window: 1_667,
@@ -158,7 +163,8 @@ impl Sandbox {
     }
 
     /// UNCONFIRMED whether ticket search's `>`/`<` include the bound; the docs say
-    /// "greater (or equal)", so the default is inclusive.
+    /// "greater (or equal)", so the default is inclusive. Conversation search, which the
+    /// docs describe the same way, follows it.
     pub fn set_ticket_search_gt_inclusive(&self, inclusive: bool) {
         self.lock().ticket_search_gt_inclusive = inclusive;
     }

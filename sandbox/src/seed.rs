@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::model::*;
 use super::rng::SplitMix64;
 use super::state::{real_now, SandboxStats, State};
-use super::{SandboxConfig, SANDBOX_TOKEN};
+use super::{conversations, SandboxConfig, SANDBOX_TOKEN};
 
 const DAY: i64 = 86_400;
 
@@ -174,6 +174,7 @@ pub fn seed(config: SandboxConfig) -> State {
     for i in 0..config.tickets {
         tickets.push(seed_ticket(&mut rng, anchor, i, &live, &admins, ticket_types.len(), &ticket_states));
     }
+    let conversations = conversations::seed(&config, anchor, &contacts, &admins);
 
     let company_by_id = companies.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
     let company_by_company_id = companies.iter().enumerate().map(|(i, c)| (c.company_id.clone(), i)).collect();
@@ -202,6 +203,7 @@ pub fn seed(config: SandboxConfig) -> State {
         ticket_types,
         ticket_states,
         tickets,
+        conversations,
         company_counter,
         generation: 0,
         search_cache: HashMap::new(),

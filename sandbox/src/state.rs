@@ -34,6 +34,7 @@ pub struct State {
     pub ticket_types: Vec<TicketType>,
     pub ticket_states: Vec<TicketState>,
     pub tickets: Vec<Ticket>,
+    pub conversations: Vec<Conversation>,
     pub company_counter: u64,
     /// Bumped on every write, so cached search results know when they are stale.
     pub generation: u64,

@@ -75,6 +75,8 @@ pub struct SandboxArgs {
     pub contacts: usize,
     #[arg(long, default_value_t = 200)]
     pub tickets: usize,
+    #[arg(long, default_value_t = 200)]
+    pub conversations: usize,
     /// The same seed gives the same workspace.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -83,6 +83,7 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         companies: args.companies,
         contacts: args.contacts,
         tickets: args.tickets,
+        conversations: args.conversations,
         seed: args.seed,
         latency: std::time::Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
@@ -98,8 +99,8 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     let sandbox = Sandbox::new(config);
     println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
     println!(
-        "  {} companies, {} contacts, {} tickets, seed {}",
-        args.companies, args.contacts, args.tickets, args.seed
+        "  {} companies, {} contacts, {} tickets, {} conversations, seed {}",
+        args.companies, args.contacts, args.tickets, args.conversations, args.seed
     );
     if args.fault_rate > 0.0 {
         let statuses: Vec<String> = args.fault_statuses.iter().map(u16::to_string).collect();

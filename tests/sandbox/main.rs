@@ -2,6 +2,7 @@
 //! docs/intercom.md, quirks included.
 
 mod company_pages;
+mod conversations;
 mod faults;
 mod gate;
 

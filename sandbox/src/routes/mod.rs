@@ -3,6 +3,7 @@
 pub mod admins;
 pub mod companies;
 pub mod contacts;
+pub mod conversations;
 pub mod data_attributes;
 pub mod tickets;
 
@@ -36,6 +37,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/contacts/{id}/companies", get(contacts::companies).post(contacts::attach_company))
         .route("/contacts/{id}/tags", get(contacts::tags).post(contacts::attach_tag))
         .route("/contacts/{id}/tags/{tag_id}", delete(contacts::detach_tag))
+        .route("/conversations/search", post(conversations::search))
         .route("/tickets/search", post(tickets::search))
         .route("/tickets/{id}", get(tickets::show))
         .route("/ticket_types", get(tickets::types))
