@@ -31,6 +31,10 @@ fn rng(seed: u64) -> SplitMix64 {
     SplitMix64::new(seed ^ 0xC0_4E75_A710_45C0)
 }
 
+fn raised(rng: &mut SplitMix64) -> &'static str {
+    RAISED[rng.below(RAISED.len() as u64) as usize]
+}
+
 pub fn seed(config: &SandboxConfig, anchor: i64, contacts: &[Contact], admins: &[Admin]) -> Vec<Conversation> {
     // `source.author.email` has `format: email`, which refuses the non-ASCII local part
     // of a few seeded contacts (chloé.…); they start no conversations.
@@ -67,7 +71,7 @@ pub fn seed(config: &SandboxConfig, anchor: i64, contacts: &[Contact], admins: &
                 snoozed_until: (state == "snoozed").then(|| anchor + rng.range(1, 14) * DAY),
                 state,
                 read: state == "closed" || rng.chance(0.5),
-                priority: if rng.chance(0.7) { "none" } else { *rng.pick(RAISED) },
+                priority: if rng.chance(0.7) { "none" } else { raised(&mut rng) },
                 admin_assignee_id: if rng.chance(0.8) { rng.pick(admins).id } else { 0 },
                 team_assignee_id: if rng.chance(0.3) { TEAM } else { 0 },
                 contacts,

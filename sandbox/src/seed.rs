@@ -181,7 +181,7 @@ pub fn seed(config: SandboxConfig) -> State {
     let contact_by_id: HashMap<String, usize> = contacts.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
     let fault_rng = SplitMix64::new(config.seed ^ 0xFA01_7FA0_17FA_017F);
     let misc_rng = SplitMix64::new(config.seed ^ 0x5C_0011);
-    let fault_status_rng = SplitMix64::new(config.seed ^ 0x5_7A7_0500);
+    let fault_status_rng = SplitMix64::new(config.seed ^ 0x57A7_0500);
     let company_counter = companies.len() as u64;
     let live_contacts = contacts.iter().filter(|c| c.merged_into.is_none()).count();
 
