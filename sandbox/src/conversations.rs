@@ -38,10 +38,10 @@ fn raised(rng: &mut SplitMix64) -> &'static str {
 pub fn seed(config: &SandboxConfig, anchor: i64, contacts: &[Contact], admins: &[Admin]) -> Vec<Conversation> {
     // `source.author.email` has `format: email`, which refuses the non-ASCII local part
     // of a few seeded contacts (chloé.…); they start no conversations.
-    let live_contacts: Vec<usize> = (0..contacts.len())
+    let eligible: Vec<usize> = (0..contacts.len())
         .filter(|&i| contacts[i].merged_into.is_none() && contacts[i].email.as_deref().is_none_or(str::is_ascii))
         .collect();
-    if live_contacts.is_empty() || admins.is_empty() {
+    if eligible.is_empty() || admins.is_empty() {
         return vec![];
     }
     let mut rng = rng(config.seed);
@@ -54,11 +54,11 @@ pub fn seed(config: &SandboxConfig, anchor: i64, contacts: &[Contact], admins: &
                 6..=8 => "open",
                 _ => "snoozed",
             };
-            let contact = *rng.pick(&live_contacts);
-            let mut contacts = vec![contact];
-            let second = *rng.pick(&live_contacts);
+            let contact = *rng.pick(&eligible);
+            let mut with = vec![contact];
+            let second = *rng.pick(&eligible);
             if rng.chance(0.1) && second != contact {
-                contacts.push(second);
+                with.push(second);
             }
             let from_contact = rng.chance(0.8);
             let body = *rng.pick(OPENERS);
@@ -74,7 +74,7 @@ pub fn seed(config: &SandboxConfig, anchor: i64, contacts: &[Contact], admins: &
                 priority: if rng.chance(0.7) { "none" } else { raised(&mut rng) },
                 admin_assignee_id: if rng.chance(0.8) { rng.pick(admins).id } else { 0 },
                 team_assignee_id: if rng.chance(0.3) { TEAM } else { 0 },
-                contacts,
+                contacts: with,
                 source_id: 403_918_346 + i as i64,
                 source_type: if rng.chance(0.2) { "email" } else { "conversation" },
                 delivered_as: if from_contact { "customer_initiated" } else { "admin_initiated" },
@@ -183,7 +183,8 @@ pub fn render(state: &State, c: &Conversation, v: ApiVersion) -> Value {
 }
 
 /// The fields the sandbox searches on, from the description's table (docs/intercom.md §9);
-/// the statistics, rating and AI agent fields are not kept, so they are refused.
+/// `channel_initiated` and the statistics, rating and AI agent fields are not kept, so
+/// they are refused.
 pub(crate) fn field_type(field: &str) -> Option<Type> {
     Some(match field {
         "created_at" | "updated_at" | "waiting_since" | "snoozed_until" => Type::Second,
