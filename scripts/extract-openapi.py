@@ -51,6 +51,7 @@ OPERATIONS = [
     ("POST", "/tickets/search"),
     ("GET", "/tickets/{ticket_id}"),
     ("GET", "/ticket_types"),
+    ("POST", "/conversations/search"),
 ]
 
 # Schemas the tests name directly: `error` (a 429 body, which no operation documents) and

@@ -4,8 +4,10 @@
 //! expects. Where a point is UNCONFIRMED (docs/intercom.md §13) the documented default is
 //! the behaviour and the other reading is a knob on [`Sandbox`] or [`SandboxConfig`].
 
+mod conversations;
 mod cursor;
 mod error;
+mod faults;
 mod gate;
 mod model;
 mod oauth;
@@ -25,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use faults::ScrollFault;
 pub use state::SandboxStats;
 use state::State;
 use version::ApiVersion;
@@ -39,6 +42,9 @@ pub struct SandboxConfig {
     pub companies: usize,
     pub contacts: usize,
     pub tickets: usize,
+    /// For conversation search; seeded apart, so that the other records of a seed do not
+    /// depend on how many there are.
+    pub conversations: usize,
     /// Same seed, same workspace, byte for byte (on the same UTC day: timestamps are
     /// spread backwards from the day the sandbox starts).
     pub seed: u64,
@@ -46,8 +52,12 @@ pub struct SandboxConfig {
     pub rate_limit_per_window: u32,
     /// Added to every API response.
     pub latency: Duration,
-    /// Probability of an injected 500 on any authenticated call, drawn from the seed.
+    /// Probability of an injected gateway-style 5xx on any authenticated call, before its
+    /// handler (so nothing is consumed), drawn from the seed.
     pub fault_rate: f64,
+    /// The statuses of injected faults, in equal parts; a status that is not a 5xx is sent
+    /// as a 500.
+    pub fault_statuses: Vec<u16>,
     /// Contacts and tickets written less than this long ago are not in search results yet.
     pub search_index_delay: Duration,
     pub scroll_idle_timeout: Duration,
@@ -67,11 +77,13 @@ impl Default for SandboxConfig {
             companies: 300,
             contacts: 3_000,
             tickets: 200,
+            conversations: 200,
             seed: 42,
             // 10,000 a minute spread over six 10-second windows (docs/intercom.md §5).
             rate_limit_per_window: 1_667,
             latency: Duration::ZERO,
             fault_rate: 0.0,
+            fault_statuses: vec![500, 502, 503],
             search_index_delay: Duration::ZERO,
             scroll_idle_timeout: Duration::from_secs(60),
             timezone: "Europe/Paris".into(),
@@ -119,10 +131,6 @@ impl Sandbox {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn set_fault_rate(&self, rate: f64) {
-        self.lock().config.fault_rate = rate;
-    }
-
     pub fn set_latency(&self, d: Duration) {
         self.lock().config.latency = d;
     }
@@ -155,7 +163,8 @@ impl Sandbox {
     }
 
     /// UNCONFIRMED whether ticket search's `>`/`<` include the bound; the docs say
-    /// "greater (or equal)", so the default is inclusive.
+    /// "greater (or equal)", so the default is inclusive. Conversation search, which the
+    /// docs describe the same way, follows it.
     pub fn set_ticket_search_gt_inclusive(&self, inclusive: bool) {
         self.lock().ticket_search_gt_inclusive = inclusive;
     }
@@ -164,24 +173,6 @@ impl Sandbox {
     /// (2.7–2.16 docs, the default) or exact seconds (the Preview docs, an Airbyte claim).
     pub fn set_contact_dates_by_second(&self, by_second: bool) {
         self.lock().contact_dates_by_second = by_second;
-    }
-
-    /// The next scroll walk gets one 500 after `pages` pages, and that scroll is closed.
-    pub fn fail_scroll_after_pages(&self, pages: usize) {
-        self.lock().scroll_fail_after = Some(pages);
-    }
-
-    /// The next `walks` scroll walks each get a 500 after `pages` pages: a walk that
-    /// cannot be completed however often it starts again.
-    pub fn fail_scrolls_after_pages(&self, pages: usize, walks: usize) {
-        let mut state = self.lock();
-        state.scroll_fail_after = Some(pages);
-        state.scroll_fail_repeat = walks.saturating_sub(1);
-    }
-
-    /// As if the idle timeout had passed for the open scroll.
-    pub fn expire_scrolls(&self) {
-        self.lock().scroll = None;
     }
 
     pub fn stats(&self) -> SandboxStats {

@@ -166,3 +166,38 @@ pub struct Ticket {
     pub updated_at: i64,
     pub written_at: Option<std::time::Instant>,
 }
+
+/// Who started a conversation: one of its contacts, or a teammate.
+#[derive(Clone, Copy, Debug)]
+pub enum Author {
+    /// An index into `State::contacts`.
+    Contact(usize),
+    /// An index into `State::admins`.
+    Admin(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub id: i64,
+    pub title: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Set while the last reply is the contact's; null once a teammate answered (spec).
+    pub waiting_since: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    /// `open`, `closed` or `snoozed`.
+    pub state: &'static str,
+    pub read: bool,
+    /// The 2.16 levels: `none`, `low`, `medium`, `high`, `urgent`.
+    pub priority: &'static str,
+    /// 0 when unassigned, as 2.16 serves it.
+    pub admin_assignee_id: i64,
+    pub team_assignee_id: i64,
+    /// Indices into `State::contacts`.
+    pub contacts: Vec<usize>,
+    pub source_id: i64,
+    pub source_type: &'static str,
+    pub delivered_as: &'static str,
+    pub author: Author,
+    pub body: &'static str,
+}

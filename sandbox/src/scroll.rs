@@ -7,6 +7,7 @@ use std::time::Instant;
 use axum::http::StatusCode;
 
 use super::error::ApiError;
+use super::faults::{self, ScrollFault};
 use super::state::State;
 
 pub const PAGE: usize = 100;
@@ -34,6 +35,7 @@ pub fn page(state: &mut State, param: Option<&str>) -> Result<(Vec<usize>, Strin
             state.scroll = None;
         }
     }
+    let opening = param.is_none();
     let mut scroll = match (param, state.scroll.take()) {
         (None, Some(open)) => {
             state.scroll = Some(open);
@@ -60,6 +62,15 @@ pub fn page(state: &mut State, param: Option<&str>) -> Result<(Vec<usize>, Strin
             return Err(ApiError::not_found("scroll parameter not found"));
         }
     };
+    if let Some(fault) = state.scroll_page_fault.filter(|f| scroll.pages_served >= f.after_pages) {
+        state.scroll_page_fault = None;
+        state.stats.faults_injected += 1;
+        // Kept, an opening call leaves no scroll: its param never reached the client.
+        if fault.effect == ScrollFault::KeepsScroll && !opening {
+            state.scroll = Some(scroll);
+        }
+        return Err(faults::server_error(fault.status));
+    }
     if scroll.fail_after == Some(scroll.pages_served) {
         state.stats.faults_injected += 1;
         return Err(ApiError::new(

@@ -1,4 +1,4 @@
-//! The search query language of contacts and tickets (docs/intercom.md §9).
+//! The search query language of contacts, tickets and conversations (docs/intercom.md §9).
 //!
 //! A query is compiled once (types and operators checked, contact dates turned into
 //! day boundaries in the workspace time zone), then run over the records. The sorted
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use super::conversations;
 use super::cursor;
 use super::error::ApiError;
 use super::model::{Contact, Model, Ticket};
@@ -25,10 +26,11 @@ const MAX_GROUP_DEPTH: usize = 2;
 pub enum Kind {
     Contacts,
     Tickets,
+    Conversations,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Type {
+pub(crate) enum Type {
     Str,
     Int,
     Float,
@@ -75,6 +77,9 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 fn field_type(state: &State, kind: Kind, field: &str, version: ApiVersion) -> Option<Type> {
+    if kind == Kind::Conversations {
+        return conversations::field_type(field);
+    }
     if let Some(name) = field.strip_prefix("custom_attributes.") {
         if kind != Kind::Contacts {
             return None;
@@ -233,12 +238,13 @@ impl Compiler<'_> {
             (_, "!~") => Test::Contains(lower(&value), false),
             (_, "^") => Test::StartsWith(lower(&value)),
             (_, "$") => Test::EndsWith(lower(&value)),
+            // Conversation search follows ticket search's rules (docs/intercom.md §9).
             (_, ">") => {
-                let inclusive = self.kind == Kind::Tickets && self.gt_inclusive;
+                let inclusive = self.kind != Kind::Contacts && self.gt_inclusive;
                 Test::Range(number.map(|n| if inclusive { n } else { next_up(n) }), None)
             }
             (_, "<") => {
-                let inclusive = self.kind == Kind::Tickets && self.gt_inclusive;
+                let inclusive = self.kind != Kind::Contacts && self.gt_inclusive;
                 Test::Range(None, number.map(|n| if inclusive { next_up(n) } else { n }))
             }
             (_, ">=") => Test::Range(number, None),
@@ -404,6 +410,7 @@ fn matches(state: &State, kind: Kind, index: usize, node: &Node, version: ApiVer
         match kind {
             Kind::Contacts => run(test, &contact_val(state, &state.contacts[index], field, version)),
             Kind::Tickets => run(test, &ticket_val(state, &state.tickets[index], field)),
+            Kind::Conversations => run(test, &conversations::value(state, &state.conversations[index], field, version)),
         }
     };
     walk(node, &leaf)
@@ -421,6 +428,7 @@ fn sort_key<'a>(state: &'a State, kind: Kind, index: usize, field: &str, version
     match kind {
         Kind::Contacts => contact_val(state, &state.contacts[index], field, version),
         Kind::Tickets => ticket_val(state, &state.tickets[index], field),
+        Kind::Conversations => conversations::value(state, &state.conversations[index], field, version),
     }
 }
 
@@ -524,6 +532,10 @@ fn results(state: &mut State, kind: Kind, request: &Request, version: ApiVersion
         Kind::Tickets => (0..st.tickets.len())
             .filter(|&i| st.indexed(st.tickets[i].written_at) && matches(st, kind, i, &request.query, version))
             .collect(),
+        // Nothing writes conversations, so none waits for the index.
+        Kind::Conversations => {
+            (0..st.conversations.len()).filter(|&i| matches(st, kind, i, &request.query, version)).collect()
+        }
     };
     let field = request.sort_field.as_str();
     let mut keyed: Vec<(Val, usize)> = hits.iter().map(|&i| (sort_key(st, kind, i, field, version), i)).collect();
@@ -551,6 +563,7 @@ fn record_id(state: &State, kind: Kind, index: usize) -> String {
     match kind {
         Kind::Contacts => state.contacts[index].id.clone(),
         Kind::Tickets => state.tickets[index].id.to_string(),
+        Kind::Conversations => state.conversations[index].id.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::model::*;
 use super::rng::SplitMix64;
 use super::state::{real_now, SandboxStats, State};
-use super::{SandboxConfig, SANDBOX_TOKEN};
+use super::{conversations, SandboxConfig, SANDBOX_TOKEN};
 
 const DAY: i64 = 86_400;
 
@@ -174,12 +174,14 @@ pub fn seed(config: SandboxConfig) -> State {
     for i in 0..config.tickets {
         tickets.push(seed_ticket(&mut rng, anchor, i, &live, &admins, ticket_types.len(), &ticket_states));
     }
+    let conversations = conversations::seed(&config, anchor, &contacts, &admins);
 
     let company_by_id = companies.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
     let company_by_company_id = companies.iter().enumerate().map(|(i, c)| (c.company_id.clone(), i)).collect();
     let contact_by_id: HashMap<String, usize> = contacts.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
     let fault_rng = SplitMix64::new(config.seed ^ 0xFA01_7FA0_17FA_017F);
     let misc_rng = SplitMix64::new(config.seed ^ 0x5C_0011);
+    let fault_status_rng = SplitMix64::new(config.seed ^ 0x57A7_0500);
     let company_counter = companies.len() as u64;
     let live_contacts = contacts.iter().filter(|c| c.merged_into.is_none()).count();
 
@@ -201,12 +203,14 @@ pub fn seed(config: SandboxConfig) -> State {
         ticket_types,
         ticket_states,
         tickets,
+        conversations,
         company_counter,
         generation: 0,
         search_cache: HashMap::new(),
         scroll: None,
         scroll_fail_after: None,
         scroll_fail_repeat: 0,
+        scroll_page_fault: None,
         storm_429: 0,
         scroll_includes_companies_without_users: true,
         contact_companies_key: "data",
@@ -216,6 +220,7 @@ pub fn seed(config: SandboxConfig) -> State {
         oauth_codes: HashMap::new(),
         windows: HashMap::new(),
         fault_rng,
+        fault_status_rng,
         misc_rng,
         stats: SandboxStats::default(),
         clock_offset: 0,

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use super::faults::ScrollPageFault;
 use super::model::*;
 use super::rng::SplitMix64;
 use super::scroll::Scroll;
@@ -33,6 +34,7 @@ pub struct State {
     pub ticket_types: Vec<TicketType>,
     pub ticket_states: Vec<TicketState>,
     pub tickets: Vec<Ticket>,
+    pub conversations: Vec<Conversation>,
     pub company_counter: u64,
     /// Bumped on every write, so cached search results know when they are stale.
     pub generation: u64,
@@ -41,6 +43,7 @@ pub struct State {
     pub scroll_fail_after: Option<usize>,
     /// Walks after the next one that fail the same way.
     pub scroll_fail_repeat: usize,
+    pub scroll_page_fault: Option<ScrollPageFault>,
     /// Authenticated calls still to be refused with a 429, whatever the window says.
     pub storm_429: u32,
     pub scroll_includes_companies_without_users: bool,
@@ -51,6 +54,8 @@ pub struct State {
     pub oauth_codes: HashMap<String, OauthCode>,
     pub windows: HashMap<String, (i64, u32)>,
     pub fault_rng: SplitMix64,
+    /// Which status an injected fault takes, apart from `fault_rng` (see `faults::injected`).
+    pub fault_status_rng: SplitMix64,
     pub misc_rng: SplitMix64,
     pub stats: SandboxStats,
 }

@@ -75,15 +75,20 @@ pub struct SandboxArgs {
     pub contacts: usize,
     #[arg(long, default_value_t = 200)]
     pub tickets: usize,
+    #[arg(long, default_value_t = 200)]
+    pub conversations: usize,
     /// The same seed gives the same workspace.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Share of API calls answered with an injected 500, from 0 to 1.
+    /// Share of API calls answered with an injected 5xx, from 0 to 1.
     #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub fault_rate: f64,
+    /// The statuses of the injected faults, in equal parts, e.g. 502,503.
+    #[arg(long, value_delimiter = ',', default_values_t = [500, 502, 503], value_parser = parse_server_status)]
+    pub fault_statuses: Vec<u16>,
     /// Calls allowed per token in each 10-second window.
     #[arg(long, default_value_t = 1667)]
     pub rate_limit: u32,
@@ -248,6 +253,13 @@ fn parse_fraction(value: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_server_status(value: &str) -> Result<u16, String> {
+    match value.trim().parse::<u16>() {
+        Ok(status) if (500..=599).contains(&status) => Ok(status),
+        _ => Err("expected HTTP statuses from 500 to 599, e.g. 502,503".to_string()),
+    }
+}
+
 fn parse_role(value: &str) -> Result<Role, String> {
     value.parse()
 }
@@ -336,6 +348,26 @@ mod tests {
     fn a_fault_rate_above_one_is_refused() {
         let err = parse(&["sandbox", "--fault-rate", "2"]).unwrap_err().to_string();
         assert!(err.contains("--fault-rate") && err.contains("0 to 1"), "{err}");
+    }
+
+    #[test]
+    fn the_sandbox_takes_a_fault_rate_and_the_statuses_of_its_faults() {
+        let Some(Command::Sandbox(args)) =
+            parse(&["sandbox", "--fault-rate", "0.05", "--fault-statuses", "502,503"]).unwrap().command
+        else {
+            panic!("not the sandbox command");
+        };
+        assert_eq!((args.fault_rate, args.fault_statuses), (0.05, vec![502, 503]));
+        let Some(Command::Sandbox(args)) = parse(&["sandbox"]).unwrap().command else {
+            panic!("not the sandbox command");
+        };
+        assert_eq!(args.fault_statuses, vec![500, 502, 503], "the sandbox's own default mix");
+    }
+
+    #[test]
+    fn a_fault_status_that_is_not_a_5xx_is_refused() {
+        let err = parse(&["sandbox", "--fault-statuses", "500,429"]).unwrap_err().to_string();
+        assert!(err.contains("--fault-statuses") && err.contains("500 to 599"), "{err}");
     }
 
     #[test]

@@ -83,9 +83,11 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         companies: args.companies,
         contacts: args.contacts,
         tickets: args.tickets,
+        conversations: args.conversations,
         seed: args.seed,
         latency: std::time::Duration::from_millis(args.latency_ms),
         fault_rate: args.fault_rate,
+        fault_statuses: args.fault_statuses.clone(),
         rate_limit_per_window: args.rate_limit,
         ..SandboxConfig::default()
     };
@@ -97,9 +99,13 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     let sandbox = Sandbox::new(config);
     println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
     println!(
-        "  {} companies, {} contacts, {} tickets, seed {}",
-        args.companies, args.contacts, args.tickets, args.seed
+        "  {} companies, {} contacts, {} tickets, {} conversations, seed {}",
+        args.companies, args.contacts, args.tickets, args.conversations, args.seed
     );
+    if args.fault_rate > 0.0 {
+        let statuses: Vec<String> = args.fault_statuses.iter().map(u16::to_string).collect();
+        println!("  {}% of calls fail with {}", args.fault_rate * 100.0, statuses.join(", "));
+    }
     println!("  OAuth client id {SANDBOX_CLIENT_ID}, secret {SANDBOX_CLIENT_SECRET}\nPress Ctrl-C to stop.\n");
     axum::serve(listener, sandbox.router())
         .with_graceful_shutdown(shutdown_signal())

@@ -58,6 +58,20 @@ async fn the_sandbox_command_serves_a_workspace_on_the_port_it_prints() {
 }
 
 #[tokio::test]
+async fn a_sandbox_in_its_own_process_injects_the_faults_it_is_told_to() {
+    let mut command = server();
+    command.args(["sandbox", "--port", "0", "--companies", "3", "--contacts", "5", "--tickets", "0"]);
+    command.args(["--fault-rate", "1", "--fault-statuses", "503"]);
+    let (_running, line) = start_and_read(command, "Sandbox Intercom at");
+    let url = url_in(&line);
+    let client = reqwest::Client::new();
+    for _ in 0..5 {
+        let response = client.get(format!("{url}/me")).bearer_auth("sandbox-token").send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
+
+#[tokio::test]
 async fn serving_without_intercom_credentials_brings_a_demo_workspace() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = server();

@@ -1,6 +1,11 @@
 //! The sandbox Intercom over HTTP: it must behave like the live API described in
 //! docs/intercom.md, quirks included.
 
+mod company_pages;
+mod conversations;
+mod faults;
+mod gate;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -665,8 +670,9 @@ async fn ticket_search_uses_its_own_envelope_and_filters_to_the_second() {
 }
 
 #[tokio::test]
-async fn injected_faults_are_500s_and_counted() {
+async fn injected_faults_are_counted() {
     let sb = sandbox(small()).await;
+    sb.sandbox.set_fault_statuses(&[500]);
     sb.sandbox.set_fault_rate(1.0);
     let (status, code, _) = error_code(api(&sb).get("/admins").await).await;
     assert_eq!((status, code.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "server_error"));

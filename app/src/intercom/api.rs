@@ -331,6 +331,23 @@ mod tests {
     }
 
     #[test]
+    fn a_company_lookup_answered_with_a_list_reads_its_companies_whatever_the_shape_of_next() {
+        let company = r#"{"type":"company","id":"6762f0761bb69f9f2193bae2","company_id":"cmp-1"}"#;
+        let url = r#""https://api.intercom.io/companies?per_page=15&page=2""#;
+        for next in [url, r#"{"page":2,"per_page":15}"#, "null"] {
+            let json = format!(
+                r#"{{"type":"list","data":[{company}],"total_count":16,
+                    "pages":{{"type":"pages","page":1,"per_page":15,"total_pages":2,"next":{next}}}}}"#
+            );
+            match serde_json::from_str::<OneOrList>(&json) {
+                Ok(OneOrList::List(list)) => assert_eq!(list.data[0].id, "6762f0761bb69f9f2193bae2", "next {next}"),
+                Ok(OneOrList::One(_)) => panic!("a list read as one company (next {next})"),
+                Err(e) => panic!("next {next}: {e}"),
+            }
+        }
+    }
+
+    #[test]
     fn the_token_is_exchanged_on_the_us_host_whatever_the_region() {
         assert_eq!(OAuthEndpoints::for_region(Region::Au).token_url, "https://api.intercom.io/auth/eagle/token");
     }

@@ -169,6 +169,20 @@ mod tests {
     }
 
     #[test]
+    fn a_company_list_reads_its_next_page_from_a_url_or_from_the_paging_object() {
+        // Real traffic gives a URL, the description a `{page, per_page}` object (docs/intercom.md §6).
+        let url = r#"{"type":"list","data":[1],"pages":{"type":"pages","page":1,"per_page":15,"total_pages":2,
+                      "next":"https://api.intercom.io/companies?per_page=15&page=2"}}"#;
+        let object = r#"{"type":"list","data":[1],"pages":{"type":"pages","page":1,"per_page":15,"total_pages":2,
+                         "next":{"page":2,"per_page":15}}}"#;
+        assert!(page(url).has_next_page(1));
+        assert!(page(object).has_next_page(1));
+        let last =
+            r#"{"type":"list","data":[1],"pages":{"type":"pages","page":2,"per_page":15,"total_pages":2,"next":null}}"#;
+        assert!(!page(last).has_next_page(2));
+    }
+
+    #[test]
     fn tickets_and_companies_arrays_read_as_data() {
         assert_eq!(page(r#"{"type":"ticket.list","tickets":[1,2]}"#).data.len(), 2);
         assert_eq!(page(r#"{"companies":[1]}"#).data.len(), 1);

@@ -8,7 +8,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::data_attributes::checked_custom_attributes;
-use super::{base_url, ok, List};
+use super::{ok, page_url, List};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Company, Model, Plan};
 use crate::params::{json_object, page_params, Query};
@@ -27,6 +27,7 @@ fn pages(next: Option<Value>, page: i64, per_page: i64, total: usize) -> Value {
 pub async fn list(
     State(sandbox): State<Sandbox>,
     Extension(v): Extension<ApiVersion>,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let query = Query::parse(q.as_deref());
@@ -61,9 +62,8 @@ pub async fn list(
     let start = (((page - 1) * per_page) as usize).min(reachable);
     let end = (start + per_page as usize).min(reachable);
     let data: Vec<Value> = rows[start..end].iter().map(|c| render::company(&state, c, v)).collect();
-    // The spec types this `next` as the paging object; only `/companies/list` is known to
-    // send a URL instead (docs/intercom.md §6).
-    let next = (end < reachable).then(|| json!({"page": page + 1, "per_page": per_page}));
+    // The spec types `next` as the paging object; real traffic has a URL (docs/intercom.md §6).
+    let next = (end < reachable).then(|| json!(page_url(&headers, "/companies", q.as_deref(), per_page, page + 1)));
     Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
 
@@ -97,9 +97,8 @@ pub async fn list_by_last_request(
     let end = (start + per_page as usize).min(rows.len()).min(LIST_CAP as usize);
     let data: Vec<Value> = rows[start..end].iter().map(|c| render::company(&state, c, v)).collect();
     // The next link is given even when it leads past the cap: the 400 is the live quirk.
-    let order = if ascending { "&order=asc" } else { "" };
-    let next = (end < rows.len())
-        .then(|| json!(format!("{}/companies/list?per_page={per_page}&page={}{order}", base_url(&headers), page + 1)));
+    let next =
+        (end < rows.len()).then(|| json!(page_url(&headers, "/companies/list", q.as_deref(), per_page, page + 1)));
     Ok(ok(List::new(data, pages(next, page, per_page, rows.len()), rows.len())))
 }
 

@@ -3,9 +3,11 @@
 pub mod admins;
 pub mod companies;
 pub mod contacts;
+pub mod conversations;
 pub mod data_attributes;
 pub mod tickets;
 
+use axum::handler::Handler;
 use axum::http::HeaderMap;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::gate::gate;
+use super::gate::{gate, gate_unknown_route};
 use super::{oauth, Sandbox};
 
 pub fn router(sandbox: Sandbox) -> Router {
@@ -35,16 +37,18 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/contacts/{id}/companies", get(contacts::companies).post(contacts::attach_company))
         .route("/contacts/{id}/tags", get(contacts::tags).post(contacts::attach_tag))
         .route("/contacts/{id}/tags/{tag_id}", delete(contacts::detach_tag))
+        .route("/conversations/search", post(conversations::search))
         .route("/tickets/search", post(tickets::search))
         .route("/tickets/{id}", get(tickets::show))
         .route("/ticket_types", get(tickets::types))
         .route_layer(from_fn_with_state(sandbox.clone(), gate));
+    let unknown = not_found.layer(from_fn_with_state(sandbox.clone(), gate_unknown_route));
     Router::new()
         .merge(api)
         .merge(oauth::router())
-        .fallback(not_found)
+        .fallback(unknown.clone())
         // A GET on a POST-only URL such as /companies/list is a 404 on the live API.
-        .method_not_allowed_fallback(not_found)
+        .method_not_allowed_fallback(unknown)
         .with_state(sandbox)
 }
 
@@ -77,4 +81,18 @@ impl<T> List<T> {
 pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     format!("http://{host}")
+}
+
+/// Page `page` of the page-numbered list at `path`, as the full URL the company lists
+/// put in `pages.next` (docs/intercom.md §6): `per_page` and `page` first, as in real
+/// traffic, then the request's other parameters.
+pub fn page_url(headers: &HeaderMap, path: &str, raw_query: Option<&str>, per_page: i64, page: i64) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("per_page", &per_page.to_string()).append_pair("page", &page.to_string());
+    for (key, value) in url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
+        if key != "page" && key != "per_page" {
+            query.append_pair(&key, &value);
+        }
+    }
+    format!("{}{path}?{}", base_url(headers), query.finish())
 }
