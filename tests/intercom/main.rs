@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use app::intercom::*;
 use futures::{StreamExt, TryStreamExt};
-use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
+use sandbox::{
+    RunningSandbox, Sandbox, SandboxConfig, ScrollFault, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN,
+};
 use secrecy::SecretString;
 
 async fn sandbox(companies: usize, contacts: usize, tickets: usize) -> RunningSandbox {
@@ -172,6 +174,29 @@ async fn a_scroll_page_that_fails_is_asked_again_with_the_same_param_instead_of_
         pages + stats.faults_injected,
         "each failed page asked once more"
     );
+}
+
+#[tokio::test]
+async fn a_502_that_keeps_the_scroll_alive_costs_one_more_call_and_no_restart() {
+    let sb = sandbox(450, 500, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    sb.sandbox.fail_scroll_page(2, 502, ScrollFault::KeepsScroll);
+    let client = client_for(&sb);
+    let (ids, restarts) = walk_pages(client.scroll_pages_with(None, never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert!(restarts.is_empty(), "{restarts:?}");
+    assert_eq!(sb.sandbox.stats().calls_to("GET /companies/scroll"), 450u64.div_ceil(100) + 1 + 1);
+}
+
+#[tokio::test]
+async fn a_503_that_ends_the_scroll_restarts_the_walk_at_once_without_waiting() {
+    let sb = sandbox(450, 500, 0).await;
+    sb.sandbox.set_scroll_includes_companies_without_users(true);
+    sb.sandbox.fail_scroll_page(2, 503, ScrollFault::EndsScroll);
+    let client = client_for(&sb);
+    let (ids, restarts) = walk_pages(client.scroll_pages_with(None, never_waits())).await;
+    assert_each_once(ids, sb.sandbox.company_ids());
+    assert_eq!(restarts.len(), 1, "{restarts:?}");
 }
 
 #[tokio::test]
