@@ -31,6 +31,7 @@ pub enum Command {
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Run a sync now, with a progress bar and the run's summary at the end.
+    #[command(after_help = crate::sync_command::EXIT_CODES)]
     Sync(SyncArgs),
 }
 
