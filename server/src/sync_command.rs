@@ -41,7 +41,7 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatu
     let integration = integration(database, &args.intercom)?;
     let stale_after = Duration::from_secs(args.takeover_after);
     let config = EngineConfig {
-        worker: format!("cli-{}", std::process::id()),
+        worker: app::sync::worker_id("cli"),
         stale_after,
         heartbeat_every: (stale_after / 6).max(Duration::from_secs(1)),
         ..EngineConfig::default()
