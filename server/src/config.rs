@@ -31,6 +31,7 @@ pub enum Command {
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Run a sync now, with a progress bar and the run's summary at the end.
+    #[command(after_help = crate::sync_command::EXIT_CODES)]
     Sync(SyncArgs),
 }
 
@@ -51,7 +52,8 @@ pub struct SyncArgs {
     /// Churn the customers that run RUN held back (over the threshold), then stop.
     #[arg(long, value_name = "RUN")]
     pub confirm_churn: Option<i64>,
-    /// A run whose process stopped beating this many seconds ago is taken over.
+    /// A run whose process stopped beating this many seconds ago is taken over (at once
+    /// when that process is gone from this host).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
     pub takeover_after: u64,
     #[command(flatten)]
@@ -211,7 +213,8 @@ pub struct ServeArgs {
     /// Run queued and scheduled syncs in this process (`false`: another process does).
     #[arg(long, env = "SKALIN_SYNC_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub sync_worker: bool,
-    /// Seconds without a heartbeat after which another process takes a sync run over.
+    /// Seconds without a heartbeat after which another process takes a sync run over (at
+    /// once when that process is gone from this host).
     #[arg(long, env = "SKALIN_SYNC_STALE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
     pub sync_stale_seconds: u64,
 }
@@ -220,6 +223,7 @@ impl ServeArgs {
     pub fn engine_config(&self) -> app::sync::EngineConfig {
         let stale = std::time::Duration::from_secs(self.sync_stale_seconds);
         app::sync::EngineConfig {
+            worker: app::sync::worker_id("web"),
             stale_after: stale,
             heartbeat_every: (stale / 6).max(std::time::Duration::from_secs(1)),
             ..app::sync::EngineConfig::default()

@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     server::startup::install_tls_provider();
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -28,16 +28,18 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Errors exit with 1 (clap's usage errors exit with 2 before this); `server sync` has
+/// codes of its own for how the run ended.
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Command::Sandbox(args)) = &cli.command {
-        return run_sandbox(args.clone()).await;
+        return run_sandbox(args.clone()).await.map(|()| ExitCode::SUCCESS);
     }
     let url = &cli.database.database_url;
     let database = app::store::open(url)
         .await
         .with_context(|| format!("could not open the database at {url} (--database-url / DATABASE_URL)"))?;
 
-    match cli.command {
+    let done = match cli.command {
         Some(Command::User(UserCommand::Add { email, role, password })) => {
             let generated = password.is_none();
             let password = add_user(database.store.as_ref(), &email, role, password).await?;
@@ -72,10 +74,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Imported and saved the integration settings from {}", file.display());
             Ok(())
         }
-        Some(Command::Sync(args)) => server::sync_command::run(&database, args).await,
+        Some(Command::Sync(args)) => {
+            let status = server::sync_command::run(&database, args).await?;
+            return Ok(ExitCode::from(server::sync_command::exit_code(status)));
+        }
         None => serve(ServeArgs::parse_from(["serve"]), database).await,
         Some(Command::Sandbox(_)) => unreachable!("handled before opening the database"),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {

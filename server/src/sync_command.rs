@@ -12,11 +12,36 @@ use app::sync::{EngineConfig, Outcome, SyncEngine};
 use crate::commands::{command_line_user, integration};
 use crate::config::SyncArgs;
 
-pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<()> {
+/// What `server sync --help` says about how it exits; `exit_code` is the same table.
+pub const EXIT_CODES: &str = "\
+Exit status (for cron jobs and CI steps; the summary is on stdout in every case):
+  0  the run succeeded
+  1  the command could not run: settings, database, Intercom not connected...
+  2  usage error: an unknown flag or a bad value
+  3  the run ended partial: some objects or records failed, the rest was written
+  4  the run failed
+  5  the run waits for an admin to confirm churn (server sync --confirm-churn RUN)
+--confirm-churn exits the same way for the run it confirms.";
+
+/// The exit status of a run `server sync` saw end (or confirmed), as `EXIT_CODES` says.
+pub fn exit_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Success => 0,
+        RunStatus::Partial => 3,
+        RunStatus::Failed => 4,
+        RunStatus::AwaitingConfirmation => 5,
+        // The command answers only once the run has ended: one still going means it could
+        // not follow the run to its end.
+        RunStatus::Queued | RunStatus::Running => 1,
+    }
+}
+
+/// Runs (or follows, or confirms) a run; answers the status it ended with.
+pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatus> {
     let integration = integration(database, &args.intercom)?;
     let stale_after = Duration::from_secs(args.takeover_after);
     let config = EngineConfig {
-        worker: format!("cli-{}", std::process::id()),
+        worker: app::sync::worker_id("cli"),
         stale_after,
         heartbeat_every: (stale_after / 6).max(Duration::from_secs(1)),
         ..EngineConfig::default()
@@ -26,8 +51,9 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<()> {
 
     if let Some(run_id) = args.confirm_churn {
         let run = engine.confirm_churn(run_id, &who).await.map_err(explain)?;
+        let status = run.status;
         println!("{}", summary(&RunDetail { run, failures: vec![] }));
-        return Ok(());
+        return Ok(status);
     }
 
     let walk = if args.full {
@@ -65,10 +91,7 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<()> {
     worked?;
     let detail = detail?;
     println!("{}", summary(&detail));
-    match detail.run.status {
-        RunStatus::Failed => anyhow::bail!("the sync run failed"),
-        _ => Ok(()),
-    }
+    Ok(detail.run.status)
 }
 
 fn explain(err: app::sync::SyncError) -> anyhow::Error {
@@ -165,4 +188,32 @@ pub fn summary(detail: &RunDetail) -> String {
         ));
     }
     out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_way_a_run_ends_exits_with_its_own_code() {
+        let table = [
+            (RunStatus::Success, 0),
+            (RunStatus::Partial, 3),
+            (RunStatus::Failed, 4),
+            (RunStatus::AwaitingConfirmation, 5),
+            (RunStatus::Queued, 1),
+            (RunStatus::Running, 1),
+        ];
+        for (status, code) in table {
+            assert_eq!(exit_code(status), code, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn the_help_lists_the_code_of_each_way_a_run_ends() {
+        for status in [RunStatus::Success, RunStatus::Partial, RunStatus::Failed, RunStatus::AwaitingConfirmation] {
+            let code = exit_code(status);
+            assert!(EXIT_CODES.lines().any(|l| l.starts_with(&format!("  {code}  "))), "{status:?}: {EXIT_CODES}");
+        }
+    }
 }

@@ -3,9 +3,11 @@
 use app::domain::{
     IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
 };
+use app::domain::{RunRequest, RunTrigger};
 use app::secrets::SecretKey;
 use app::secrets::{decrypt_token, encrypt_token};
 use app::store::{NewIntercomConnection, Store, StoreError, StoredSettings};
+use app::sync_model::NewRun;
 use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};
 use sqlx::Connection;
@@ -53,6 +55,8 @@ on_both_backends!(
     a_recorded_change_goes_to_the_history_only,
     a_settings_save_that_fails_halfway_leaves_nothing_behind(url),
     a_history_summary_that_is_not_a_list_of_lines_is_corrupt(url),
+    a_running_run_whose_worker_is_named_dead_is_claimed_at_once_by_one_worker_only,
+    a_stale_run_is_still_claimed_when_other_workers_are_named_dead,
 );
 
 /// Runs one statement on the database directly, as another program could.
@@ -329,4 +333,49 @@ async fn a_history_summary_that_is_not_a_list_of_lines_is_corrupt(store: &dyn St
         let err = store.settings_history(10).await.unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{summary}: {err:?}");
     }
+}
+
+/// A run queued and claimed by `worker` at `now`; answers its id.
+async fn a_run_claimed_by(store: &dyn Store, worker: &str, now: i64) -> i64 {
+    let run = NewRun {
+        trigger: RunTrigger::Manual,
+        requested_by: "ada@example.com".into(),
+        request: RunRequest { objects: vec![], walk: None, dry_run: false },
+        schedule_slot: None,
+        queued_at: now,
+    };
+    let id = store.enqueue_run(&run).await.unwrap().expect("the run is queued");
+    let claimed = store.claim_run(worker, now, 0, &[]).await.unwrap().expect("the queued run is claimed");
+    assert_eq!(claimed.id, id);
+    id
+}
+
+async fn a_running_run_whose_worker_is_named_dead_is_claimed_at_once_by_one_worker_only(store: &dyn Store) {
+    let id = a_run_claimed_by(store, "cli:here:100:1", 1_000).await;
+    assert_eq!(store.running_workers().await.unwrap(), vec!["cli:here:100:1".to_string()]);
+    // Beaten at 1,000: fresh for the heartbeat rule.
+    let stale_before = 900;
+    let claim = |worker: &'static str, dead: Vec<String>| async move {
+        store.claim_run(worker, 1_001, stale_before, &dead).await.unwrap()
+    };
+    assert!(claim("cli:here:200:2", vec![]).await.is_none(), "a beating worker keeps its run");
+    let others = vec!["cli:here:999:9".to_string(), "cli:elsewhere:100:1".to_string()];
+    assert!(claim("cli:here:200:2", others).await.is_none(), "only a run of a worker named dead is taken");
+
+    let dead = vec!["cli:here:100:1".to_string()];
+    let (a, b) = tokio::join!(claim("cli:here:200:2", dead.clone()), claim("cli:here:300:3", dead));
+    let taken: Vec<_> = a.into_iter().chain(b).collect();
+    assert_eq!(taken.len(), 1, "two workers cannot both take the run over");
+    assert_eq!(taken[0].id, id);
+    assert!(!store.heartbeat(id, "cli:here:100:1", 1_002, [0; 3]).await.unwrap(), "the dead worker lost its claim");
+    let holder = store.running_workers().await.unwrap();
+    assert!(holder == ["cli:here:200:2"] || holder == ["cli:here:300:3"], "{holder:?}");
+    assert!(store.heartbeat(id, &holder[0], 1_002, [0; 3]).await.unwrap(), "the new worker holds the run");
+}
+
+async fn a_stale_run_is_still_claimed_when_other_workers_are_named_dead(store: &dyn Store) {
+    let id = a_run_claimed_by(store, "cli:here:100:1", 1_000).await;
+    let others = ["cli:here:999:9".to_string()];
+    let claimed = store.claim_run("cli:here:200:2", 1_100, 1_050, &others).await.unwrap();
+    assert_eq!(claimed.map(|run| run.id), Some(id), "the heartbeat rule holds beside the dead workers");
 }

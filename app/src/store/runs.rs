@@ -18,8 +18,16 @@ pub trait RunStore: Send + Sync + 'static {
     /// The queued or running run, if there is one.
     async fn active_run(&self) -> Result<Option<i64>>;
     /// Takes the oldest queued run, or a running one whose worker stopped beating before
-    /// `stale_before`. Exactly one of several workers gets each.
-    async fn claim_run(&self, worker: &str, now: i64, stale_before: i64) -> Result<Option<ClaimedRun>>;
+    /// `stale_before` or is one of `dead_workers`. Exactly one of several workers gets each.
+    async fn claim_run(
+        &self,
+        worker: &str,
+        now: i64,
+        stale_before: i64,
+        dead_workers: &[String],
+    ) -> Result<Option<ClaimedRun>>;
+    /// The workers holding a running run.
+    async fn running_workers(&self) -> Result<Vec<String>>;
     /// Keeps the claim alive and records the calls so far; `false` if another worker took
     /// the run over.
     async fn heartbeat(&self, run_id: i64, worker: &str, now: i64, calls: [u64; 3]) -> Result<bool>;
@@ -190,24 +198,31 @@ macro_rules! impl_run_store {
                 .await?)
             }
 
-            async fn claim_run(&self, worker: &str, now: i64, stale_before: i64) -> Result<Option<ClaimedRun>> {
+            async fn claim_run(
+                &self,
+                worker: &str,
+                now: i64,
+                stale_before: i64,
+                dead_workers: &[String],
+            ) -> Result<Option<ClaimedRun>> {
+                let dead: Vec<String> = (0..dead_workers.len()).map(|i| format!("${}", i + 4)).collect();
+                let dead =
+                    if dead.is_empty() { String::new() } else { format!(" or claimed_by in ({})", dead.join(", ")) };
+                let claimable = format!("status = 'queued' or (status = 'running' and (heartbeat_at < $3{dead}))");
                 // The condition is repeated outside the subquery: on PostgreSQL a second
                 // worker blocked on the same row re-checks it against the first's commit.
                 let sql = format!(
                     "update sync_runs set status = 'running', claimed_by = $1, heartbeat_at = $2, \
                          started_at = coalesce(started_at, $2) \
-                     where id = (select id from sync_runs \
-                                 where status = 'queued' or (status = 'running' and heartbeat_at < $3) \
-                                 order by id limit 1) \
-                       and (status = 'queued' or (status = 'running' and heartbeat_at < $3)) \
+                     where id = (select id from sync_runs where {claimable} order by id limit 1) \
+                       and ({claimable}) \
                      returning {RUN_COLUMNS}"
                 );
-                let row = sqlx::query_as::<_, RunRow>(&sql)
-                    .bind(worker)
-                    .bind(now)
-                    .bind(stale_before)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let mut query = sqlx::query_as::<_, RunRow>(&sql).bind(worker).bind(now).bind(stale_before);
+                for dead in dead_workers {
+                    query = query.bind(dead);
+                }
+                let row = query.fetch_optional(&self.pool).await?;
                 row.map(|row| {
                     Ok(ClaimedRun {
                         id: row.id,
@@ -218,6 +233,14 @@ macro_rules! impl_run_store {
                     })
                 })
                 .transpose()
+            }
+
+            async fn running_workers(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "select distinct claimed_by from sync_runs where status = 'running' and claimed_by is not null",
+                )
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn heartbeat(&self, run_id: i64, worker: &str, now: i64, calls: [u64; 3]) -> Result<bool> {

@@ -12,7 +12,7 @@
 //! - `push`, `create`, `churn`: Skalin's values written to Intercom, records created there,
 //!   customers churned; `output` holds the conflict rule and the writes, `mapping` the
 //!   settings' mappings;
-//! - `source`: the one seam to Intercom.
+//! - `source`: the one seam to Intercom; `liveness`: which workers' processes are gone.
 
 mod churn;
 mod contacts;
@@ -20,6 +20,7 @@ mod create;
 mod customers;
 mod error;
 mod interactions;
+mod liveness;
 pub mod mapping;
 pub mod output;
 mod pipeline;
@@ -36,6 +37,7 @@ use tokio::sync::Notify;
 
 pub use churn::over_threshold;
 pub use error::{Result, SyncError};
+pub use liveness::worker_id;
 pub use source::IntercomApi;
 
 use crate::domain::{
@@ -48,10 +50,12 @@ use crate::sync_model::NewRun;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Names this process in `claimed_by`.
+    /// Names this process in `claimed_by`: `liveness::worker_id`, so that a run whose
+    /// process died on this host is taken over at once.
     pub worker: String,
     pub heartbeat_every: Duration,
-    /// A run whose worker has not beaten for this long is taken over.
+    /// A run whose worker has not beaten for this long is taken over (at once when its
+    /// process is gone from this host).
     pub stale_after: Duration,
     /// Incremental runs turn into a full walk when the last one is older than this.
     pub full_every: Duration,
@@ -82,7 +86,7 @@ impl Default for RangeReads {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            worker: format!("{}-{}", hostname(), std::process::id()),
+            worker: worker_id("worker"),
             heartbeat_every: Duration::from_secs(5),
             stale_after: Duration::from_secs(60),
             full_every: Duration::from_secs(24 * 3600),
@@ -91,10 +95,6 @@ impl Default for EngineConfig {
             scroll: crate::intercom::ScrollOptions::default(),
         }
     }
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "skalin".into())
 }
 
 /// What one call of [`SyncEngine::run_once`] did.

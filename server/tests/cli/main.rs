@@ -1,5 +1,7 @@
 //! The `server` binary as people run it.
 
+mod sync;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -136,6 +138,12 @@ fn users_are_added_from_the_command_line_with_a_generated_password() {
 /// Runs a command against the database in `dir` and a sandbox at `sandbox`; returns
 /// (success, stdout, stderr).
 fn run_with(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (bool, String, String) {
+    let (code, stdout, stderr) = exit_of(dir, sandbox, args);
+    (code == 0, stdout, stderr)
+}
+
+/// `run_with`, answering the exit code (-1 for a process ended by a signal).
+fn exit_of(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (i32, String, String) {
     let db = format!("sqlite://{}", dir.join("cli.db").display());
     let key = "cd".repeat(32);
     let mut command = server();
@@ -143,7 +151,7 @@ fn run_with(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (bool, Strin
     command.args(["--intercom-base-url", sandbox, "--secret-key", &key]);
     let output = command.output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (output.status.success(), text(&output.stdout), text(&output.stderr))
+    (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
 }
 
 #[tokio::test]
@@ -182,119 +190,4 @@ async fn an_access_token_connects_from_the_command_line_and_settings_go_out_and_
     assert!(!ok && stderr.contains("customers.stage_field") && stderr.contains("Nope"), "{stderr}");
     let (_, after, _) = run_with(dir.path(), &sandbox, &["settings", "export"]);
     assert!(after.contains("custom_attributes.Tier"), "a refused import changed the settings: {after}");
-}
-
-/// Connects the database in `dir` to the sandbox and maps customers by `company_id`.
-fn connect_and_map(dir: &std::path::Path, sandbox: &str) {
-    let (ok, _, stderr) = run_with(dir, sandbox, &["connect", "--access-token", "sandbox-token", "--zone", "us"]);
-    assert!(ok, "{stderr}");
-    let exported = dir.join("settings.json");
-    let (ok, _, stderr) = run_with(dir, sandbox, &["settings", "export", "--output", exported.to_str().unwrap()]);
-    assert!(ok, "{stderr}");
-    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
-    json["settings"]["customers"]["id_field"] = "company_id".into();
-    std::fs::write(&exported, json.to_string()).unwrap();
-    let (ok, _, stderr) = run_with(dir, sandbox, &["settings", "import", exported.to_str().unwrap()]);
-    assert!(ok, "{stderr}");
-}
-
-fn line_of<'a>(summary: &'a str, object: &str) -> &'a str {
-    summary
-        .lines()
-        .find(|l| l.trim_start().starts_with(object))
-        .unwrap_or_else(|| panic!("no {object} line in {summary}"))
-}
-
-#[tokio::test]
-async fn a_sync_runs_from_the_command_line_and_ends_with_its_summary() {
-    let mut command = server();
-    command.args(["sandbox", "--port", "0", "--companies", "12", "--contacts", "40", "--tickets", "4"]);
-    let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
-    let sandbox = url_in(&line);
-    let dir = tempfile::tempdir().unwrap();
-    connect_and_map(dir.path(), &sandbox);
-
-    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["sync", "--object", "customers", "--dry-run"]);
-    assert!(ok, "{stderr}");
-    assert!(stdout.contains("Run #1: Success") && stdout.contains("dry run"), "{stdout}");
-    assert!(line_of(&stdout, "Customers").contains("created 12"), "{stdout}");
-
-    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["sync"]);
-    assert!(ok, "{stderr}");
-    assert!(stdout.contains("Run #2: Success"), "{stdout}");
-    assert!(line_of(&stdout, "Customers").contains("created 12"), "{stdout}");
-    assert!(
-        line_of(&stdout, "Contacts").contains("created 40") || line_of(&stdout, "Contacts").contains("created 3"),
-        "{stdout}"
-    );
-
-    let (ok, stdout, _) = run_with(dir.path(), &sandbox, &["sync", "--object", "customers"]);
-    assert!(ok && line_of(&stdout, "Customers").contains("created 0, updated 0, unchanged 12"), "{stdout}");
-
-    let (ok, _, stderr) = run_with(dir.path(), &sandbox, &["sync", "--object", "deals"]);
-    assert!(!ok && stderr.contains("deals") && stderr.contains("customers, contacts or interactions"), "{stderr}");
-}
-
-#[tokio::test]
-async fn a_sync_killed_midway_is_taken_over_by_the_next_one_and_ends_complete() {
-    let mut command = server();
-    command.args([
-        "sandbox",
-        "--port",
-        "0",
-        "--companies",
-        "40",
-        "--contacts",
-        "3000",
-        "--tickets",
-        "10",
-        "--latency-ms",
-        "100",
-    ]);
-    let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
-    let sandbox = url_in(&line);
-    let dir = tempfile::tempdir().unwrap();
-    connect_and_map(dir.path(), &sandbox);
-
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
-    let key = "cd".repeat(32);
-    let mut first = server()
-        .current_dir(dir.path())
-        .args(["--database-url", &db, "sync", "--intercom-base-url", &sandbox, "--secret-key", &key])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Killed once some contacts are in: mid-walk, with a checkpoint behind it.
-    let store = app::store::open(&db).await.unwrap().store;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let run = store.sync_run(1).await.unwrap();
-        let contacts = run
-            .as_ref()
-            .and_then(|r| r.objects.iter().find(|o| o.object == app::domain::SyncObject::Contacts))
-            .map_or(0, |o| o.done);
-        if contacts >= 300 {
-            assert!(run.unwrap().status.is_active(), "the run ended before it could be killed");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the first sync never got to the contacts");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    first.kill().expect("kill the first sync");
-    let _ = first.wait();
-
-    let (ok, stdout, stderr) = run_with(dir.path(), &sandbox, &["sync", "--takeover-after", "2"]);
-    assert!(ok, "{stderr}");
-    assert!(stderr.contains("Run #1 is already going"), "the killed run is the one finished: {stderr}");
-    assert!(stdout.contains("Run #1: Success"), "{stdout}");
-
-    let listed = sandbox_get(&format!("{sandbox}/contacts?per_page=1")).await;
-    let in_intercom = listed["total_count"].as_u64().unwrap();
-    let in_skalin = store.list_contacts(app::domain::PageRequest::new(Some(1), Some(1))).await.unwrap().total;
-    assert_eq!(in_skalin, in_intercom, "every contact once, none lost, none twice");
-    assert!(
-        line_of(&stdout, "Contacts").contains(&format!("created {in_intercom}")),
-        "each contact counted once: {stdout}"
-    );
 }
