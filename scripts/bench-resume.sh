@@ -2,8 +2,8 @@
 # How fast `server sync` resumes a run whose process was killed with -9, the goal being
 # "within 5 s of being started again". Starts `server sandbox` with enough contacts and
 # latency for a long run, runs `server sync` into a fresh SQLite file, kills it with -9
-# during the contacts walk (the companies done: an open company scroll would be waited
-# out, a separate matter), starts `server sync` again, and prints the seconds from that
+# during the contacts walk (a kill during the company scroll is covered by the sync test
+# `a_run_killed_during_the_company_scroll_closes_the_scroll_it_left_open…`), starts `server sync` again, and prints the seconds from that
 # start to the first progress it writes (the run's done count rising in the database),
 # then how long it took to the end. It also prints when the run was taken over.
 #
