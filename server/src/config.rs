@@ -56,6 +56,10 @@ pub struct SyncArgs {
     /// when that process is gone from this host).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
     pub takeover_after: u64,
+    /// How long the company scroll may spend on walks thrown away by restarts before the
+    /// customers are given up for this run (the run then ends partial).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub scroll_restart_budget: u64,
     #[command(flatten)]
     pub intercom: IntercomArgs,
 }

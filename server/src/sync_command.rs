@@ -44,6 +44,10 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatu
         worker: app::sync::worker_id("cli"),
         stale_after,
         heartbeat_every: (stale_after / 6).max(Duration::from_secs(1)),
+        scroll: app::intercom::ScrollOptions {
+            restart_budget: Duration::from_secs(args.scroll_restart_budget),
+            ..app::intercom::ScrollOptions::default()
+        },
         ..EngineConfig::default()
     };
     let engine = SyncEngine::new(database.store.clone(), integration, config);

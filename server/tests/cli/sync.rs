@@ -98,9 +98,9 @@ async fn a_sync_that_ends_partial_exits_with_3_and_prints_its_summary() {
     let dir = tempfile::tempdir().unwrap();
     connect_and_map(dir.path(), &intercom.base_url);
     // The company scroll can never finish; contacts and tickets can.
-    intercom.sandbox.fail_scrolls_after_pages(1, 1_000);
+    intercom.sandbox.fail_scrolls_after_pages(1, 1_000_000);
 
-    let (code, stdout, stderr) = exit_of(dir.path(), &intercom.base_url, &["sync"]);
+    let (code, stdout, stderr) = exit_of(dir.path(), &intercom.base_url, &["sync", "--scroll-restart-budget", "1"]);
     assert_eq!(code, 3, "{stdout}{stderr}");
     assert!(stdout.contains("Run #1: Partial"), "{stdout}");
     assert!(line_of(&stdout, "Customers").contains("failed (full)"), "{stdout}");
