@@ -9,6 +9,9 @@ use crate::store::{Store, StoreError};
 
 /// The session key under which the signed-in user is kept.
 pub const SESSION_USER_KEY: &str = "user";
+/// When the session ends whatever its activity (Unix seconds): a stolen or forgotten
+/// session cannot be kept alive forever by use.
+pub const SESSION_DEADLINE_KEY: &str = "ends_at";
 pub const MIN_PASSWORD_LEN: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,29 @@ pub enum AuthError {
     Session(#[from] tower_sessions::session::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Password hashing takes tens of milliseconds of CPU. On the async workers, a burst of
+/// sign-ins would stall every other request and the sync heartbeats with them; on the
+/// blocking pool, a few at a time, they only wait for each other.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// `verify_password` off the async workers, at most two at a time.
+async fn verify_in_background(password: &str, hash: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
+    let password = password.to_string();
+    let verified = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            // Spend the same time as for a known email, so that timing does not tell
+            // which addresses have accounts.
+            let _ = verify_password(&password, dummy_hash());
+            false
+        }
+    });
+    verified.await.unwrap_or(false)
 }
 
 /// Emails are matched case-insensitively and without surrounding spaces.
@@ -60,17 +86,11 @@ pub async fn authenticate(store: &dyn Store, email: &str, password: &str) -> Res
     let Ok(email) = normalize_email(email) else {
         return Err(AuthError::WrongCredentials);
     };
-    match store.user_by_email(&email).await? {
-        Some(user) if verify_password(password, &user.password_hash) => {
-            Ok(SessionUser { id: user.id, email: user.email, role: user.role })
-        }
-        Some(_) => Err(AuthError::WrongCredentials),
-        None => {
-            // Spend the same time as for a known email, so that timing does not tell
-            // which addresses have accounts.
-            let _ = verify_password(password, dummy_hash());
-            Err(AuthError::WrongCredentials)
-        }
+    let user = store.user_by_email(&email).await?;
+    let verified = verify_in_background(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    match user {
+        Some(user) if verified => Ok(SessionUser { id: user.id, email: user.email, role: user.role }),
+        _ => Err(AuthError::WrongCredentials),
     }
 }
 
@@ -79,11 +99,20 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("no account has this password").unwrap_or_default())
 }
 
-/// Starts a signed-in session under a new id, so a session id seen before sign-in is useless.
-pub async fn sign_in(session: &Session, user: &SessionUser) -> Result<(), AuthError> {
+/// Starts a signed-in session under a new id, so a session id seen before sign-in is
+/// useless. It ends after `lifetime` at the latest, however busy.
+pub async fn sign_in(session: &Session, user: &SessionUser, lifetime: std::time::Duration) -> Result<(), AuthError> {
     session.cycle_id().await?;
     session.insert(SESSION_USER_KEY, user).await?;
+    let ends_at = unix_now().saturating_add(lifetime.as_secs().try_into().unwrap_or(i64::MAX));
+    session.insert(SESSION_DEADLINE_KEY, ends_at).await?;
     Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs().try_into().unwrap_or(i64::MAX))
 }
 
 pub async fn sign_out(session: &Session) -> Result<(), AuthError> {
@@ -91,9 +120,25 @@ pub async fn sign_out(session: &Session) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// The signed-in user, if any. A session that cannot be read counts as signed out.
-pub async fn session_user(session: &Session) -> Option<SessionUser> {
-    session.get::<SessionUser>(SESSION_USER_KEY).await.ok().flatten()
+/// The signed-in user as the store knows them now, if any. The session only says who
+/// signed in: the role is read afresh, so a demoted person loses their rights and a
+/// deleted one their session at their next request. A session past its deadline, or
+/// one that cannot be read, is ended and counts as signed out.
+pub async fn session_user(session: &Session, store: &dyn Store) -> Result<Option<SessionUser>, AuthError> {
+    let signed_in = session.get::<SessionUser>(SESSION_USER_KEY).await.ok().flatten();
+    let ends_at = session.get::<i64>(SESSION_DEADLINE_KEY).await.ok().flatten();
+    let Some(signed_in) = signed_in else {
+        return Ok(None);
+    };
+    let current = match ends_at {
+        Some(ends_at) if unix_now() < ends_at => store.user_by_id(signed_in.id).await?,
+        _ => None,
+    };
+    let Some(user) = current else {
+        session.flush().await?;
+        return Ok(None);
+    };
+    Ok(Some(SessionUser { id: user.id, email: user.email, role: user.role }))
 }
 
 #[cfg(test)]
@@ -105,6 +150,22 @@ mod tests {
         let hash = hash_password("correct horse").unwrap();
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("correct horsE", &hash));
+    }
+
+    #[tokio::test]
+    async fn hashing_leaves_the_async_worker_free_for_other_requests() {
+        let hash = hash_password("correct horse").unwrap();
+        let verify = verify_in_background("correct horse", Some(hash));
+        tokio::pin!(verify);
+        // On this single-threaded runtime, a hash computed in place would finish within
+        // the first poll, before anything else could run.
+        let first = tokio::select! {
+            biased;
+            verified = &mut verify => Some(verified),
+            () = tokio::task::yield_now() => None,
+        };
+        assert_eq!(first, None, "the hash ran on the async worker");
+        assert!(verify.await);
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod csp;
+#[cfg(feature = "ssr")]
 pub mod integration;
 #[cfg(feature = "ssr")]
 pub mod intercom;
@@ -38,6 +40,8 @@ use crate::pages::{
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::provide_request_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

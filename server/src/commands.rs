@@ -43,7 +43,7 @@ fn generate_password() -> String {
 
 /// The integration as the command line reaches it: same database, key and hosts as `serve`.
 pub fn integration(database: &Database, intercom: &IntercomArgs) -> anyhow::Result<Integration> {
-    let config = crate::startup::app_config("http://localhost", intercom)?;
+    let config = crate::startup::app_config("http://localhost", intercom, crate::startup::KeySource::ExistingDemoFile)?;
     Ok(Integration::new(database.store.clone(), Arc::new(config)))
 }
 

@@ -115,10 +115,11 @@ pub enum UserCommand {
 
 /// How to reach Intercom and keep its tokens: shared by `serve` and the commands that
 /// talk to Intercom (`connect`, `settings`).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct IntercomArgs {
-    /// 64 hex characters (32 bytes) that encrypt Intercom tokens at rest. Without it, a
-    /// key is generated once and kept in data/secret.key.
+    /// 64 hex characters (32 bytes) that encrypt Intercom tokens at rest. Required, but
+    /// for `serve --demo`, which generates one once into data/secret.key (and the
+    /// commands, which then read that file).
     #[arg(long, env = "SECRET_KEY", value_parser = parse_secret_key, hide_env_values = true)]
     pub secret_key: Option<SecretKey>,
     #[arg(long, env = "INTERCOM_CLIENT_ID")]
@@ -139,6 +140,19 @@ pub struct IntercomArgs {
     /// Like --intercom-base-url, for the Australian region only (wins over it).
     #[arg(long, env = "INTERCOM_BASE_URL_AU", value_parser = parse_public_url)]
     pub intercom_base_url_au: Option<url::Url>,
+}
+
+/// Without the secrets: start-up errors and debug logs print these.
+impl std::fmt::Debug for IntercomArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |set: bool| if set { "<redacted>" } else { "<none>" };
+        f.debug_struct("IntercomArgs")
+            .field("secret_key", &given(self.secret_key.is_some()))
+            .field("intercom_client_id", &self.intercom_client_id)
+            .field("intercom_client_secret", &given(self.intercom_client_secret.is_some()))
+            .field("hosts", &self.hosts())
+            .finish()
+    }
 }
 
 impl IntercomArgs {
@@ -187,11 +201,28 @@ fn parse_zone(value: &str) -> Result<Zone, String> {
     Zone::parse(value).ok_or_else(|| format!("`{value}` is not a zone: use us, eu or au"))
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// sqlite://path/to/file.db or postgres://user@host/db
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/skalin.db", value_parser = parse_database_url, global = true)]
     pub database_url: String,
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseArgs").field("database_url", &redact_url(&self.database_url)).finish()
+    }
+}
+
+/// The URL with its password replaced: database URLs go into error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -211,7 +242,12 @@ pub struct ServeArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(u32).range(1..))]
     pub session_idle_minutes: u32,
-    /// Create the demo admin and member accounts and print their credentials.
+    /// Hours after sign-in at which a session ends, however busy.
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_max_hours: u32,
+    /// The zero-set-up demo: create the demo admin and member accounts and print them,
+    /// generate a secret key when none is given, and start a sandbox Intercom when no
+    /// Intercom is configured. Never in production.
     #[arg(long)]
     pub demo: bool,
     /// Run queued and scheduled syncs in this process (`false`: another process does).
@@ -224,6 +260,34 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// What a production start must not do silently: make up the key that encrypts
+    /// tokens, or send every Intercom call to the built-in sandbox. Both are for `--demo`.
+    pub fn check_production_settings(&self) -> Result<(), String> {
+        let intercom = &self.intercom;
+        if intercom.intercom_client_id.is_some() != intercom.intercom_client_secret.is_some() {
+            return Err("INTERCOM_CLIENT_ID (--intercom-client-id) and INTERCOM_CLIENT_SECRET \
+                 (--intercom-client-secret) go together: set both, from your Intercom app's \
+                 Authentication page"
+                .to_string());
+        }
+        if self.demo {
+            return Ok(());
+        }
+        if intercom.secret_key.is_none() {
+            return Err("SECRET_KEY (--secret-key) is not set: it encrypts Intercom tokens at rest. \
+                 Make one with `openssl rand -hex 32` and keep it; only --demo makes one up"
+                .to_string());
+        }
+        if intercom.intercom_client_id.is_none() && !intercom.hosts().has_stand_in() {
+            return Err("no Intercom is configured: set INTERCOM_CLIENT_ID and INTERCOM_CLIENT_SECRET \
+                 (--intercom-client-id / --intercom-client-secret) for Connect me, or \
+                 INTERCOM_BASE_URL (--intercom-base-url) for an Intercom-compatible server; the \
+                 built-in sandbox Intercom runs only with --demo"
+                .to_string());
+        }
+        Ok(())
+    }
+
     pub fn engine_config(&self) -> app::sync::EngineConfig {
         let stale = std::time::Duration::from_secs(self.sync_stale_seconds);
         app::sync::EngineConfig {
@@ -384,6 +448,45 @@ mod tests {
             panic!("not the sandbox command");
         };
         assert_eq!((args.port, args.companies, args.contacts), (4010, 10, 3000));
+    }
+
+    fn serve(flags: &[&str]) -> ServeArgs {
+        ServeArgs::try_parse_from(std::iter::once("serve").chain(flags.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn production_needs_a_secret_key_and_an_intercom() {
+        let key = "ab".repeat(32);
+        let no_key = serve(&["--intercom-base-url", "http://intercom.test"]).check_production_settings();
+        assert!(no_key.unwrap_err().contains("SECRET_KEY (--secret-key)"));
+        let no_intercom = serve(&["--secret-key", &key]).check_production_settings();
+        let message = no_intercom.unwrap_err();
+        assert!(message.contains("INTERCOM_CLIENT_ID") && message.contains("--demo"), "{message}");
+        let ready = serve(&["--secret-key", &key, "--intercom-client-id", "id", "--intercom-client-secret", "s"]);
+        assert_eq!(ready.check_production_settings(), Ok(()));
+    }
+
+    #[test]
+    fn the_demo_may_make_up_its_key_and_intercom() {
+        assert_eq!(serve(&["--demo"]).check_production_settings(), Ok(()));
+    }
+
+    #[test]
+    fn a_client_id_without_its_secret_is_refused_even_in_the_demo() {
+        let err = serve(&["--demo", "--intercom-client-id", "id"]).check_production_settings().unwrap_err();
+        assert!(err.contains("INTERCOM_CLIENT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let key = "cd".repeat(32);
+        let args = serve(&["--secret-key", &key, "--intercom-client-id", "id", "--intercom-client-secret", "hush-123"]);
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("hush-123") && !shown.contains(&key), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        let cli = parse(&["--database-url", "postgres://skalin:pa55word@db.example/skalin"]).unwrap();
+        let shown = format!("{:?}", cli.database);
+        assert!(!shown.contains("pa55word") && shown.contains("db.example"), "{shown}");
     }
 
     #[test]

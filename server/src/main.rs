@@ -16,6 +16,8 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
         )
+        // stdout is the commands' own output (a settings export, a run's summary).
+        .with_writer(std::io::stderr)
         .init();
     server::startup::install_tls_provider();
     let cli = Cli::parse();
@@ -34,10 +36,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Command::Sandbox(args)) = &cli.command {
         return run_sandbox(args.clone()).await.map(|()| ExitCode::SUCCESS);
     }
+    // Checked before the database is opened (and created): a refused start leaves nothing.
+    let cli = match cli.command {
+        None => Cli { command: Some(Command::Serve(ServeArgs::parse_from(["serve"]))), ..cli },
+        Some(_) => cli,
+    };
+    if let Some(Command::Serve(args)) = &cli.command {
+        args.check_production_settings().map_err(anyhow::Error::msg)?;
+    }
     let url = &cli.database.database_url;
+    let shown = server::config::redact_url(url);
     let database = app::store::open(url)
         .await
-        .with_context(|| format!("could not open the database at {url} (--database-url / DATABASE_URL)"))?;
+        .with_context(|| format!("could not open the database at {shown} (--database-url / DATABASE_URL)"))?;
 
     let done = match cli.command {
         Some(Command::User(UserCommand::Add { email, role, password })) => {
@@ -78,7 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let status = server::sync_command::run(&database, args).await?;
             return Ok(ExitCode::from(server::sync_command::exit_code(status)));
         }
-        None => serve(ServeArgs::parse_from(["serve"]), database).await,
+        None => unreachable!("no command means serve, set above"),
         Some(Command::Sandbox(_)) => unreachable!("handled before opening the database"),
     };
     done.map(|()| ExitCode::SUCCESS)
@@ -124,9 +135,10 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
     if args.demo {
         ensure_demo_accounts(database.store.as_ref()).await?;
     }
-    // Without Intercom credentials nor another Intercom to talk to, the app brings its
+    // The demo without Intercom credentials nor another Intercom to talk to brings its
     // own: a sandbox workspace worth looking at, so that everything works at once.
-    let _demo_workspace = if args.intercom.intercom_client_id.is_none() && !args.intercom.hosts().has_stand_in() {
+    let no_intercom = args.intercom.intercom_client_id.is_none() && !args.intercom.hosts().has_stand_in();
+    let _demo_workspace = if args.demo && no_intercom {
         let running = Sandbox::spawn(SandboxConfig::default()).await.context("could not start the demo sandbox")?;
         tracing::info!(url = %running.base_url, "no Intercom credentials: using the sandbox Intercom as a demo workspace");
         args.intercom.intercom_base_url = Some(running.base_url.parse().context("the sandbox URL")?);

@@ -33,8 +33,13 @@ pub struct ConnectQuery {
 }
 
 pub async fn connect(State(state): State<AppState>, session: Session, Query(query): Query<ConnectQuery>) -> Response {
-    let Some(user) = auth::session_user(&session).await else {
-        return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response();
+    let user = match auth::session_user(&session, state.store.as_ref()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not read who is signed in");
+            return failure(AppError::Internal);
+        }
     };
     if !user.role.can_edit_settings() {
         return page(
@@ -74,8 +79,13 @@ pub struct CallbackQuery {
 }
 
 pub async fn callback(State(state): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
-    let Some(user) = auth::session_user(&session).await else {
-        return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response();
+    let user = match auth::session_user(&session, state.store.as_ref()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not read who is signed in");
+            return failure(AppError::Internal);
+        }
     };
     // Taken out whatever happens next: a state is good for one answer only.
     let pending: Option<Pending> = session.remove(PENDING_KEY).await.unwrap_or_else(|err| {

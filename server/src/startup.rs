@@ -10,11 +10,12 @@ use app::config::AppConfig;
 use app::integration::Integration;
 use app::secrets::SecretKey;
 use app::state::AppState;
-use app::store::Database;
+use app::store::{Database, SessionBackend};
 use app::sync::SyncEngine;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
+use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::config::{parse_secret_key, IntercomArgs, ServeArgs};
 
@@ -25,7 +26,12 @@ pub struct Application {
     public_url: String,
     /// The sync worker this process runs beside the web server, unless disabled.
     worker: Option<SyncEngine>,
+    sessions: SessionBackend,
 }
+
+/// Expired sessions are only refused when presented; rows of sessions never presented
+/// again would pile up without this.
+const SESSION_CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 impl Application {
     /// Binds the listener (port 0 picks a free one) and assembles the router.
@@ -54,14 +60,19 @@ impl Application {
             );
         }
 
-        let config = Arc::new(app_config(&public_url, &args.intercom)?);
+        let key = if args.demo { KeySource::DemoFile } else { KeySource::Required };
+        let config = Arc::new(app_config(&public_url, &args.intercom, key)?);
         let integration = Integration::new(database.store.clone(), config.clone());
         let sync = SyncEngine::new(database.store.clone(), integration, args.engine_config());
         let worker = args.sync_worker.then(|| sync.clone());
         let state = AppState { leptos_options, store: database.store, config, sync };
-        let idle = time::Duration::minutes(i64::from(args.session_idle_minutes));
-        let router = crate::web::router(state, database.sessions, idle);
-        Ok(Self { listener, router, addr, public_url, worker })
+        let times = crate::web::SessionTimes {
+            idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
+            lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),
+        };
+        let sessions = database.sessions.clone();
+        let router = crate::web::router(state, database.sessions, times);
+        Ok(Self { listener, router, addr, public_url, worker, sessions })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -82,20 +93,56 @@ impl Application {
                 let _ = stopped.wait_for(|s| *s).await;
             }));
         }
+        tokio::spawn(delete_expired_sessions(self.sessions, SESSION_CLEANUP_EVERY));
         let shutdown = async move {
             shutdown.await;
             let _ = stop.send(true);
         };
-        axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
-/// For a zero-set-up start: a key generated once and kept beside the SQLite file.
+/// At once, then every `period`, for as long as the process runs.
+async fn delete_expired_sessions(sessions: SessionBackend, period: std::time::Duration) {
+    let mut every = tokio::time::interval(period);
+    loop {
+        every.tick().await;
+        if let Err(err) = sessions.delete_expired().await {
+            tracing::warn!(error = %err, "could not delete expired sessions; trying again later");
+        }
+    }
+}
+
+/// Where the key that encrypts Intercom tokens comes from when `SECRET_KEY` is not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// Production: nowhere; start-up stops and says so.
+    Required,
+    /// `serve --demo`: generated once into data/secret.key and read back after.
+    DemoFile,
+    /// Commands: the demo's file when there is one, never a new key.
+    ExistingDemoFile,
+}
+
+const DEMO_KEY_FILE: &str = "data/secret.key";
+
 /// The configuration server functions and commands share.
-pub fn app_config(public_url: &str, intercom: &IntercomArgs) -> anyhow::Result<AppConfig> {
-    let secret_key = match &intercom.secret_key {
-        Some(key) => key.clone(),
-        None => local_secret_key(Path::new("data/secret.key"))?,
+pub fn app_config(public_url: &str, intercom: &IntercomArgs, source: KeySource) -> anyhow::Result<AppConfig> {
+    let demo_file = Path::new(DEMO_KEY_FILE);
+    let secret_key = match (&intercom.secret_key, source) {
+        (Some(key), _) => key.clone(),
+        (None, KeySource::DemoFile) => local_secret_key(demo_file)?,
+        (None, KeySource::ExistingDemoFile) if demo_file.exists() => {
+            tracing::warn!(path = DEMO_KEY_FILE, "no SECRET_KEY given: using the demo's key");
+            local_secret_key(demo_file)?
+        }
+        (None, _) => anyhow::bail!(
+            "SECRET_KEY (--secret-key) is not set: it encrypts Intercom tokens at rest. Make one with \
+             `openssl rand -hex 32` and keep it (tokens saved under a key cannot be read with another); \
+             only `serve --demo` makes one up"
+        ),
     };
     Ok(AppConfig {
         public_url: public_url.to_string(),

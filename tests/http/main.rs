@@ -1,6 +1,8 @@
 //! The real router over HTTP: sign-in, the gate in front of pages, sessions, server
 //! functions, and pages rendered on the server.
 
+mod attacks;
+
 use leptos::server_fn::ServerFn;
 use reqwest::{redirect, Client, Response, StatusCode};
 use skalin_tests::*;

@@ -603,3 +603,28 @@ async fn a_success_with_an_unreadable_body_is_a_decode_error_not_a_panic() {
     let err = client.me().await.unwrap_err();
     assert!(matches!(err, IntercomError::Decode { status: 200, .. }), "{err:?}");
 }
+
+/// A stand-in that answers without end must not take the process's memory with it.
+#[tokio::test]
+async fn an_answer_without_end_is_cut_off_and_said_to_be_too_large() {
+    let endless = axum::Router::new().route(
+        "/me",
+        axum::routing::get(|| async {
+            let chunk = bytes_of_spaces();
+            let body = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+            ([("content-type", "application/json")], axum::body::Body::from_stream(body))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, endless).await });
+
+    let client = IntercomClient::with_base_url(&url, SecretString::from("t".to_string())).unwrap();
+    let err = client.me().await.expect_err("an endless body is refused");
+    assert!(matches!(err, IntercomError::TooLarge { status: 200, .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
+}
+
+fn bytes_of_spaces() -> axum::body::Bytes {
+    axum::body::Bytes::from(vec![b' '; 1 << 20])
+}

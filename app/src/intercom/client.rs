@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::body::{read_capped, BodyError, MAX_BODY_BYTES};
 use super::error::{decode_error, error_for_status, IntercomError, Result};
 use super::rate_limit::{unix_now, RateBudget};
 use super::retry::{Attempt, Decision, RetryPolicy};
@@ -238,8 +239,11 @@ impl IntercomClient {
                     let status = response.status().as_u16();
                     let header_request_id = read("x-request-id");
                     let link = read(LINK.as_str());
-                    match response.bytes().await {
-                        Err(err) => {
+                    match read_capped(response, MAX_BODY_BYTES).await {
+                        Err(BodyError::TooLarge) => {
+                            return Err(IntercomError::TooLarge { status, limit: MAX_BODY_BYTES });
+                        }
+                        Err(BodyError::Transport(err)) => {
                             Err((if err.is_timeout() { Attempt::Timeout } else { Attempt::Connect }, err.to_string()))
                         }
                         Ok(bytes) if (200..300).contains(&status) => {

@@ -56,6 +56,9 @@ pub enum IntercomError {
     /// A success status whose body did not read as expected.
     #[error("Intercom answered HTTP {status} with a body that could not be read ({message}){}", request(.request_id))]
     Decode { status: u16, message: String, request_id: Option<String> },
+    /// The body passed `limit` bytes and was not read further.
+    #[error("Intercom's answer (HTTP {status}) was larger than {} MiB, so it was not read", .limit / (1024 * 1024))]
+    TooLarge { status: u16, limit: usize },
     #[error("another company scroll is open for this workspace and did not end in time; try again in a minute")]
     ScrollBusy,
     #[error("the company scroll could not be completed: {0}")]

@@ -2,6 +2,7 @@
 //! engine and the settings page reach Intercom only through it.
 
 mod api;
+mod body;
 mod client;
 mod error;
 mod hosts;

@@ -37,9 +37,18 @@ mod context {
 
     /// The signed-in user, or `SignInRequired` for a request without a valid session.
     pub async fn require_user() -> Result<SessionUser, AppError> {
-        let session = session().await?;
-        let user = crate::auth::session_user(&session).await;
+        let user = current_user().await?;
         user.ok_or_else(|| answered(AppError::SignInRequired))
+    }
+
+    /// Who is signed in, with their role as it is now.
+    pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+        let session = session().await?;
+        let store = app_state()?.store;
+        crate::auth::session_user(&session, store.as_ref()).await.map_err(|err| {
+            tracing::error!(error = %err, "could not read who is signed in");
+            answered(AppError::Internal)
+        })
     }
 
     /// The signed-in admin: members see the settings but cannot change them.
@@ -83,5 +92,72 @@ mod context {
     pub fn integration() -> Result<crate::integration::Integration, AppError> {
         let state = app_state()?;
         Ok(crate::integration::Integration::new(state.store, state.config))
+    }
+}
+
+/// The content type each server function decodes its body as, by path. The server
+/// refuses a call sent as anything else (a cross-site form cannot send JSON).
+#[cfg(feature = "ssr")]
+pub fn input_content_type(path: &str) -> Option<&'static str> {
+    input_content_types().into_iter().find(|(p, _)| *p == path).map(|(_, content_type)| content_type)
+}
+
+/// Every server function with its input's content type, read from its declared protocol,
+/// so that a function's encoding cannot be listed wrong. A test checks that no
+/// registered function is missing.
+#[cfg(feature = "ssr")]
+pub fn input_content_types() -> Vec<(&'static str, &'static str)> {
+    use leptos::server_fn::{ContentType, Http, ServerFn};
+    fn input<F, I, O>() -> (&'static str, &'static str)
+    where
+        F: ServerFn<Protocol = Http<I, O>>,
+        I: ContentType,
+    {
+        (F::PATH, I::CONTENT_TYPE)
+    }
+    vec![
+        input::<GetIntercomConnection, _, _>(),
+        input::<ListCustomers, _, _>(),
+        input::<ListContacts, _, _>(),
+        input::<ListInteractions, _, _>(),
+        input::<UpdateCustomer, _, _>(),
+        input::<UpdateContact, _, _>(),
+        input::<GetCurrentUser, _, _>(),
+        input::<ConnectIntercomWithToken, _, _>(),
+        input::<DisconnectIntercom, _, _>(),
+        input::<ChangeIntercomZone, _, _>(),
+        input::<GetIntercomFields, _, _>(),
+        input::<GetIntegrationSettings, _, _>(),
+        input::<SaveIntegrationSettings, _, _>(),
+        input::<PreviewChurn, _, _>(),
+        input::<ExportIntegrationSettings, _, _>(),
+        input::<ImportIntegrationSettings, _, _>(),
+        input::<StartSync, _, _>(),
+        input::<GetSyncRuns, _, _>(),
+        input::<GetSyncSchedule, _, _>(),
+        input::<GetSyncRun, _, _>(),
+        input::<ConfirmChurn, _, _>(),
+    ]
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn every_registered_server_function_has_its_content_type_listed() {
+        let listed: Vec<&str> = super::input_content_types().into_iter().map(|(path, _)| path).collect();
+        let registered: Vec<&str> =
+            leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).filter(|p| !listed.contains(p)).collect();
+        assert!(registered.is_empty(), "add these to `input_content_types`: {registered:?}");
+    }
+
+    #[test]
+    fn json_functions_are_known_as_json_and_the_others_as_forms() {
+        let types = super::input_content_types();
+        let of = |path: &str| types.iter().find(|(p, _)| *p == path).map(|(_, t)| *t);
+        assert_eq!(of(<super::StartSync as leptos::server_fn::ServerFn>::PATH), Some("application/json"));
+        assert_eq!(
+            of(<super::ChangeIntercomZone as leptos::server_fn::ServerFn>::PATH),
+            Some("application/x-www-form-urlencoded")
+        );
     }
 }

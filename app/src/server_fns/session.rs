@@ -6,6 +6,5 @@ use crate::error::AppError;
 /// Who is signed in, if anyone.
 #[server]
 pub async fn get_current_user() -> Result<Option<SessionUser>, AppError> {
-    let session = super::context::session().await?;
-    Ok(crate::auth::session_user(&session).await)
+    super::context::current_user().await
 }

@@ -51,7 +51,9 @@ pub async fn save_integration_settings(settings: IntegrationSettings) -> Result<
 
 #[server]
 pub async fn preview_churn(max_percent: u8) -> Result<ChurnPreview, AppError> {
-    require_user().await?;
+    // It walks every company in Intercom (a scroll, of which only one may be open), so a
+    // member could otherwise stall the admins' syncs.
+    require_admin().await?;
     answer(async { Ok(integration()?.preview_churn(max_percent).await?) }.await)
 }
 

@@ -50,12 +50,23 @@ pub enum StoreError {
 }
 
 /// A user as the store keeps it, password hash included: never sent to the browser.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: i64,
     pub email: String,
     pub role: Role,
     pub password_hash: String,
+}
+
+/// Without the hash: a hash in a log is a password to crack offline.
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A freshly authorized Intercom connection; saving it replaces any previous one.

@@ -1,5 +1,6 @@
 //! The `server` binary as people run it.
 
+mod production;
 mod sync;
 
 use std::io::{BufRead, BufReader};
@@ -23,7 +24,12 @@ fn server() -> Command {
 
 /// Starts the binary and returns it with the first stdout line that contains `marker`.
 fn start_and_read(mut command: Command, marker: &str) -> (Running, String) {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start the server binary");
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start the server binary");
+    read_line(child, marker)
+}
+
+/// Keeps a started binary and returns the first stdout line that contains `marker`.
+fn read_line(mut child: Child, marker: &str) -> (Running, String) {
     let stdout = child.stdout.take().unwrap();
     let running = Running(child);
     let (tx, rx) = std::sync::mpsc::channel();

@@ -159,7 +159,8 @@ pub fn SettingsEditor(
                     <p class="hint">"A run that would churn more than this share of customers waits for an admin's confirmation."</p>
                     <FieldMessage error=error_signal key="customers.churn_max_percent" />
                 </div>
-                <ChurnPreviewPanel threshold />
+                // A preview reads every company in Intercom: admins only, as the server says.
+                {can_edit.then(|| view! { <ChurnPreviewPanel threshold /> })}
                 <h3>"Mappings"</h3>
                 {mappings(FieldModel::Company)}
             </section>
