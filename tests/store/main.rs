@@ -1,13 +1,13 @@
 //! The store's behaviour, told once and checked on SQLite and on PostgreSQL.
 
+use app::domain::{Counts, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncObject, WalkKind};
 use app::domain::{
     IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
 };
-use app::domain::{RunRequest, RunTrigger};
 use app::secrets::SecretKey;
 use app::secrets::{decrypt_token, encrypt_token};
-use app::store::{NewIntercomConnection, Store, StoreError, StoredSettings};
-use app::sync_model::NewRun;
+use app::store::{NewIntercomConnection, RunHolder, Store, StoreError, StoredSettings};
+use app::sync_model::{NewRun, PageWrite, RecordWrite, StoredCustomer};
 use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};
 use sqlx::Connection;
@@ -57,6 +57,7 @@ on_both_backends!(
     a_history_summary_that_is_not_a_list_of_lines_is_corrupt(url),
     a_running_run_whose_worker_is_named_dead_is_claimed_at_once_by_one_worker_only,
     a_stale_run_is_still_claimed_when_other_workers_are_named_dead,
+    a_worker_whose_run_was_taken_over_can_no_longer_write_to_it,
 );
 
 /// Runs one statement on the database directly, as another program could.
@@ -378,4 +379,65 @@ async fn a_stale_run_is_still_claimed_when_other_workers_are_named_dead(store: &
     let others = ["cli:here:999:9".to_string()];
     let claimed = store.claim_run("cli:here:200:2", 1_100, 1_050, &others).await.unwrap();
     assert_eq!(claimed.map(|run| run.id), Some(id), "the heartbeat rule holds beside the dead workers");
+}
+
+/// A page of one new customer, `done` records read, checkpointed at `cursor`.
+fn a_page_of_one_customer(intercom_id: &str, cursor: &str) -> PageWrite {
+    PageWrite {
+        writes: vec![RecordWrite::Customer(StoredCustomer {
+            id: 0,
+            external_id: format!("ext-{intercom_id}"),
+            intercom_id: Some(intercom_id.into()),
+            name: format!("Company {intercom_id}"),
+            domain: None,
+            csm_owner: None,
+            stage: None,
+            profile: None,
+            health_score: None,
+            csm_pulse: None,
+            intercom_updated_at: Some(1),
+            synced_run: None,
+            churned_at: None,
+        })],
+        counts: Counts { created: 1, ..Counts::default() },
+        done: 1,
+        cursor: Some(Some(cursor.into())),
+        ..PageWrite::default()
+    }
+}
+
+async fn a_worker_whose_run_was_taken_over_can_no_longer_write_to_it(store: &dyn Store) {
+    let (old, new) = (RunHolder::Worker("old"), RunHolder::Worker("new"));
+    let customers = SyncObject::Customers;
+    let id = a_run_claimed_by(store, "old", 1_000).await;
+    store.plan_objects(id, old, &[(customers, WalkKind::Full, ObjectStatus::Pending)]).await.unwrap();
+    let taken = store.claim_run("new", 2_000, 1_500, &[]).await.unwrap();
+    assert_eq!(taken.map(|run| run.id), Some(id), "the stale run is taken over");
+
+    let lost = |result: Result<(), StoreError>, what: &str| {
+        assert!(matches!(result, Err(StoreError::RunLost(lost)) if lost == id), "{what}: {result:?}");
+    };
+    lost(store.apply_page(id, old, customers, &a_page_of_one_customer("ic-old", "old")).await, "a page");
+    lost(store.finish_run(id, old, RunStatus::Failed, Some("old worker"), 2_001).await, "the run's end");
+    lost(store.finish_object(id, old, customers, ObjectStatus::Failed, Some("old"), None).await, "an object's end");
+    lost(store.set_object_status(id, old, customers, ObjectStatus::Failed, Some("old"), None).await, "a status");
+    let plan = [(SyncObject::Contacts, WalkKind::Full, ObjectStatus::Pending)];
+    lost(store.plan_objects(id, old, &plan).await, "a plan");
+    lost(store.finish_run(id, RunHolder::Admin, RunStatus::Failed, None, 2_001).await, "an admin's end");
+    let ids = ["ic-old".to_string()];
+    assert!(store.customers_by_keys(&ids, &[]).await.unwrap().is_empty(), "nothing of its page was written");
+    let run = store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!((run.status, run.message.as_deref()), (RunStatus::Running, None), "{run:#?}");
+    assert_eq!(run.objects.len(), 1, "{run:#?}");
+    assert_eq!((run.objects[0].status, run.objects[0].done), (ObjectStatus::Pending, 0), "{run:#?}");
+    assert_eq!(store.checkpoints(id).await.unwrap()[0].cursor, None, "the checkpoint is the new owner's");
+    assert_eq!(store.running_workers().await.unwrap(), ["new"]);
+
+    store.apply_page(id, new, customers, &a_page_of_one_customer("ic-new", "new")).await.unwrap();
+    store.finish_object(id, new, customers, ObjectStatus::Done, None, None).await.unwrap();
+    store.finish_run(id, new, RunStatus::Success, None, 2_002).await.unwrap();
+    let run = store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!((run.status, run.objects[0].done), (RunStatus::Success, 1), "{run:#?}");
+    assert_eq!(store.checkpoints(id).await.unwrap()[0].cursor.as_deref(), Some("new"));
+    lost(store.finish_run(id, new, RunStatus::Failed, None, 2_003).await, "an ended run takes no more writes");
 }

@@ -45,7 +45,7 @@ use crate::domain::{
     SyncObject, SyncRun,
 };
 use crate::integration::{Integration, CHURN_STAGE};
-use crate::store::Store;
+use crate::store::{RunHolder, Store, StoreError};
 use crate::sync_model::NewRun;
 
 #[derive(Debug, Clone)]
@@ -193,12 +193,24 @@ impl SyncEngine {
             ));
         }
         let ids: Vec<String> = customers.churn.iter().map(|c| c.intercom_id.clone()).collect();
-        let churned = self.store.churn_customers(run_id, &ids, CHURN_STAGE, crate::store::now()).await?;
+        let admin = RunHolder::Admin;
+        let churned = self
+            .store
+            .churn_customers(run_id, admin, &ids, CHURN_STAGE, crate::store::now())
+            .await
+            .map_err(no_longer_waiting)?;
         let message = format!("Churn of {churned} customers confirmed by {who}.");
-        self.store.finish_object(run_id, SyncObject::Customers, ObjectStatus::Done, Some(&message), None).await?;
+        let done = ObjectStatus::Done;
+        self.store
+            .finish_object(run_id, admin, SyncObject::Customers, done, Some(&message), None)
+            .await
+            .map_err(no_longer_waiting)?;
         let run = self.store.sync_run(run_id).await?.ok_or(SyncError::UnknownRun(run_id))?;
         let status = final_status(&run.objects);
-        self.store.finish_run(run_id, status, run.message.as_deref(), crate::store::now()).await?;
+        self.store
+            .finish_run(run_id, admin, status, run.message.as_deref(), crate::store::now())
+            .await
+            .map_err(no_longer_waiting)?;
         tracing::info!(sync.run_id = run_id, sync.churned = churned, user = who, "churn confirmed");
         self.store.sync_run(run_id).await?.ok_or(SyncError::UnknownRun(run_id))
     }
@@ -237,6 +249,15 @@ impl SyncEngine {
             Some(_) => None,
         };
         Ok((schedule, paused))
+    }
+}
+
+/// A confirmation that lost a race: to another admin's, or to the worker that still
+/// holds the run (it waits for confirmation only once its worker ended it).
+fn no_longer_waiting(err: StoreError) -> SyncError {
+    match err {
+        StoreError::RunLost(_) => SyncError::NotAllowed("This run no longer waits for confirmation.".into()),
+        other => other.into(),
     }
 }
 
