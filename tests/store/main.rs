@@ -58,6 +58,7 @@ on_both_backends!(
     a_running_run_whose_worker_is_named_dead_is_claimed_at_once_by_one_worker_only,
     a_stale_run_is_still_claimed_when_other_workers_are_named_dead,
     a_worker_whose_run_was_taken_over_can_no_longer_write_to_it,
+    many_runs_queued_at_once_leave_exactly_one_active,
 );
 
 /// Runs one statement on the database directly, as another program could.
@@ -440,4 +441,84 @@ async fn a_worker_whose_run_was_taken_over_can_no_longer_write_to_it(store: &dyn
     assert_eq!((run.status, run.objects[0].done), (RunStatus::Success, 1), "{run:#?}");
     assert_eq!(store.checkpoints(id).await.unwrap()[0].cursor.as_deref(), Some("new"));
     lost(store.finish_run(id, new, RunStatus::Failed, None, 2_003).await, "an ended run takes no more writes");
+}
+
+async fn many_runs_queued_at_once_leave_exactly_one_active(store: &dyn Store) {
+    let queue = |n: i64| async move {
+        let run = NewRun {
+            trigger: RunTrigger::Manual,
+            requested_by: format!("user-{n}@example.com"),
+            request: RunRequest { objects: vec![], walk: None, dry_run: false },
+            schedule_slot: None,
+            queued_at: 1_000 + n,
+        };
+        store.enqueue_run(&run).await.expect("a run that finds another active one is no error")
+    };
+    let queued: Vec<i64> = futures::future::join_all((0..20).map(queue)).await.into_iter().flatten().collect();
+    assert_eq!(queued.len(), 1, "one of 20 racing requests queues its run: {queued:?}");
+    assert_eq!(store.active_run().await.unwrap(), Some(queued[0]));
+    let runs = store.sync_runs(50).await.unwrap();
+    let active: Vec<i64> = runs.iter().filter(|r| r.status.is_active()).map(|r| r.id).collect();
+    assert_eq!(active, queued, "{runs:#?}");
+}
+
+/// Migrates the database at `url` up to, not including, migration `version`: a database
+/// as a release before that migration left it.
+async fn migrated_before(url: &str, version: i64) {
+    let backend = if url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
+    let earlier = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.split('_').next().unwrap().parse::<i64>().unwrap() < version {
+            std::fs::copy(&path, earlier.path().join(name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(earlier.path()).await.unwrap();
+    // Closed before the store opens: SQLite turns to WAL only with no other connection.
+    if backend == "sqlite" {
+        let options = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// Before the one-active-run rule, a race could leave several runs active: the migration
+/// that brings the rule keeps the oldest and fails the others rather than failing itself.
+async fn runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(url: &str) {
+    migrated_before(url, 20261124000800).await;
+    let request = r#"{"objects":[],"walk":null,"dry_run":false}"#;
+    let run = |status: &str, at: u8| format!("('manual', 'ada', '{request}', '{status}', {at})");
+    let runs = [run("success", 1), run("running", 2), run("queued", 3), run("queued", 4)].join(", ");
+    execute_directly(
+        url,
+        &format!("insert into sync_runs (trigger, requested_by, request, status, queued_at) values {runs}"),
+    )
+    .await;
+    let database = app::store::open(url).await.expect("the migration goes through");
+    let runs = database.store.sync_runs(10).await.unwrap();
+    let statuses: Vec<(i64, RunStatus)> = runs.iter().rev().map(|r| (r.id, r.status)).collect();
+    use RunStatus::*;
+    assert_eq!(statuses, [(1, Success), (2, Running), (3, Failed), (4, Failed)], "{runs:#?}");
+    assert!(runs[0].message.as_deref().is_some_and(|m| m.contains("another run was already active")), "{runs:#?}");
+    assert_eq!(database.store.active_run().await.unwrap(), Some(2));
+}
+
+#[tokio::test]
+async fn runs_left_active_side_by_side_on_sqlite_keep_only_the_oldest_active_once_migrated() {
+    let db = fresh_sqlite();
+    runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(&db.url).await;
+}
+
+#[tokio::test]
+async fn runs_left_active_side_by_side_on_postgresql_keep_only_the_oldest_active_once_migrated() {
+    let Some(db) = fresh_postgres("runs_left_active_side_by_side_on_postgresql").await else { return };
+    runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(&db.url).await;
+    drop_postgres(db).await;
 }

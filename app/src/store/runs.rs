@@ -1,4 +1,4 @@
-//! Sync runs as rows: queued, checkpointed object by object,
+//! Sync runs as rows: queued (one active at a time), checkpointed object by object,
 //! finished; and each object's cursor for the next incremental read. Who holds a run is
 //! `claims`'s: every write here names its writer and is refused once it no longer holds.
 
@@ -15,7 +15,9 @@ use crate::sync_model::{NewRun, ObjectCheckpoint, SyncCursor};
 
 #[async_trait]
 pub trait RunStore: Send + Sync + 'static {
-    /// Queues a run; `None` when its schedule slot is already taken.
+    /// Queues a run; `None` when another run is active (queued or running) or its schedule
+    /// slot is already taken. The database holds the one-active-run rule, so of two
+    /// requests racing exactly one queues its run.
     async fn enqueue_run(&self, run: &NewRun) -> Result<Option<i64>>;
     /// The queued or running run, if there is one.
     async fn active_run(&self) -> Result<Option<i64>>;
@@ -55,7 +57,8 @@ pub trait RunStore: Send + Sync + 'static {
         message: Option<&str>,
         now: i64,
     ) -> Result<()>;
-    /// Moves a run waiting for confirmation back to the queue.
+    /// Moves a run waiting for confirmation back to the queue; `false` if it does not wait
+    /// or another run is active.
     async fn requeue_run(&self, run_id: i64) -> Result<bool>;
     async fn sync_run(&self, id: i64) -> Result<Option<SyncRun>>;
     /// The latest runs, newest first.
@@ -178,10 +181,12 @@ macro_rules! impl_run_store {
         impl RunStore for $store {
             async fn enqueue_run(&self, run: &NewRun) -> Result<Option<i64>> {
                 let request = serde_json::to_string(&run.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                // No conflict target: both the schedule slot's unique index and the one
+                // active run's make the insert do nothing, and answer no id.
                 let id: Option<i64> = sqlx::query_scalar(
                     "insert into sync_runs (trigger, requested_by, request, status, schedule_slot, queued_at) \
                      values ($1, $2, $3, 'queued', $4, $5) \
-                     on conflict (schedule_slot) do nothing returning id",
+                     on conflict do nothing returning id",
                 )
                 .bind(run.trigger.as_str())
                 .bind(&run.requested_by)
@@ -334,8 +339,13 @@ macro_rules! impl_run_store {
                 )
                 .bind(run_id)
                 .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                .await;
+                match done {
+                    Ok(done) => Ok(done.rows_affected() == 1),
+                    // The one-active-run index: another run is queued or running.
+                    Err(err) if err.as_database_error().is_some_and(|db| db.is_unique_violation()) => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
             }
 
             async fn sync_run(&self, id: i64) -> Result<Option<SyncRun>> {

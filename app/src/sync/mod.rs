@@ -129,9 +129,6 @@ impl SyncEngine {
         if self.integration.connection().await?.is_none() {
             return Err(SyncError::NotConnected);
         }
-        if let Some(active) = self.store.active_run().await? {
-            return Ok((active, false));
-        }
         let run = NewRun {
             trigger,
             requested_by: who.to_string(),
@@ -139,14 +136,19 @@ impl SyncEngine {
             schedule_slot: None,
             queued_at: crate::store::now(),
         };
-        let id = self
-            .store
-            .enqueue_run(&run)
-            .await?
-            .ok_or_else(|| SyncError::NotAllowed("the run was not queued".into()))?;
-        tracing::info!(sync.run_id = id, sync.trigger = trigger.as_str(), user = who, "sync run queued");
-        self.wake.notify_one();
-        Ok((id, true))
+        // The database refuses a second active run; the one it kept may end before it is
+        // read, and then this request may queue its own.
+        for _ in 0..3 {
+            if let Some(id) = self.store.enqueue_run(&run).await? {
+                tracing::info!(sync.run_id = id, sync.trigger = trigger.as_str(), user = who, "sync run queued");
+                self.wake.notify_one();
+                return Ok((id, true));
+            }
+            if let Some(active) = self.store.active_run().await? {
+                return Ok((active, false));
+            }
+        }
+        Err(SyncError::NotAllowed("the run was not queued".into()))
     }
 
     /// Queues the scheduled run of the current slot, once across every process.
