@@ -1,13 +1,13 @@
 //! The store's behaviour, told once and checked on SQLite and on PostgreSQL.
 
+use app::domain::{Counts, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncObject, WalkKind};
 use app::domain::{
     IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
 };
-use app::domain::{RunRequest, RunTrigger};
 use app::secrets::SecretKey;
 use app::secrets::{decrypt_token, encrypt_token};
-use app::store::{NewIntercomConnection, Store, StoreError, StoredSettings};
-use app::sync_model::NewRun;
+use app::store::{NewIntercomConnection, RunHolder, Store, StoreError, StoredSettings};
+use app::sync_model::{NewRun, PageWrite, RecordWrite, StoredCustomer};
 use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};
 use sqlx::Connection;
@@ -57,6 +57,8 @@ on_both_backends!(
     a_history_summary_that_is_not_a_list_of_lines_is_corrupt(url),
     a_running_run_whose_worker_is_named_dead_is_claimed_at_once_by_one_worker_only,
     a_stale_run_is_still_claimed_when_other_workers_are_named_dead,
+    a_worker_whose_run_was_taken_over_can_no_longer_write_to_it,
+    many_runs_queued_at_once_leave_exactly_one_active,
 );
 
 /// Runs one statement on the database directly, as another program could.
@@ -378,4 +380,145 @@ async fn a_stale_run_is_still_claimed_when_other_workers_are_named_dead(store: &
     let others = ["cli:here:999:9".to_string()];
     let claimed = store.claim_run("cli:here:200:2", 1_100, 1_050, &others).await.unwrap();
     assert_eq!(claimed.map(|run| run.id), Some(id), "the heartbeat rule holds beside the dead workers");
+}
+
+/// A page of one new customer, `done` records read, checkpointed at `cursor`.
+fn a_page_of_one_customer(intercom_id: &str, cursor: &str) -> PageWrite {
+    PageWrite {
+        writes: vec![RecordWrite::Customer(StoredCustomer {
+            id: 0,
+            external_id: format!("ext-{intercom_id}"),
+            intercom_id: Some(intercom_id.into()),
+            name: format!("Company {intercom_id}"),
+            domain: None,
+            csm_owner: None,
+            stage: None,
+            profile: None,
+            health_score: None,
+            csm_pulse: None,
+            intercom_updated_at: Some(1),
+            synced_run: None,
+            churned_at: None,
+        })],
+        counts: Counts { created: 1, ..Counts::default() },
+        done: 1,
+        cursor: Some(Some(cursor.into())),
+        ..PageWrite::default()
+    }
+}
+
+async fn a_worker_whose_run_was_taken_over_can_no_longer_write_to_it(store: &dyn Store) {
+    let (old, new) = (RunHolder::Worker("old"), RunHolder::Worker("new"));
+    let customers = SyncObject::Customers;
+    let id = a_run_claimed_by(store, "old", 1_000).await;
+    store.plan_objects(id, old, &[(customers, WalkKind::Full, ObjectStatus::Pending)]).await.unwrap();
+    let taken = store.claim_run("new", 2_000, 1_500, &[]).await.unwrap();
+    assert_eq!(taken.map(|run| run.id), Some(id), "the stale run is taken over");
+
+    let lost = |result: Result<(), StoreError>, what: &str| {
+        assert!(matches!(result, Err(StoreError::RunLost(lost)) if lost == id), "{what}: {result:?}");
+    };
+    lost(store.apply_page(id, old, customers, &a_page_of_one_customer("ic-old", "old")).await, "a page");
+    lost(store.finish_run(id, old, RunStatus::Failed, Some("old worker"), 2_001).await, "the run's end");
+    lost(store.finish_object(id, old, customers, ObjectStatus::Failed, Some("old"), None).await, "an object's end");
+    lost(store.set_object_status(id, old, customers, ObjectStatus::Failed, Some("old"), None).await, "a status");
+    let plan = [(SyncObject::Contacts, WalkKind::Full, ObjectStatus::Pending)];
+    lost(store.plan_objects(id, old, &plan).await, "a plan");
+    lost(store.finish_run(id, RunHolder::Admin, RunStatus::Failed, None, 2_001).await, "an admin's end");
+    let ids = ["ic-old".to_string()];
+    assert!(store.customers_by_keys(&ids, &[]).await.unwrap().is_empty(), "nothing of its page was written");
+    let run = store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!((run.status, run.message.as_deref()), (RunStatus::Running, None), "{run:#?}");
+    assert_eq!(run.objects.len(), 1, "{run:#?}");
+    assert_eq!((run.objects[0].status, run.objects[0].done), (ObjectStatus::Pending, 0), "{run:#?}");
+    assert_eq!(store.checkpoints(id).await.unwrap()[0].cursor, None, "the checkpoint is the new owner's");
+    assert_eq!(store.running_workers().await.unwrap(), ["new"]);
+
+    store.apply_page(id, new, customers, &a_page_of_one_customer("ic-new", "new")).await.unwrap();
+    store.finish_object(id, new, customers, ObjectStatus::Done, None, None).await.unwrap();
+    store.finish_run(id, new, RunStatus::Success, None, 2_002).await.unwrap();
+    let run = store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!((run.status, run.objects[0].done), (RunStatus::Success, 1), "{run:#?}");
+    assert_eq!(store.checkpoints(id).await.unwrap()[0].cursor.as_deref(), Some("new"));
+    lost(store.finish_run(id, new, RunStatus::Failed, None, 2_003).await, "an ended run takes no more writes");
+}
+
+async fn many_runs_queued_at_once_leave_exactly_one_active(store: &dyn Store) {
+    let queue = |n: i64| async move {
+        let run = NewRun {
+            trigger: RunTrigger::Manual,
+            requested_by: format!("user-{n}@example.com"),
+            request: RunRequest { objects: vec![], walk: None, dry_run: false },
+            schedule_slot: None,
+            queued_at: 1_000 + n,
+        };
+        store.enqueue_run(&run).await.expect("a run that finds another active one is no error")
+    };
+    let queued: Vec<i64> = futures::future::join_all((0..20).map(queue)).await.into_iter().flatten().collect();
+    assert_eq!(queued.len(), 1, "one of 20 racing requests queues its run: {queued:?}");
+    assert_eq!(store.active_run().await.unwrap(), Some(queued[0]));
+    let runs = store.sync_runs(50).await.unwrap();
+    let active: Vec<i64> = runs.iter().filter(|r| r.status.is_active()).map(|r| r.id).collect();
+    assert_eq!(active, queued, "{runs:#?}");
+}
+
+/// Migrates the database at `url` up to, not including, migration `version`: a database
+/// as a release before that migration left it.
+async fn migrated_before(url: &str, version: i64) {
+    let backend = if url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
+    let earlier = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.split('_').next().unwrap().parse::<i64>().unwrap() < version {
+            std::fs::copy(&path, earlier.path().join(name)).unwrap();
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(earlier.path()).await.unwrap();
+    // Closed before the store opens: SQLite turns to WAL only with no other connection.
+    if backend == "sqlite" {
+        let options = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// Before the one-active-run rule, a race could leave several runs active: the migration
+/// that brings the rule keeps the oldest and fails the others rather than failing itself.
+async fn runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(url: &str) {
+    migrated_before(url, 20261124000800).await;
+    let request = r#"{"objects":[],"walk":null,"dry_run":false}"#;
+    let run = |status: &str, at: u8| format!("('manual', 'ada', '{request}', '{status}', {at})");
+    let runs = [run("success", 1), run("running", 2), run("queued", 3), run("queued", 4)].join(", ");
+    execute_directly(
+        url,
+        &format!("insert into sync_runs (trigger, requested_by, request, status, queued_at) values {runs}"),
+    )
+    .await;
+    let database = app::store::open(url).await.expect("the migration goes through");
+    let runs = database.store.sync_runs(10).await.unwrap();
+    let statuses: Vec<(i64, RunStatus)> = runs.iter().rev().map(|r| (r.id, r.status)).collect();
+    use RunStatus::*;
+    assert_eq!(statuses, [(1, Success), (2, Running), (3, Failed), (4, Failed)], "{runs:#?}");
+    assert!(runs[0].message.as_deref().is_some_and(|m| m.contains("another run was already active")), "{runs:#?}");
+    assert_eq!(database.store.active_run().await.unwrap(), Some(2));
+}
+
+#[tokio::test]
+async fn runs_left_active_side_by_side_on_sqlite_keep_only_the_oldest_active_once_migrated() {
+    let db = fresh_sqlite();
+    runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(&db.url).await;
+}
+
+#[tokio::test]
+async fn runs_left_active_side_by_side_on_postgresql_keep_only_the_oldest_active_once_migrated() {
+    let Some(db) = fresh_postgres("runs_left_active_side_by_side_on_postgresql").await else { return };
+    runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(&db.url).await;
+    drop_postgres(db).await;
 }

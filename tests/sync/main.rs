@@ -590,6 +590,45 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
 }
 
 #[tokio::test]
+async fn a_worker_whose_run_was_taken_over_while_it_worked_stops_without_touching_the_run() {
+    let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(20) }).await;
+    stage.save(mapped_settings()).await;
+    // It would not beat again before its end: only its writes can tell it the run is lost.
+    let mut config = stage.engine("slow-beater").config().clone();
+    config.heartbeat_every = Duration::from_secs(3_600);
+    let old = SyncEngine::new(stage.store.clone(), stage.integration.clone(), config);
+    let (id, _) =
+        old.start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada").await.unwrap();
+    let worker = tokio::spawn(async move { old.run_once().await });
+    loop {
+        let run = stage.store.sync_run(id).await.unwrap().unwrap();
+        if run.objects.iter().find(|o| o.object == SyncObject::Contacts).map_or(0, |o| o.done) >= 300 {
+            break;
+        }
+        assert!(run.status.is_active(), "the run ended before it could be taken over: {run:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Taken over as if the old worker had stopped beating long ago, while it goes on.
+    let now = app::store::now();
+    let taken = stage.store.claim_run("rescuer", now, now + 3_600, &[]).await.unwrap();
+    assert_eq!(taken.map(|run| run.id), Some(id));
+    let at_takeover = stage.store.sync_run(id).await.unwrap().unwrap();
+    let contacts_at_takeover = all_contacts(stage.store.as_ref()).await.len();
+    tokio::time::timeout(Duration::from_secs(60), worker)
+        .await
+        .expect("the old worker stops")
+        .expect("the old worker does not panic")
+        .expect("losing the run is no error of the worker");
+
+    let after = stage.store.sync_run(id).await.unwrap().unwrap();
+    assert_eq!(after.status, RunStatus::Running, "the run is still the rescuer's to end: {after:#?}");
+    assert_eq!(after.objects, at_takeover.objects, "the old worker wrote no page, status or end");
+    assert_eq!(all_contacts(stage.store.as_ref()).await.len(), contacts_at_takeover, "no record written");
+    assert_eq!(stage.store.running_workers().await.unwrap(), ["rescuer"]);
+}
+
+#[tokio::test]
 async fn a_run_killed_during_the_company_scroll_closes_the_scroll_it_left_open_instead_of_waiting_it_out() {
     // The real idle expiry: waiting it out would take a minute.
     let config = SandboxConfig {

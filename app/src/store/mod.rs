@@ -6,6 +6,7 @@
 //! are shared through one macro per module, stamped out for each backend's pool.
 
 mod backend;
+mod claims;
 mod failures;
 mod listings;
 mod outbox;
@@ -23,6 +24,7 @@ use crate::domain::{IntercomConnection, Role, SettingsChange, Zone};
 
 pub use crate::secrets::EncryptedToken;
 pub use backend::{PostgresStore, SqliteStore};
+pub use claims::{ClaimStore, RunHolder};
 pub use failures::FailureStore;
 pub use listings::ListingStore;
 pub use outbox::OutboxStore;
@@ -43,6 +45,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The writer no longer holds the run: another worker took it over, or it ended (for
+    /// an admin: it no longer waits for confirmation). Nothing was written.
+    #[error("sync run {0} is no longer held by this writer: another worker took it over or it ended")]
+    RunLost(i64),
     #[error("the database holds a value it cannot read: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -93,10 +99,11 @@ pub struct StoredSettings {
 
 /// Everything Skalin keeps: users, the Intercom connection and settings here; the records
 /// as the pages list them (`ListingStore`); and what the sync engine reads and writes, in
-/// the traits named after what they store (runs, records, pages, outbox, failures).
+/// the traits named after what they store (runs and their claims, records, pages, outbox,
+/// failures).
 #[async_trait]
 pub trait Store:
-    ListingStore + RunStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static
+    ListingStore + RunStore + ClaimStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static
 {
     /// Which backend this is, for logs and start-up messages.
     fn backend_name(&self) -> &'static str;

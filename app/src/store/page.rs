@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::backend::{PostgresStore, SqliteStore};
+use super::claims::{hold_run, RunHolder};
 use super::sql::{push_list, CHUNK};
 use super::{now, Result};
 use crate::domain::SyncObject;
@@ -13,7 +14,8 @@ use crate::sync_model::{PageWrite, RecordWrite, StoredContact, StoredCustomer, S
 
 #[async_trait]
 pub trait PageStore: Send + Sync + 'static {
-    async fn apply_page(&self, run_id: i64, object: SyncObject, page: &PageWrite) -> Result<()>;
+    /// Refused with `StoreError::RunLost`, writing nothing, once `holder` lost the run.
+    async fn apply_page(&self, run_id: i64, holder: RunHolder<'_>, object: SyncObject, page: &PageWrite) -> Result<()>;
 }
 
 /// Rows per multi-row insert: 100 × 13 values stays far inside both backends' limits.
@@ -24,9 +26,16 @@ macro_rules! impl_page_store {
     ($store:ty, $db:ty) => {
         #[async_trait]
         impl PageStore for $store {
-            async fn apply_page(&self, run_id: i64, object: SyncObject, page: &PageWrite) -> Result<()> {
+            async fn apply_page(
+                &self,
+                run_id: i64,
+                holder: RunHolder<'_>,
+                object: SyncObject,
+                page: &PageWrite,
+            ) -> Result<()> {
                 let now = now();
                 let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 // New rows go in a few statements a page rather than one each.
                 let new_customers: Vec<&StoredCustomer> = page.writes.iter().filter_map(|w| match w {
                     RecordWrite::Customer(c) if c.id == 0 => Some(c),

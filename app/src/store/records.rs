@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::backend::{PostgresStore, SqliteStore};
 use sqlx::QueryBuilder;
 
+use super::claims::{hold_run, RunHolder};
 use super::sql::{push_list, CHUNK};
 use super::Result;
 use crate::domain::ChurnEntry;
@@ -27,7 +28,14 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn intercom_customer_count(&self) -> Result<u64>;
     /// Sets stage = `stage` on these customers unless a later run read them; returns how
     /// many changed. The count goes to the run's customers object in the same transaction.
-    async fn churn_customers(&self, run_id: i64, intercom_ids: &[String], stage: &str, now: i64) -> Result<u64>;
+    async fn churn_customers(
+        &self,
+        run_id: i64,
+        holder: RunHolder<'_>,
+        intercom_ids: &[String],
+        stage: &str,
+        now: i64,
+    ) -> Result<u64>;
     async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>>;
     async fn contacts_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredContact>>;
     /// Customers Intercom does not know yet (no Intercom id), for creating companies.
@@ -156,11 +164,13 @@ macro_rules! impl_record_store {
             async fn churn_customers(
                 &self,
                 run_id: i64,
+                holder: RunHolder<'_>,
                 intercom_ids: &[String],
                 stage: &str,
                 now: i64,
             ) -> Result<u64> {
                 let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 let mut churned = 0u64;
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new("update customers set stage = ");

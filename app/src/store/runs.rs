@@ -1,42 +1,38 @@
-//! Sync runs as rows: queued, claimed by one worker, beaten, checkpointed object by object,
-//! finished; and each object's cursor for the next incremental read.
+//! Sync runs as rows: queued (one active at a time), checkpointed object by object,
+//! finished; and each object's cursor for the next incremental read. Who holds a run is
+//! `claims`'s: every write here names its writer and is refused once it no longer holds.
 
 use async_trait::async_trait;
 
 use super::backend::{PostgresStore, SqliteStore};
+use super::claims::{hold_run, RunHolder};
 use super::sql::{corrupt, parse_object};
 use super::{Result, StoreError};
 use crate::domain::{
     ChurnEntry, Counts, ObjectReport, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncObject, SyncRun, WalkKind,
 };
-use crate::sync_model::{ClaimedRun, NewRun, ObjectCheckpoint, SyncCursor};
+use crate::sync_model::{NewRun, ObjectCheckpoint, SyncCursor};
 
 #[async_trait]
 pub trait RunStore: Send + Sync + 'static {
-    /// Queues a run; `None` when its schedule slot is already taken.
+    /// Queues a run; `None` when another run is active (queued or running) or its schedule
+    /// slot is already taken. The database holds the one-active-run rule, so of two
+    /// requests racing exactly one queues its run.
     async fn enqueue_run(&self, run: &NewRun) -> Result<Option<i64>>;
     /// The queued or running run, if there is one.
     async fn active_run(&self) -> Result<Option<i64>>;
-    /// Takes the oldest queued run, or a running one whose worker stopped beating before
-    /// `stale_before` or is one of `dead_workers`. Exactly one of several workers gets each.
-    async fn claim_run(
-        &self,
-        worker: &str,
-        now: i64,
-        stale_before: i64,
-        dead_workers: &[String],
-    ) -> Result<Option<ClaimedRun>>;
-    /// The workers holding a running run.
-    async fn running_workers(&self) -> Result<Vec<String>>;
-    /// Keeps the claim alive and records the calls so far; `false` if another worker took
-    /// the run over.
-    async fn heartbeat(&self, run_id: i64, worker: &str, now: i64, calls: [u64; 3]) -> Result<bool>;
     /// Adds the objects a run covers, keeping those a previous worker already started.
-    async fn plan_objects(&self, run_id: i64, objects: &[(SyncObject, WalkKind, ObjectStatus)]) -> Result<()>;
+    async fn plan_objects(
+        &self,
+        run_id: i64,
+        holder: RunHolder<'_>,
+        objects: &[(SyncObject, WalkKind, ObjectStatus)],
+    ) -> Result<()>;
     async fn checkpoints(&self, run_id: i64) -> Result<Vec<ObjectCheckpoint>>;
     async fn set_object_status(
         &self,
         run_id: i64,
+        holder: RunHolder<'_>,
         object: SyncObject,
         status: ObjectStatus,
         message: Option<&str>,
@@ -46,13 +42,23 @@ pub trait RunStore: Send + Sync + 'static {
     async fn finish_object(
         &self,
         run_id: i64,
+        holder: RunHolder<'_>,
         object: SyncObject,
         status: ObjectStatus,
         message: Option<&str>,
         cursor: Option<SyncCursor>,
     ) -> Result<()>;
-    async fn finish_run(&self, run_id: i64, status: RunStatus, message: Option<&str>, now: i64) -> Result<()>;
-    /// Moves a run waiting for confirmation back to the queue.
+    /// Ends the run (or sets it waiting for confirmation) and releases its claim.
+    async fn finish_run(
+        &self,
+        run_id: i64,
+        holder: RunHolder<'_>,
+        status: RunStatus,
+        message: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
+    /// Moves a run waiting for confirmation back to the queue; `false` if it does not wait
+    /// or another run is active.
     async fn requeue_run(&self, run_id: i64) -> Result<bool>;
     async fn sync_run(&self, id: i64) -> Result<Option<SyncRun>>;
     /// The latest runs, newest first.
@@ -60,14 +66,14 @@ pub trait RunStore: Send + Sync + 'static {
     async fn sync_cursor(&self, object: SyncObject) -> Result<SyncCursor>;
 }
 
-const RUN_COLUMNS: &str = "id, trigger, requested_by, request, status, queued_at, started_at, finished_at, \
+pub(super) const RUN_COLUMNS: &str = "id, trigger, requested_by, request, status, queued_at, started_at, finished_at, \
      calls, retries, rate_limit_waits, message";
 
 const OBJECT_COLUMNS: &str = "run_id, object, status, walk, cursor, done, expected, created, updated, \
      unchanged, churned, failed, max_updated_at, message, churn";
 
 #[derive(sqlx::FromRow)]
-struct RunRow {
+pub(super) struct RunRow {
     pub id: i64,
     pub trigger: String,
     pub requested_by: String,
@@ -175,10 +181,12 @@ macro_rules! impl_run_store {
         impl RunStore for $store {
             async fn enqueue_run(&self, run: &NewRun) -> Result<Option<i64>> {
                 let request = serde_json::to_string(&run.request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                // No conflict target: both the schedule slot's unique index and the one
+                // active run's make the insert do nothing, and answer no id.
                 let id: Option<i64> = sqlx::query_scalar(
                     "insert into sync_runs (trigger, requested_by, request, status, schedule_slot, queued_at) \
                      values ($1, $2, $3, 'queued', $4, $5) \
-                     on conflict (schedule_slot) do nothing returning id",
+                     on conflict do nothing returning id",
                 )
                 .bind(run.trigger.as_str())
                 .bind(&run.requested_by)
@@ -198,69 +206,14 @@ macro_rules! impl_run_store {
                 .await?)
             }
 
-            async fn claim_run(
+            async fn plan_objects(
                 &self,
-                worker: &str,
-                now: i64,
-                stale_before: i64,
-                dead_workers: &[String],
-            ) -> Result<Option<ClaimedRun>> {
-                let dead: Vec<String> = (0..dead_workers.len()).map(|i| format!("${}", i + 4)).collect();
-                let dead =
-                    if dead.is_empty() { String::new() } else { format!(" or claimed_by in ({})", dead.join(", ")) };
-                let claimable = format!("status = 'queued' or (status = 'running' and (heartbeat_at < $3{dead}))");
-                // The condition is repeated outside the subquery: on PostgreSQL a second
-                // worker blocked on the same row re-checks it against the first's commit.
-                let sql = format!(
-                    "update sync_runs set status = 'running', claimed_by = $1, heartbeat_at = $2, \
-                         started_at = coalesce(started_at, $2) \
-                     where id = (select id from sync_runs where {claimable} order by id limit 1) \
-                       and ({claimable}) \
-                     returning {RUN_COLUMNS}"
-                );
-                let mut query = sqlx::query_as::<_, RunRow>(&sql).bind(worker).bind(now).bind(stale_before);
-                for dead in dead_workers {
-                    query = query.bind(dead);
-                }
-                let row = query.fetch_optional(&self.pool).await?;
-                row.map(|row| {
-                    Ok(ClaimedRun {
-                        id: row.id,
-                        trigger: RunTrigger::parse(&row.trigger).unwrap_or(RunTrigger::Manual),
-                        requested_by: row.requested_by.clone(),
-                        request: row.request()?,
-                        started_at: row.started_at.unwrap_or(now),
-                    })
-                })
-                .transpose()
-            }
-
-            async fn running_workers(&self) -> Result<Vec<String>> {
-                Ok(sqlx::query_scalar(
-                    "select distinct claimed_by from sync_runs where status = 'running' and claimed_by is not null",
-                )
-                .fetch_all(&self.pool)
-                .await?)
-            }
-
-            async fn heartbeat(&self, run_id: i64, worker: &str, now: i64, calls: [u64; 3]) -> Result<bool> {
-                let done = sqlx::query(
-                    "update sync_runs set heartbeat_at = $1, calls = $2, retries = $3, rate_limit_waits = $4 \
-                     where id = $5 and claimed_by = $6 and status = 'running'",
-                )
-                .bind(now)
-                .bind(calls[0] as i64)
-                .bind(calls[1] as i64)
-                .bind(calls[2] as i64)
-                .bind(run_id)
-                .bind(worker)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn plan_objects(&self, run_id: i64, objects: &[(SyncObject, WalkKind, ObjectStatus)]) -> Result<()> {
+                run_id: i64,
+                holder: RunHolder<'_>,
+                objects: &[(SyncObject, WalkKind, ObjectStatus)],
+            ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 for (object, walk, status) in objects {
                     sqlx::query(
                         "insert into sync_run_objects (run_id, object, status, walk) values ($1, $2, $3, $4) \
@@ -291,6 +244,7 @@ macro_rules! impl_run_store {
             async fn set_object_status(
                 &self,
                 run_id: i64,
+                holder: RunHolder<'_>,
                 object: SyncObject,
                 status: ObjectStatus,
                 message: Option<&str>,
@@ -298,6 +252,8 @@ macro_rules! impl_run_store {
             ) -> Result<()> {
                 let churn =
                     churn.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 sqlx::query(
                     "update sync_run_objects set status = $1, message = coalesce($2, message), \
                          churn = coalesce($3, churn) \
@@ -308,20 +264,23 @@ macro_rules! impl_run_store {
                 .bind(churn)
                 .bind(run_id)
                 .bind(object.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn finish_object(
                 &self,
                 run_id: i64,
+                holder: RunHolder<'_>,
                 object: SyncObject,
                 status: ObjectStatus,
                 message: Option<&str>,
                 cursor: Option<SyncCursor>,
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 sqlx::query(
                     "update sync_run_objects set status = $1, message = coalesce($2, message) \
                      where run_id = $3 and object = $4",
@@ -349,8 +308,17 @@ macro_rules! impl_run_store {
                 Ok(())
             }
 
-            async fn finish_run(&self, run_id: i64, status: RunStatus, message: Option<&str>, now: i64) -> Result<()> {
+            async fn finish_run(
+                &self,
+                run_id: i64,
+                holder: RunHolder<'_>,
+                status: RunStatus,
+                message: Option<&str>,
+                now: i64,
+            ) -> Result<()> {
                 let finished = (!status.is_active() && status != RunStatus::AwaitingConfirmation).then_some(now);
+                let mut tx = self.pool.begin().await?;
+                hold_run!(tx, run_id, holder);
                 sqlx::query(
                     "update sync_runs set status = $1, message = $2, finished_at = $3, claimed_by = null \
                      where id = $4",
@@ -359,8 +327,9 @@ macro_rules! impl_run_store {
                 .bind(message)
                 .bind(finished)
                 .bind(run_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -370,8 +339,13 @@ macro_rules! impl_run_store {
                 )
                 .bind(run_id)
                 .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected() == 1)
+                .await;
+                match done {
+                    Ok(done) => Ok(done.rows_affected() == 1),
+                    // The one-active-run index: another run is queued or running.
+                    Err(err) if err.as_database_error().is_some_and(|db| db.is_unique_violation()) => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
             }
 
             async fn sync_run(&self, id: i64) -> Result<Option<SyncRun>> {

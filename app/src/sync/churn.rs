@@ -45,7 +45,8 @@ impl Walk<'_> {
             return Ok(Some(ChurnOutcome::Waiting(candidates)));
         }
         let ids: Vec<String> = candidates.into_iter().map(|c| c.intercom_id).collect();
-        let churned = self.store.churn_customers(self.run_id, &ids, CHURN_STAGE, crate::store::now()).await?;
+        let churned =
+            self.store.churn_customers(self.run_id, self.holder, &ids, CHURN_STAGE, crate::store::now()).await?;
         Ok(Some(ChurnOutcome::Applied(churned)))
     }
 

@@ -50,6 +50,7 @@ impl Walk<'_> {
                     self.store
                         .set_object_status(
                             self.run_id,
+                            self.holder,
                             SyncObject::Customers,
                             ObjectStatus::Running,
                             Some(&message),
@@ -65,7 +66,7 @@ impl Walk<'_> {
                 // scroll the next run can close, not one it must wait a minute for.
                 let position = ScrollPosition { scroll_param: scroll_param.clone() };
                 let cursor = PageWrite { cursor: Some(serde_json::to_string(&position).ok()), ..PageWrite::default() };
-                self.store.apply_page(self.run_id, SyncObject::Customers, &cursor).await?;
+                self.store.apply_page(self.run_id, self.holder, SyncObject::Customers, &cursor).await?;
                 saved = scroll_param;
             }
             if companies.is_empty() {

@@ -23,6 +23,14 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+impl SyncError {
+    /// Another worker took the run over (or it ended) while this one worked it: not a
+    /// failure of the run, which is the new holder's to record.
+    pub fn is_run_lost(&self) -> bool {
+        matches!(self, SyncError::Store(StoreError::RunLost(_)))
+    }
+}
+
 impl From<IntegrationError> for SyncError {
     fn from(err: IntegrationError) -> Self {
         match err {

@@ -45,7 +45,7 @@ use crate::domain::{
     SyncObject, SyncRun,
 };
 use crate::integration::{Integration, CHURN_STAGE};
-use crate::store::Store;
+use crate::store::{RunHolder, Store, StoreError};
 use crate::sync_model::NewRun;
 
 #[derive(Debug, Clone)]
@@ -129,9 +129,6 @@ impl SyncEngine {
         if self.integration.connection().await?.is_none() {
             return Err(SyncError::NotConnected);
         }
-        if let Some(active) = self.store.active_run().await? {
-            return Ok((active, false));
-        }
         let run = NewRun {
             trigger,
             requested_by: who.to_string(),
@@ -139,14 +136,19 @@ impl SyncEngine {
             schedule_slot: None,
             queued_at: crate::store::now(),
         };
-        let id = self
-            .store
-            .enqueue_run(&run)
-            .await?
-            .ok_or_else(|| SyncError::NotAllowed("the run was not queued".into()))?;
-        tracing::info!(sync.run_id = id, sync.trigger = trigger.as_str(), user = who, "sync run queued");
-        self.wake.notify_one();
-        Ok((id, true))
+        // The database refuses a second active run; the one it kept may end before it is
+        // read, and then this request may queue its own.
+        for _ in 0..3 {
+            if let Some(id) = self.store.enqueue_run(&run).await? {
+                tracing::info!(sync.run_id = id, sync.trigger = trigger.as_str(), user = who, "sync run queued");
+                self.wake.notify_one();
+                return Ok((id, true));
+            }
+            if let Some(active) = self.store.active_run().await? {
+                return Ok((active, false));
+            }
+        }
+        Err(SyncError::NotAllowed("the run was not queued".into()))
     }
 
     /// Queues the scheduled run of the current slot, once across every process.
@@ -193,12 +195,24 @@ impl SyncEngine {
             ));
         }
         let ids: Vec<String> = customers.churn.iter().map(|c| c.intercom_id.clone()).collect();
-        let churned = self.store.churn_customers(run_id, &ids, CHURN_STAGE, crate::store::now()).await?;
+        let admin = RunHolder::Admin;
+        let churned = self
+            .store
+            .churn_customers(run_id, admin, &ids, CHURN_STAGE, crate::store::now())
+            .await
+            .map_err(no_longer_waiting)?;
         let message = format!("Churn of {churned} customers confirmed by {who}.");
-        self.store.finish_object(run_id, SyncObject::Customers, ObjectStatus::Done, Some(&message), None).await?;
+        let done = ObjectStatus::Done;
+        self.store
+            .finish_object(run_id, admin, SyncObject::Customers, done, Some(&message), None)
+            .await
+            .map_err(no_longer_waiting)?;
         let run = self.store.sync_run(run_id).await?.ok_or(SyncError::UnknownRun(run_id))?;
         let status = final_status(&run.objects);
-        self.store.finish_run(run_id, status, run.message.as_deref(), crate::store::now()).await?;
+        self.store
+            .finish_run(run_id, admin, status, run.message.as_deref(), crate::store::now())
+            .await
+            .map_err(no_longer_waiting)?;
         tracing::info!(sync.run_id = run_id, sync.churned = churned, user = who, "churn confirmed");
         self.store.sync_run(run_id).await?.ok_or(SyncError::UnknownRun(run_id))
     }
@@ -237,6 +251,15 @@ impl SyncEngine {
             Some(_) => None,
         };
         Ok((schedule, paused))
+    }
+}
+
+/// A confirmation that lost a race: to another admin's, or to the worker that still
+/// holds the run (it waits for confirmation only once its worker ended it).
+fn no_longer_waiting(err: StoreError) -> SyncError {
+    match err {
+        StoreError::RunLost(_) => SyncError::NotAllowed("This run no longer waits for confirmation.".into()),
+        other => other.into(),
     }
 }
 

@@ -13,7 +13,7 @@ use super::source::IntercomApi;
 use super::Result;
 use crate::domain::{ChurnEntry, DataType, IntegrationSettings, SyncObject, WalkKind};
 use crate::intercom::IntercomError;
-use crate::store::Store;
+use crate::store::{RunHolder, Store};
 use crate::sync_model::{NewFailure, ObjectCheckpoint, OutboxField, PageWrite, PendingEdit, RecordWrite, SyncCursor};
 
 /// Failed records retried at the start of each object's walk, at most.
@@ -25,6 +25,8 @@ pub struct Walk<'a> {
     pub api: &'a dyn IntercomApi,
     pub settings: &'a IntegrationSettings,
     pub run_id: i64,
+    /// This worker: every write to the run is refused once another took it over.
+    pub holder: RunHolder<'a>,
     pub started_at: i64,
     pub dry_run: bool,
     /// Company attribute types by key, for typing values written to Intercom.
@@ -145,7 +147,7 @@ impl Walk<'_> {
             page.failures.clear();
             page.resolved.clear();
         }
-        self.store.apply_page(self.run_id, object, &page).await?;
+        self.store.apply_page(self.run_id, self.holder, object, &page).await?;
         Ok(())
     }
 

@@ -80,7 +80,7 @@ impl Walk<'_> {
     /// reads the same ranges.
     pub(super) async fn save_plan(&self, object: SyncObject, position: &Position, total: Option<u64>) -> Result<()> {
         let saved = PageWrite { cursor: position.to_cursor(), expected: total, ..PageWrite::default() };
-        self.store.apply_page(self.run_id, object, &saved).await?;
+        self.store.apply_page(self.run_id, self.holder, object, &saved).await?;
         Ok(())
     }
 
@@ -138,7 +138,12 @@ impl Walk<'_> {
             start = None;
             let restart = Position { since, ..Position::default() };
             self.store
-                .apply_page(self.run_id, object, &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() })
+                .apply_page(
+                    self.run_id,
+                    self.holder,
+                    object,
+                    &PageWrite { cursor: restart.to_cursor(), ..PageWrite::default() },
+                )
                 .await?;
         }
     }

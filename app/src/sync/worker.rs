@@ -10,6 +10,7 @@ use crate::domain::{
     DataType, IntegrationSettings, ObjectStatus, RunRequest, RunStatus, SyncMode, SyncObject, WalkKind,
 };
 use crate::integration::CHURN_STAGE;
+use crate::store::{RunHolder, StoreError};
 use crate::sync_model::ClaimedRun;
 
 impl SyncEngine {
@@ -95,19 +96,38 @@ impl SyncEngine {
         }
     }
 
+    fn holder(&self) -> RunHolder<'_> {
+        RunHolder::Worker(&self.config.worker)
+    }
+
+    /// Records the run failed, unless this worker lost it: then the run is the new
+    /// holder's, whose status stands.
     async fn fail(&self, run_id: i64, err: &SyncError) {
+        if err.is_run_lost() {
+            tracing::warn!(sync.run_id = run_id, "another worker took this sync run over; stopping here");
+            return;
+        }
         tracing::error!(sync.run_id = run_id, error = %err, "sync run failed");
-        if let Err(store_err) =
-            self.store.finish_run(run_id, RunStatus::Failed, Some(&err.to_string()), crate::store::now()).await
-        {
-            tracing::error!(sync.run_id = run_id, error = %store_err, "could not record the failed sync run");
+        let failed = self
+            .store
+            .finish_run(run_id, self.holder(), RunStatus::Failed, Some(&err.to_string()), crate::store::now())
+            .await;
+        match failed {
+            Ok(()) => {}
+            Err(StoreError::RunLost(_)) => tracing::warn!(
+                sync.run_id = run_id,
+                "another worker took this sync run over before its failure could be recorded; its status stands"
+            ),
+            Err(store_err) => {
+                tracing::error!(sync.run_id = run_id, error = %store_err, "could not record the failed sync run")
+            }
         }
     }
 
     async fn work(&self, run: &ClaimedRun, api: Arc<dyn IntercomApi>) -> Result<()> {
         let settings = self.integration.current_settings().await?;
         let plan = self.plan(&run.request, &settings).await?;
-        self.store.plan_objects(run.id, &plan).await?;
+        self.store.plan_objects(run.id, self.holder(), &plan).await?;
         let company_types = if output::customer_writables(&settings).is_empty() {
             HashMap::new()
         } else {
@@ -122,6 +142,7 @@ impl SyncEngine {
             api: api.as_ref(),
             settings: &settings,
             run_id: run.id,
+            holder: self.holder(),
             started_at: run.started_at,
             dry_run: run.request.dry_run,
             company_types,
@@ -138,10 +159,12 @@ impl SyncEngine {
                 continue;
             }
             if let Some(message) = &fatal {
-                self.store.finish_object(run.id, object, ObjectStatus::Failed, Some(message), None).await?;
+                self.store
+                    .finish_object(run.id, self.holder(), object, ObjectStatus::Failed, Some(message), None)
+                    .await?;
                 continue;
             }
-            self.store.set_object_status(run.id, object, ObjectStatus::Running, None, None).await?;
+            self.store.set_object_status(run.id, self.holder(), object, ObjectStatus::Running, None, None).await?;
             let ended = match object {
                 SyncObject::Customers => walk.customers(&mut seen_in_dry_run).await,
                 SyncObject::Contacts => walk.contacts(checkpoint.walk, settings.customers.mode.reads()).await,
@@ -152,6 +175,7 @@ impl SyncEngine {
                     let cursor = (!run.request.dry_run).then_some(cursor);
                     self.complete(run.id, object, cursor, churn, note, settings.customers.churn_max_percent).await?;
                 }
+                Err(err) if err.is_run_lost() => return Err(err),
                 Err(err) => {
                     let message = err.to_string();
                     tracing::warn!(sync.run_id = run.id, sync.object = object.as_str(), error = %message, "a sync object failed");
@@ -161,7 +185,8 @@ impl SyncEngine {
                             fatal = Some(SyncError::ReconnectNeeded.to_string());
                         }
                     }
-                    self.store.finish_object(run.id, object, ObjectStatus::Failed, Some(&message), None).await?;
+                    let failed = ObjectStatus::Failed;
+                    self.store.finish_object(run.id, self.holder(), object, failed, Some(&message), None).await?;
                 }
             }
         }
@@ -169,7 +194,7 @@ impl SyncEngine {
         self.beat(run.id, api.as_ref()).await;
         let report = self.store.sync_run(run.id).await?.ok_or(SyncError::UnknownRun(run.id))?;
         let status = final_status(&report.objects);
-        self.store.finish_run(run.id, status, fatal.as_deref(), crate::store::now()).await?;
+        self.store.finish_run(run.id, self.holder(), status, fatal.as_deref(), crate::store::now()).await?;
         tracing::info!(sync.run_id = run.id, sync.status = status.as_str(), "sync run ended");
         Ok(())
     }
@@ -184,6 +209,7 @@ impl SyncEngine {
         note: Option<String>,
         churn_max_percent: u8,
     ) -> Result<()> {
+        let holder = self.holder();
         let told = |message: Option<String>| match (message, note.clone()) {
             (Some(message), Some(note)) => Some(format!("{message} {note}")),
             (message, note) => message.or(note),
@@ -195,25 +221,32 @@ impl SyncEngine {
                     entries.len(),
                 )));
                 let waiting = ObjectStatus::AwaitingConfirmation;
-                self.store.set_object_status(run_id, object, waiting, message.as_deref(), Some(&entries)).await?;
+                self.store
+                    .set_object_status(run_id, holder, object, waiting, message.as_deref(), Some(&entries))
+                    .await?;
                 if let Some(cursor) = cursor {
-                    self.store.finish_object(run_id, object, waiting, None, Some(cursor)).await?;
+                    self.store.finish_object(run_id, holder, object, waiting, None, Some(cursor)).await?;
                 }
             }
             Some(ChurnOutcome::WouldChurn(entries)) => {
                 let message = told(None);
                 self.store
-                    .set_object_status(run_id, object, ObjectStatus::Done, message.as_deref(), Some(&entries))
+                    .set_object_status(run_id, holder, object, ObjectStatus::Done, message.as_deref(), Some(&entries))
                     .await?;
-                self.store.finish_object(run_id, object, ObjectStatus::Done, None, None).await?;
+                self.store.finish_object(run_id, holder, object, ObjectStatus::Done, None, None).await?;
             }
             Some(ChurnOutcome::Applied(n)) if n > 0 => {
                 let message =
                     told(Some(format!("{n} customers no longer in Intercom were set to stage {CHURN_STAGE}.")));
-                self.store.finish_object(run_id, object, ObjectStatus::Done, message.as_deref(), cursor).await?;
+                self.store
+                    .finish_object(run_id, holder, object, ObjectStatus::Done, message.as_deref(), cursor)
+                    .await?;
             }
             Some(ChurnOutcome::Applied(_)) | None => {
-                self.store.finish_object(run_id, object, ObjectStatus::Done, told(None).as_deref(), cursor).await?;
+                let message = told(None);
+                self.store
+                    .finish_object(run_id, holder, object, ObjectStatus::Done, message.as_deref(), cursor)
+                    .await?;
             }
         }
         Ok(())
