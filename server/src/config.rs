@@ -242,6 +242,11 @@ pub struct ServeArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 720, value_parser = clap::value_parser!(u32).range(1..))]
     pub session_idle_minutes: u32,
+    /// Behind a reverse proxy: the header it puts the client's address in (e.g.
+    /// X-Forwarded-For; its last entry counts). Sign-in throttling is per address, so
+    /// without it every user behind the proxy shares one.
+    #[arg(long, env = "SKALIN_CLIENT_IP_HEADER", value_parser = parse_header_name)]
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// Hours after sign-in at which a session ends, however busy.
     #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u32).range(1..))]
     pub session_max_hours: u32,
@@ -330,6 +335,10 @@ fn parse_server_status(value: &str) -> Result<u16, String> {
         Ok(status) if (500..=599).contains(&status) => Ok(status),
         _ => Err("expected HTTP statuses from 500 to 599, e.g. 502,503".to_string()),
     }
+}
+
+fn parse_header_name(value: &str) -> Result<axum::http::HeaderName, String> {
+    value.trim().parse().map_err(|_| format!("`{value}` is not a header name, e.g. X-Forwarded-For"))
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {

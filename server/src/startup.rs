@@ -66,12 +66,13 @@ impl Application {
         let sync = SyncEngine::new(database.store.clone(), integration, args.engine_config());
         let worker = args.sync_worker.then(|| sync.clone());
         let state = AppState { leptos_options, store: database.store, config, sync };
-        let times = crate::web::SessionTimes {
-            idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
-            lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),
+        let web = crate::web::WebSettings {
+            session_idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
+            session_lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),
+            client_ip_header: args.client_ip_header.clone(),
         };
         let sessions = database.sessions.clone();
-        let router = crate::web::router(state, database.sessions, times);
+        let router = crate::web::router(state, database.sessions, web);
         Ok(Self { listener, router, addr, public_url, worker, sessions })
     }
 

@@ -80,6 +80,34 @@ async fn guessing_many_accounts_from_one_address_is_answered_429() {
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+async fn fail_sign_in_from(app: &TestApp, forwarded_for: &str, n: usize) -> StatusCode {
+    let form = [("email", format!("someone{n}@example.com")), ("password", "guess".into()), ("next", String::new())];
+    let request = browser_like_client().post(app.url("/auth/signin")).header("x-forwarded-for", forwarded_for);
+    request.form(&form).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_forwarded_address_is_believed_only_when_the_proxy_header_is_configured() {
+    let app = spawn_app().await;
+    for n in 0..20 {
+        // An attacker rotating the header it sends must not escape the address lock.
+        assert_eq!(fail_sign_in_from(&app, &format!("198.51.100.{n}"), n).await, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(fail_sign_in_from(&app, "198.51.100.99", 99).await, StatusCode::TOO_MANY_REQUESTS);
+
+    let behind_proxy = spawn_app_with(&["--client-ip-header", "X-Forwarded-For"]).await;
+    for n in 0..20 {
+        let status = fail_sign_in_from(&behind_proxy, "203.0.113.7, 198.51.100.1", n).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(fail_sign_in_from(&behind_proxy, "198.51.100.1", 20).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        fail_sign_in_from(&behind_proxy, "198.51.100.2", 21).await,
+        StatusCode::SEE_OTHER,
+        "another client behind the same proxy is not locked out"
+    );
+}
+
 // --- Cross-site requests -----------------------------------------------------------------
 
 async fn change_zone_from(app: &TestApp, client: &reqwest::Client, headers: &[(&str, &str)]) -> reqwest::Response {

@@ -26,16 +26,19 @@ use sign_in::{redirect, signin_url, SIGNED_IN_COOKIE};
 
 pub const SESSION_COOKIE: &str = "skalin_session";
 
-/// How long sessions last.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionTimes {
-    /// Without a request.
-    pub idle: time::Duration,
-    /// At most, however busy.
-    pub lifetime: std::time::Duration,
+/// The settings of the HTTP surface.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// How long a session lasts without a request.
+    pub session_idle: time::Duration,
+    /// How long a session lasts at most, however busy.
+    pub session_lifetime: std::time::Duration,
+    /// Behind a reverse proxy, the header it puts the client's address in; its last
+    /// entry is the one the proxy added (the ones before come from the client).
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
-pub fn router(state: AppState, sessions: SessionBackend, times: SessionTimes) -> Router {
+pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) -> Router {
     let routes = generate_route_list(App);
     let SecureCookies(secure) = axum::extract::FromRef::from_ref(&state);
     let site = guard::SiteOrigin::from_public_url(&state.config.public_url);
@@ -44,7 +47,7 @@ pub fn router(state: AppState, sessions: SessionBackend, times: SessionTimes) ->
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(times.idle));
+        .with_expiry(Expiry::OnInactivity(settings.session_idle));
 
     Router::new()
         .route("/auth/signin", post(sign_in::sign_in))
@@ -64,7 +67,8 @@ pub fn router(state: AppState, sessions: SessionBackend, times: SessionTimes) ->
         .layer(middleware::from_fn_with_state(site, guard::same_site_writes_only))
         .layer(middleware::from_fn_with_state(headers::Https(secure), headers::protective_headers))
         .layer(Extension(Arc::new(throttle::Throttle::default())))
-        .layer(Extension(times))
+        .layer(Extension(sign_in::SessionLifetime(settings.session_lifetime)))
+        .layer(Extension(sign_in::ClientIpHeader(settings.client_ip_header)))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -9,7 +9,7 @@ use app::auth;
 use app::store::Store;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
@@ -28,24 +28,39 @@ pub struct SignInForm {
     next: String,
 }
 
-/// The address the request came from; unspecified when the server was not told (a router
-/// served without connection info).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetime(pub std::time::Duration);
+
+/// The header a trusted reverse proxy puts the client's address in, if any.
+#[derive(Debug, Clone)]
+pub struct ClientIpHeader(pub Option<HeaderName>);
+
+/// The address the request came from: the connection's peer, or behind a proxy the last
+/// entry of its header. Unspecified when neither is known.
 pub struct ClientAddr(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-        Ok(Self(addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        let header = parts.extensions.get::<ClientIpHeader>().and_then(|h| h.0.clone());
+        let forwarded =
+            header.and_then(|name| last_address(parts.headers.get_all(name).iter().next_back()?.to_str().ok()?));
+        Ok(Self(forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
     }
+}
+
+/// The last address of a list such as `X-Forwarded-For: client, proxy1`.
+fn last_address(value: &str) -> Option<IpAddr> {
+    value.rsplit(',').next()?.trim().parse().ok()
 }
 
 pub async fn sign_in(
     State(store): State<Arc<dyn Store>>,
     State(secure): State<SecureCookies>,
     Extension(throttle): Extension<Arc<Throttle>>,
-    Extension(times): Extension<super::SessionTimes>,
+    Extension(SessionLifetime(lifetime)): Extension<SessionLifetime>,
     ClientAddr(client): ClientAddr,
     session: Session,
     Form(form): Form<SignInForm>,
@@ -57,7 +72,7 @@ pub async fn sign_in(
         return too_many_attempts(wait);
     }
     match auth::authenticate(store.as_ref(), &form.email, &form.password).await {
-        Ok(user) => match auth::sign_in(&session, &user, times.lifetime).await {
+        Ok(user) => match auth::sign_in(&session, &user, lifetime).await {
             Ok(()) => {
                 throttle.succeeded(&account);
                 tracing::info!(user.id = user.id, user.role = %user.role, %client, "signed in");
@@ -183,6 +198,13 @@ mod tests {
         let response = redirect("/a\nb");
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(response.headers()[header::LOCATION], "/");
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_it_added_counts() {
+        assert_eq!(last_address("203.0.113.9, 10.0.0.2"), Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(last_address("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(last_address("unknown"), None);
     }
 
     #[test]
