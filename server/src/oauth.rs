@@ -3,6 +3,7 @@
 //! the answer only with that same state, in that same session, once.
 
 use app::auth;
+use app::csp::CspNonce;
 use app::domain::Zone;
 use app::error::AppError;
 use app::integration::Integration;
@@ -10,6 +11,7 @@ use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Extension;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -78,7 +80,12 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
-pub async fn callback(State(state): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    nonce: Option<Extension<CspNonce>>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
     let user = match auth::session_user(&session, state.store.as_ref()).await {
         Ok(Some(user)) => user,
         Ok(None) => return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response(),
@@ -126,20 +133,22 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(que
     match integration.finish_oauth(&code, pending.zone, &user.email).await {
         Ok(connection) => {
             tracing::info!(user.id = user.id, intercom.app_id = ?connection.app_id, "Intercom connected by OAuth");
-            connected()
+            connected(nonce.map(|Extension(nonce)| nonce))
         }
         Err(err) => failure(err.into()),
     }
 }
 
 /// Tells the page that opened the popup, then closes; without a popup (or without
-/// JavaScript), goes back to the settings page.
-fn connected() -> Response {
+/// JavaScript), goes back to the settings page. The script carries the page's nonce, the
+/// only inline script the Content Security Policy lets run.
+fn connected(nonce: Option<CspNonce>) -> Response {
+    let nonce = nonce.map(|n| format!(r#" nonce="{}""#, n.as_str())).unwrap_or_default();
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Intercom connected</title>
 <meta http-equiv="refresh" content="1;url={SETTINGS_PAGE}?connected=1"></head>
 <body><h1>Intercom connected</h1><p><a href="{SETTINGS_PAGE}">Back to the Intercom settings</a></p>
-<script>if (window.opener && !window.opener.closed) {{ window.opener.postMessage("skalin:intercom-connected", window.location.origin); window.close(); }} else {{ window.location.replace("{SETTINGS_PAGE}?connected=1"); }}</script>
+<script{nonce}>if (window.opener && !window.opener.closed) {{ window.opener.postMessage("skalin:intercom-connected", window.location.origin); window.close(); }} else {{ window.location.replace("{SETTINGS_PAGE}?connected=1"); }}</script>
 </body></html>"#
     ))
     .into_response()
