@@ -15,6 +15,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{CurrentUser, ErrorNotice};
+use crate::domain::{IntercomFields, SettingsSnapshot};
+use crate::error::AppError;
 use crate::server_fns::{get_integration_settings, get_intercom_connection, get_intercom_fields};
 
 use connection::ConnectionCard;
@@ -23,14 +25,25 @@ use editor::SettingsEditor;
 #[component]
 pub fn IntercomPage() -> impl IntoView {
     let connection = Resource::new(|| (), |_| get_intercom_connection());
+    // Created with the page, not inside the suspended view that shows them: resources
+    // made while a view resolves are numbered in the order things resolve, which the
+    // server and the hydrating browser need not share (the page would then not hydrate).
+    let snapshot = Resource::new(|| (), |_| get_integration_settings());
+    let fields = Resource::new(|| (), |_| get_intercom_fields());
     let user = expect_context::<CurrentUser>().0;
-    let on_change = Callback::new(move |_| connection.refetch());
+    // A new connection brings its own settings and fields.
+    let reload = move || {
+        connection.refetch();
+        snapshot.refetch();
+        fields.refetch();
+    };
+    let on_change = Callback::new(move |_| reload());
     // Installed once per page, not per render of the connection card, which re-renders
     // on every refetch: the popup's callback page says when Intercom is connected.
     let _ = window_event_listener(leptos::ev::message, move |ev| {
         let same_origin = ev.origin() == window().location().origin().unwrap_or_default();
         if same_origin && ev.data().as_string().as_deref() == Some(connection::CONNECTED_MESSAGE) {
-            connection.refetch();
+            reload();
         }
     });
 
@@ -55,7 +68,7 @@ pub fn IntercomPage() -> impl IntoView {
                             })}
                             <ConnectionCard connection can_edit on_change />
                             {if connected {
-                                view! { <Settings can_edit /> }.into_any()
+                                view! { <Settings can_edit snapshot fields /> }.into_any()
                             } else {
                                 view! {
                                     <p class="empty-state">"Connect Intercom to choose what is synchronized."</p>
@@ -73,9 +86,11 @@ pub fn IntercomPage() -> impl IntoView {
 /// Loads the saved settings and the live Intercom fields together, so the dropdowns
 /// render with their options in the first HTML.
 #[component]
-fn Settings(can_edit: bool) -> impl IntoView {
-    let snapshot = Resource::new(|| (), |_| get_integration_settings());
-    let fields = Resource::new(|| (), |_| get_intercom_fields());
+fn Settings(
+    can_edit: bool,
+    snapshot: Resource<Result<SettingsSnapshot, AppError>>,
+    fields: Resource<Result<IntercomFields, AppError>>,
+) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the settings…"</p> }>
             {move || Suspend::new(async move {
