@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test lint tools build release wasm-size
+.PHONY: run test lint tools build release wasm-size audit
 
 ## Install what is missing, build, and serve the demo at http://127.0.0.1:3000.
 run: tools release
@@ -32,3 +32,7 @@ release: tools
 ## Prints the release WASM bundle's size, raw and gzipped.
 wasm-size: release
 	scripts/wasm-size.sh
+
+## Known vulnerabilities in the dependencies (needs the RustSec database: GitHub, or ADVISORY_DB).
+audit:
+	scripts/audit.sh

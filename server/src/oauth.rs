@@ -35,13 +35,9 @@ pub struct ConnectQuery {
 }
 
 pub async fn connect(State(state): State<AppState>, session: Session, Query(query): Query<ConnectQuery>) -> Response {
-    let user = match auth::session_user(&session, state.store.as_ref()).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "could not read who is signed in");
-            return failure(AppError::Internal);
-        }
+    let user = match signed_in(&state, &session).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     if !user.role.can_edit_settings() {
         return page(
@@ -86,13 +82,9 @@ pub async fn callback(
     nonce: Option<Extension<CspNonce>>,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let user = match auth::session_user(&session, state.store.as_ref()).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "could not read who is signed in");
-            return failure(AppError::Internal);
-        }
+    let user = match signed_in(&state, &session).await {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     // Taken out whatever happens next: a state is good for one answer only.
     let pending: Option<Pending> = session.remove(PENDING_KEY).await.unwrap_or_else(|err| {
@@ -152,6 +144,18 @@ fn connected(nonce: Option<CspNonce>) -> Response {
 </body></html>"#
     ))
     .into_response()
+}
+
+/// Who is signed in, or the answer to give instead: back to sign-in, or a failure.
+async fn signed_in(state: &AppState, session: &Session) -> Result<app::domain::SessionUser, Response> {
+    match auth::session_user(session, state.store.as_ref()).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response()),
+        Err(err) => {
+            tracing::error!(error = %err, "could not read who is signed in");
+            Err(failure(AppError::Internal))
+        }
+    }
 }
 
 fn failure(error: AppError) -> Response {
