@@ -11,13 +11,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::config::AppConfig;
-use app::domain::{ImportWindow, IntegrationSettings, RunRequest, RunStatus, RunTrigger, Zone};
-use app::integration::Integration;
-use app::intercom::IntercomHosts;
-use app::secrets::SecretKey;
-use app::sync::{EngineConfig, Outcome, SyncEngine};
-use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use app::domain::{RunRequest, RunStatus, RunTrigger};
+use app::sync::Outcome;
+use sandbox::{Sandbox, SandboxConfig};
 
 fn number(raw: &[String], flag: &str, default: usize) -> usize {
     raw.iter().position(|a| a == flag).and_then(|i| raw.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -42,20 +38,7 @@ async fn main() -> anyhow::Result<()> {
 
     let db = skalin_tests::fresh_sqlite();
     let store = app::store::open(&db.url).await?.store;
-    let app_config = AppConfig {
-        public_url: "http://localhost".into(),
-        secret_key: SecretKey([9; 32]),
-        intercom_client_id: None,
-        intercom_client_secret: None,
-        intercom_hosts: IntercomHosts::single(&sb.base_url),
-    };
-    let integration = Integration::new(store.clone(), Arc::new(app_config));
-    integration.connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "bench").await?;
-    let mut settings = IntegrationSettings::default();
-    settings.interactions.import_window = ImportWindow::All;
-    integration.save_settings(settings, "bench").await?;
-    let engine =
-        SyncEngine::new(store.clone(), integration, EngineConfig { worker: "bench".into(), ..EngineConfig::default() });
+    let engine = skalin_tests::bench::connected_engine(store.clone(), &sb.base_url).await?;
     let (id, _) = engine
         .start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::CommandLine, "bench")
         .await?;

@@ -8,17 +8,12 @@
 //! 3 rounds (each a fault-free run, then a faulty one, into fresh SQLite databases); the
 //! ratio of the medians is the figure (issue 12's goal: at most 1.5).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::config::AppConfig;
-use app::domain::{ImportWindow, IntegrationSettings, PageRequest, RunRequest, RunStatus, RunTrigger, Zone};
-use app::integration::Integration;
-use app::intercom::IntercomHosts;
-use app::secrets::SecretKey;
+use app::domain::{PageRequest, RunRequest, RunStatus, RunTrigger};
 use app::store::Store;
-use app::sync::{EngineConfig, Outcome, SyncEngine};
-use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use app::sync::Outcome;
+use sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
 struct Args {
@@ -49,20 +44,7 @@ fn args() -> Args {
 async fn sync_once(base_url: &str) -> anyhow::Result<(Duration, u64, Vec<Value>)> {
     let db = skalin_tests::fresh_sqlite();
     let store = app::store::open(&db.url).await?.store;
-    let config = AppConfig {
-        public_url: "http://localhost".into(),
-        secret_key: SecretKey([9; 32]),
-        intercom_client_id: None,
-        intercom_client_secret: None,
-        intercom_hosts: IntercomHosts::single(base_url),
-    };
-    let integration = Integration::new(store.clone(), Arc::new(config));
-    integration.connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "bench").await?;
-    let mut settings = IntegrationSettings::default();
-    settings.interactions.import_window = ImportWindow::All;
-    integration.save_settings(settings, "bench").await?;
-    let engine =
-        SyncEngine::new(store.clone(), integration, EngineConfig { worker: "bench".into(), ..EngineConfig::default() });
+    let engine = skalin_tests::bench::connected_engine(store.clone(), base_url).await?;
     let request = RunRequest { objects: vec![], walk: None, dry_run: false };
     let (id, _) = engine.start(request, RunTrigger::CommandLine, "bench").await?;
     let started = Instant::now();

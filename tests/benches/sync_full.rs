@@ -8,16 +8,11 @@
 //! With `--sandbox-url`, the sandbox already runs in its own process (`server sandbox`,
 //! see `scripts/bench-memory.sh`) and this process's memory is the engine's alone.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::config::AppConfig;
-use app::domain::{ImportWindow, IntegrationSettings, RunRequest, RunTrigger, SyncObject, WalkKind, Zone};
-use app::integration::Integration;
-use app::intercom::IntercomHosts;
-use app::secrets::SecretKey;
-use app::sync::{EngineConfig, Outcome, SyncEngine};
-use sandbox::{Sandbox, SandboxConfig, SANDBOX_TOKEN};
+use app::domain::{RunRequest, RunTrigger, SyncObject, WalkKind};
+use app::sync::Outcome;
+use sandbox::{Sandbox, SandboxConfig};
 
 fn rss_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -101,23 +96,7 @@ async fn main() -> anyhow::Result<()> {
         };
         let url = postgres.as_ref().map_or(sqlite.url.clone(), |db| db.url.clone());
         let store = app::store::open(&url).await?.store;
-        let config = AppConfig {
-            public_url: "http://localhost".into(),
-            secret_key: SecretKey([9; 32]),
-            intercom_client_id: None,
-            intercom_client_secret: None,
-            intercom_hosts: IntercomHosts::single(&base_url),
-        };
-        let integration = Integration::new(store.clone(), Arc::new(config));
-        integration.connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "bench").await?;
-        let mut settings = IntegrationSettings::default();
-        settings.interactions.import_window = ImportWindow::All;
-        integration.save_settings(settings, "bench").await?;
-        let engine = SyncEngine::new(
-            store.clone(),
-            integration,
-            EngineConfig { worker: "bench".into(), ..EngineConfig::default() },
-        );
+        let engine = skalin_tests::bench::connected_engine(store.clone(), &base_url).await?;
 
         println!("\n== {backend} ==");
         let baseline = rss_mib("VmRSS:");

@@ -1,6 +1,8 @@
 //! What the integration and browser tests share: databases to test against and the real
 //! server, started on a free port.
 
+pub mod bench;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
