@@ -29,7 +29,17 @@ pub fn IntercomPage() -> impl IntoView {
     // made while a view resolves are numbered in the order things resolve, which the
     // server and the hydrating browser need not share (the page would then not hydrate).
     let snapshot = Resource::new(|| (), |_| get_integration_settings());
-    let fields = Resource::new(|| (), |_| get_intercom_fields());
+    // Asked only once connected: without a connection the call fails, and its failure
+    // would become the status of the whole page.
+    let fields = Resource::new(
+        || (),
+        |_| async move {
+            match get_intercom_connection().await? {
+                Some(_) => get_intercom_fields().await,
+                None => Err(AppError::NotFound("Intercom is not connected.".into())),
+            }
+        },
+    );
     let user = expect_context::<CurrentUser>().0;
     // A new connection brings its own settings and fields.
     let reload = move || {
