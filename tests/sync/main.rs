@@ -529,6 +529,18 @@ enum Cursors {
     Forgotten,
 }
 
+/// Waits until run `id` has done `at_least` records of `object`, while it is still going.
+async fn wait_until_done(store: &dyn Store, id: i64, object: SyncObject, at_least: u64, then: &str) {
+    loop {
+        let run = store.sync_run(id).await.unwrap().unwrap();
+        if run.objects.iter().find(|o| o.object == object).map_or(0, |o| o.done) >= at_least {
+            return;
+        }
+        assert!(run.status.is_active(), "the run ended before it could be {then}: {run:#?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
     let stage = stage(SandboxConfig { contacts: 1_500, latency: Duration::from_millis(5), ..small(17) }).await;
     stage.save(mapped_settings()).await;
@@ -539,15 +551,7 @@ async fn killed_midway_then_taken_over(reads: RangeReads, cursors: Cursors) {
         .unwrap();
     let worker = tokio::spawn(async move { first.run_once().await });
     // Killed once some contacts are in: mid-object, with a checkpoint behind it.
-    loop {
-        let run = stage.store.sync_run(id).await.unwrap().unwrap();
-        let contacts = run.objects.iter().find(|o| o.object == SyncObject::Contacts).map_or(0, |o| o.done);
-        if contacts >= 300 {
-            break;
-        }
-        assert!(run.status.is_active(), "the run ended before it could be killed: {run:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_done(stage.store.as_ref(), id, SyncObject::Contacts, 300, "killed").await;
     worker.abort();
     let _ = worker.await;
     let killed = stage.store.sync_run(id).await.unwrap().unwrap();
@@ -600,14 +604,7 @@ async fn a_worker_whose_run_was_taken_over_while_it_worked_stops_without_touchin
     let (id, _) =
         old.start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::Manual, "ada").await.unwrap();
     let worker = tokio::spawn(async move { old.run_once().await });
-    loop {
-        let run = stage.store.sync_run(id).await.unwrap().unwrap();
-        if run.objects.iter().find(|o| o.object == SyncObject::Contacts).map_or(0, |o| o.done) >= 300 {
-            break;
-        }
-        assert!(run.status.is_active(), "the run ended before it could be taken over: {run:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_done(stage.store.as_ref(), id, SyncObject::Contacts, 300, "taken over").await;
 
     // Taken over as if the old worker had stopped beating long ago, while it goes on.
     let now = app::store::now();
@@ -645,14 +642,7 @@ async fn a_run_killed_during_the_company_scroll_closes_the_scroll_it_left_open_i
         .await
         .unwrap();
     let worker = tokio::spawn(async move { first.run_once().await });
-    loop {
-        let run = stage.store.sync_run(id).await.unwrap().unwrap();
-        if run.objects.iter().find(|o| o.object == SyncObject::Customers).map_or(0, |o| o.done) >= 300 {
-            break;
-        }
-        assert!(run.status.is_active(), "the run ended before it could be killed: {run:#?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until_done(stage.store.as_ref(), id, SyncObject::Customers, 300, "killed").await;
     worker.abort();
     let _ = worker.await;
 

@@ -261,13 +261,8 @@ impl OAuthEndpoints {
             .await
             .map_err(|e| IntercomError::Transport(e.to_string()))?;
         let status = response.status().as_u16();
-        let bytes = match super::body::read_capped(response, super::body::MAX_BODY_BYTES).await {
-            Ok(bytes) => bytes,
-            Err(super::body::BodyError::TooLarge) => {
-                return Err(IntercomError::TooLarge { status, limit: super::body::MAX_BODY_BYTES })
-            }
-            Err(super::body::BodyError::Transport(e)) => return Err(IntercomError::Transport(e.to_string())),
-        };
+        let bytes =
+            super::body::read_capped(response, super::body::MAX_BODY_BYTES).await.map_err(|e| e.into_error(status))?;
         if !(200..300).contains(&status) {
             let error = super::error::decode_error(status, &bytes, None);
             return Err(super::error::error_for_status(status, error, None));

@@ -9,6 +9,16 @@ pub enum BodyError {
     Transport(reqwest::Error),
 }
 
+impl BodyError {
+    /// The error of a call whose answer (with `status`) could not be read.
+    pub fn into_error(self, status: u16) -> super::error::IntercomError {
+        match self {
+            Self::TooLarge => super::error::IntercomError::TooLarge { status, limit: MAX_BODY_BYTES },
+            Self::Transport(err) => super::error::IntercomError::Transport(err.to_string()),
+        }
+    }
+}
+
 /// The whole body, or `TooLarge` as soon as it passes `limit` (before reading, when the
 /// length is announced).
 pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {

@@ -240,9 +240,7 @@ impl IntercomClient {
                     let header_request_id = read("x-request-id");
                     let link = read(LINK.as_str());
                     match read_capped(response, MAX_BODY_BYTES).await {
-                        Err(BodyError::TooLarge) => {
-                            return Err(IntercomError::TooLarge { status, limit: MAX_BODY_BYTES });
-                        }
+                        Err(too_large @ BodyError::TooLarge) => return Err(too_large.into_error(status)),
                         Err(BodyError::Transport(err)) => {
                             Err((if err.is_timeout() { Attempt::Timeout } else { Attempt::Connect }, err.to_string()))
                         }

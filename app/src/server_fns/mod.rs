@@ -99,7 +99,10 @@ mod context {
 /// refuses a call sent as anything else (a cross-site form cannot send JSON).
 #[cfg(feature = "ssr")]
 pub fn input_content_type(path: &str) -> Option<&'static str> {
-    input_content_types().into_iter().find(|(p, _)| *p == path).map(|(_, content_type)| content_type)
+    // Asked on every POST: the table is built once.
+    static BY_PATH: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    BY_PATH.get_or_init(|| input_content_types().into_iter().collect()).get(path).copied()
 }
 
 /// Every server function with its input's content type, read from its declared protocol,
