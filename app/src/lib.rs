@@ -8,6 +8,8 @@ pub mod pages;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
+pub mod assets;
+#[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -29,7 +31,7 @@ pub mod sync;
 pub mod sync_model;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -39,8 +41,8 @@ use crate::pages::{
 };
 
 /// The HTML document the server renders around the app.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     csp::provide_request_nonce();
     view! {
         <!DOCTYPE html>
@@ -49,8 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <MetaTags />
+                <assets::HeadAssets options />
+                <leptos_meta::MetaTags />
             </head>
             <body>
                 <App />
@@ -64,7 +66,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/skalin.css" />
         <Title formatter=|page: String| if page.is_empty() { "Skalin".to_string() } else { format!("{page} · Skalin") } />
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>

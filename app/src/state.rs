@@ -13,4 +13,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<AppConfig>,
     pub sync: crate::sync::SyncEngine,
+    /// The names of the browser bundle's files, found once at start.
+    pub assets: Arc<crate::assets::SiteAssets>,
 }

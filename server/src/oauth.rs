@@ -41,6 +41,7 @@ pub async fn connect(State(state): State<AppState>, session: Session, Query(quer
     };
     if !user.role.can_edit_settings() {
         return page(
+            &state,
             StatusCode::FORBIDDEN,
             "Only admins can connect Intercom",
             "Ask an admin of your Skalin workspace to connect it.",
@@ -50,7 +51,12 @@ pub async fn connect(State(state): State<AppState>, session: Session, Query(quer
         None => Zone::Us,
         Some(Some(zone)) => zone,
         Some(None) => {
-            return page(StatusCode::BAD_REQUEST, "Unknown zone", "Choose US, EU or Australia, then Connect me again.")
+            return page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "Unknown zone",
+                "Choose US, EU or Australia, then Connect me again.",
+            )
         }
     };
     let mut bytes = [0u8; 24];
@@ -59,12 +65,12 @@ pub async fn connect(State(state): State<AppState>, session: Session, Query(quer
     let integration = Integration::new(state.store.clone(), state.config.clone());
     let url = match integration.consent_url(zone, &nonce) {
         Ok(url) => url,
-        Err(err) => return failure(err.into()),
+        Err(err) => return failure(&state, err.into()),
     };
     let pending = Pending { state: nonce, zone, started_at: now() };
     if let Err(err) = session.insert(PENDING_KEY, &pending).await {
         tracing::error!(error = %err, "could not remember the OAuth state");
-        return failure(AppError::Internal);
+        return failure(&state, AppError::Internal);
     }
     Redirect::to(&url).into_response()
 }
@@ -93,6 +99,7 @@ pub async fn callback(
     });
     let Some(pending) = pending.filter(|p| now() - p.started_at <= PENDING_TTL_SECONDS) else {
         return page(
+            &state,
             StatusCode::BAD_REQUEST,
             "This Intercom authorization was not started here",
             "No Connect me is waiting in this browser session (or it is more than 15 minutes old). Nothing was saved. Start again with Connect me.",
@@ -101,6 +108,7 @@ pub async fn callback(
     if !query.state.as_deref().is_some_and(|s| constant_time_eq(s.as_bytes(), pending.state.as_bytes())) {
         tracing::warn!(user.id = user.id, "OAuth callback with a state that does not match the session: refused");
         return page(
+            &state,
             StatusCode::BAD_REQUEST,
             "The Intercom answer does not match this session",
             "The state parameter did not match the one this browser was given, so the answer was refused and nothing was saved. Start again with Connect me.",
@@ -112,10 +120,11 @@ pub async fn callback(
         } else {
             format!("Intercom answered \"{error}\"; nothing changed.")
         };
-        return page(StatusCode::OK, "Intercom was not connected", &message);
+        return page(&state, StatusCode::OK, "Intercom was not connected", &message);
     }
     let Some(code) = query.code.filter(|c| !c.is_empty()) else {
         return page(
+            &state,
             StatusCode::BAD_REQUEST,
             "Intercom sent no code",
             "Nothing was saved. Start again with Connect me.",
@@ -127,7 +136,7 @@ pub async fn callback(
             tracing::info!(user.id = user.id, intercom.app_id = ?connection.app_id, "Intercom connected by OAuth");
             connected(nonce.map(|Extension(nonce)| nonce))
         }
-        Err(err) => failure(err.into()),
+        Err(err) => failure(&state, err.into()),
     }
 }
 
@@ -153,26 +162,27 @@ async fn signed_in(state: &AppState, session: &Session) -> Result<app::domain::S
         Ok(None) => Err(Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response()),
         Err(err) => {
             tracing::error!(error = %err, "could not read who is signed in");
-            Err(failure(AppError::Internal))
+            Err(failure(state, AppError::Internal))
         }
     }
 }
 
-fn failure(error: AppError) -> Response {
+fn failure(state: &AppState, error: AppError) -> Response {
     let status = match error {
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::Intercom(_) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::BAD_REQUEST,
     };
-    page(status, "Intercom was not connected", &error.to_string())
+    page(state, status, "Intercom was not connected", &error.to_string())
 }
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
+fn page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="stylesheet" href="/pkg/skalin.css"></head>
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="stylesheet" href="{css}"></head>
 <body><main class="content"><h1>{title}</h1><p data-testid="oauth-message">{message}</p><p><a href="{SETTINGS_PAGE}">Back to the Intercom settings</a></p></main></body></html>"#,
         title = escape(title),
         message = escape(message),
+        css = escape(&state.assets.css),
     );
     (status, Html(body)).into_response()
 }

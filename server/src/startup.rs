@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::assets::SiteAssets;
 use app::config::AppConfig;
 use app::integration::Integration;
 use app::secrets::SecretKey;
@@ -65,7 +66,13 @@ impl Application {
         let integration = Integration::new(database.store.clone(), config.clone());
         let sync = SyncEngine::new(database.store.clone(), integration, args.engine_config());
         let worker = args.sync_worker.then(|| sync.clone());
-        let state = AppState { leptos_options, store: database.store, config, sync };
+        let assets = Arc::new(SiteAssets::find(
+            &args.site_root.join("pkg"),
+            &leptos_options.output_name,
+            &leptos_options.site_pkg_dir,
+        ));
+        tracing::debug!(?assets, "the browser bundle");
+        let state = AppState { leptos_options, store: database.store, config, sync, assets };
         let web = crate::web::WebSettings {
             session_idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
             session_lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),

@@ -2,31 +2,25 @@
 //! Chromium profile per scenario.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
+use skalin_tests::chromium::Chromedriver;
 use skalin_tests::{seed_customers, spawn_app, TestApp};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub struct World {
     pub app: TestApp,
-    chromedriver: Mutex<Option<Child>>,
-    driver_url: String,
+    driver: Chromedriver,
 }
 
 impl World {
     pub async fn start() -> anyhow::Result<Self> {
-        for tool in ["chromium", "chromedriver"] {
-            if which(tool).is_none() {
-                bail!("`{tool}` is not on PATH: install Debian's chromium and chromium-driver (the README's test command does)");
-            }
-        }
         let pkg = skalin_tests::site_root().join("pkg");
         if !pkg.is_dir() {
             bail!(
@@ -34,70 +28,19 @@ impl World {
                 pkg.display()
             );
         }
+        let driver = Chromedriver::start().await?;
         let app = spawn_app().await;
         seed_customers(app.store.as_ref(), 30).await;
-
-        let port = free_port()?;
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start chromedriver")?;
-        let driver_url = format!("http://127.0.0.1:{port}");
-        let world = World { app, chromedriver: Mutex::new(Some(child)), driver_url };
-        let deadline = std::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            if std::time::Instant::now() > deadline {
-                bail!("chromedriver did not listen on port {port}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(world)
+        Ok(World { app, driver })
     }
 
     pub async fn stop(&self) {
-        if let Some(mut child) = self.chromedriver.lock().unwrap().take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.driver.stop();
     }
 
     /// A new Chromium with its own empty profile; `js` turns JavaScript on or off.
     pub async fn browser(&self, js: bool, name: &str) -> anyhow::Result<Browser> {
-        let profile = tempfile::tempdir()?;
-        let mut args = vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--window-size=1280,900".into(),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        if !js {
-            args.push("--blink-settings=scriptEnabled=false".into());
-        }
-        let mut options = json!({ "args": args });
-        if !js {
-            options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
-        }
-        if let Some(binary) = which("chromium") {
-            options["binary"] = json!(binary);
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::rustls()
-            .context("a webdriver client")?
-            .capabilities(caps)
-            .connect(&self.driver_url)
-            .await
-            .context("open a Chromium session")?;
+        let (client, profile) = self.driver.browser(js).await?;
         Ok(Browser {
             client,
             js,
@@ -105,15 +48,6 @@ impl World {
             base_url: self.app.base_url.clone(),
             _profile: Arc::new(profile),
         })
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.chromedriver.lock().unwrap().take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 
@@ -335,17 +269,4 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
-}
-
-fn which(tool: &str) -> Option<String> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(tool))
-            .find(|p| p.is_file())
-            .map(|p| p.to_string_lossy().to_string())
-    })
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

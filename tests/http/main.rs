@@ -1,6 +1,7 @@
 //! The real router over HTTP: sign-in, the gate in front of pages, sessions, server
 //! functions, and pages rendered on the server.
 
+mod assets;
 mod attacks;
 
 use leptos::server_fn::ServerFn;

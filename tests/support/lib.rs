@@ -2,6 +2,7 @@
 //! server, started on a free port.
 
 pub mod bench;
+pub mod chromium;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -73,11 +74,15 @@ pub async fn drop_postgres(db: PostgresDb) {
     }
 }
 
-/// Where `cargo leptos build` wrote the site (the WASM bundle and CSS).
+/// Where `cargo leptos build` wrote the site (the WASM bundle and CSS): `target/site`,
+/// or `LEPTOS_SITE_ROOT` (relative to the workspace), as for `cargo leptos` and `serve`;
+/// the README's test command runs the browser suite against the release site that way.
 pub fn site_root() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Some(root) = std::env::var_os("LEPTOS_SITE_ROOT") {
+        return workspace.join(root);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace.join("target"));
     target.join("site")
 }
 
@@ -121,7 +126,10 @@ pub async fn spawn_app_on(database_url: &str, extra: &[&str]) -> TestApp {
     let site_root = site_root();
     let site_root = site_root.to_string_lossy();
     let key = "ab".repeat(32);
-    let mut args = vec!["--addr", "127.0.0.1:0", "--site-root", &site_root, "--secret-key", &key];
+    let mut args = vec!["--addr", "127.0.0.1:0", "--secret-key", &key];
+    if !extra.contains(&"--site-root") {
+        args.extend(["--site-root", &site_root]);
+    }
     args.extend_from_slice(extra);
     let args = ServeArgs::from_flags(args).expect("valid serve flags");
 

@@ -1,18 +1,18 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-use crate::components::ErrorNotice;
+use crate::components::{load, ErrorNotice, Loaded};
 use crate::domain::SessionUser;
 use crate::server_fns::get_current_user;
 
 /// The signed-in user, provided to every page inside the shell.
 #[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<SessionUser>, crate::error::AppError>>);
+pub struct CurrentUser(pub Loaded<Result<Option<SessionUser>, crate::error::AppError>>);
 
 /// Header, navigation and the signed-in user around every page but sign-in.
 #[component]
 pub fn AppShell() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = load(|| (), |_| get_current_user());
     provide_context(CurrentUser(user));
 
     view! {

@@ -142,7 +142,7 @@ where
     let user = expect_context::<CurrentUser>().0;
     let query = use_query_map();
     let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1));
-    let records = Resource::new(move || page.get(), load);
+    let records = crate::components::load(move || page.get(), load);
     let open = RwSignal::new(None::<i64>);
 
     view! {

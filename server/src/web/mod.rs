@@ -1,6 +1,7 @@
 //! The HTTP surface: the Leptos app and its server functions, sign-in and sign-out form
 //! posts, the sign-in gate in front of every page, sessions and request logs.
 
+mod caching;
 mod guard;
 mod headers;
 mod sign_in;
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -69,6 +71,11 @@ pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) 
         .layer(Extension(Arc::new(throttle::Throttle::default())))
         .layer(Extension(sign_in::SessionLifetime(settings.session_lifetime)))
         .layer(Extension(sign_in::ClientIpHeader(settings.client_ip_header)))
+        .layer(Extension(state.assets.clone()))
+        .layer(middleware::from_fn(caching::cache_headers))
+        // Pages, server functions' answers and unbuilt assets; the release bundle is
+        // compressed at build time and sent as it is (see `caching`).
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

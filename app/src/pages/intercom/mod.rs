@@ -14,7 +14,7 @@ pub use sync::{SyncPage, SYNC_PATH};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{CurrentUser, ErrorNotice};
+use crate::components::{load, CurrentUser, ErrorNotice, Loaded};
 use crate::domain::{IntercomFields, SettingsSnapshot};
 use crate::error::AppError;
 use crate::server_fns::{get_integration_settings, get_intercom_connection, get_intercom_fields};
@@ -24,14 +24,14 @@ use editor::SettingsEditor;
 
 #[component]
 pub fn IntercomPage() -> impl IntoView {
-    let connection = Resource::new(|| (), |_| get_intercom_connection());
+    let connection = load(|| (), |_| get_intercom_connection());
     // Created with the page, not inside the suspended view that shows them: resources
     // made while a view resolves are numbered in the order things resolve, which the
     // server and the hydrating browser need not share (the page would then not hydrate).
-    let snapshot = Resource::new(|| (), |_| get_integration_settings());
+    let snapshot = load(|| (), |_| get_integration_settings());
     // Asked only once connected: without a connection the call fails, and its failure
     // would become the status of the whole page.
-    let fields = Resource::new(
+    let fields = load(
         || (),
         |_| async move {
             match get_intercom_connection().await? {
@@ -98,8 +98,8 @@ pub fn IntercomPage() -> impl IntoView {
 #[component]
 fn Settings(
     can_edit: bool,
-    snapshot: Resource<Result<SettingsSnapshot, AppError>>,
-    fields: Resource<Result<IntercomFields, AppError>>,
+    snapshot: Loaded<Result<SettingsSnapshot, AppError>>,
+    fields: Loaded<Result<IntercomFields, AppError>>,
 ) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the settings…"</p> }>

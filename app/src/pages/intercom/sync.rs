@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{CurrentUser, ErrorNotice};
+use crate::components::{load, CurrentUser, ErrorNotice};
 use crate::domain::{
     format_timestamp, ObjectStatus, RunDetail, RunRequest, ScheduleState, SyncObject, SyncRun, WalkKind,
 };
@@ -26,8 +26,8 @@ const WATCH_EVERY: Duration = Duration::from_secs(3);
 #[component]
 pub fn SyncPage() -> impl IntoView {
     let user = expect_context::<CurrentUser>().0;
-    let runs = Resource::new(|| (), |_| get_sync_runs(HISTORY_LIMIT));
-    let schedule = Resource::new(|| (), |_| get_sync_schedule());
+    let runs = load(|| (), |_| get_sync_runs(HISTORY_LIMIT));
+    let schedule = load(|| (), |_| get_sync_schedule());
     let query = use_query_map();
     // A link, not a click handler, opens a run's detail: it works without JavaScript too.
     let selected = Memo::new(move |_| query.read().get("run").and_then(|r| r.parse::<i64>().ok()));
@@ -83,7 +83,7 @@ fn ScheduleNote(state: ScheduleState) -> impl IntoView {
 fn SyncBoard(runs: Vec<SyncRun>, can_edit: bool, selected: Memo<Option<i64>>) -> impl IntoView {
     let live = RwSignal::new(runs.first().filter(|r| r.status.is_active()).cloned());
     let runs = RwSignal::new(runs);
-    let detail = Resource::new(
+    let detail = load(
         move || selected.get(),
         |id| async move {
             match id {
