@@ -4,11 +4,6 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: run test lint tools build release release-site wasm-size audit
 
-# The release WASM has its components type-erased (each view one `AnyView` instead of a
-# tower of generic types): a third smaller. Only for the release browser bundle: debug
-# builds and the server keep their types, as `cargo test` builds them. The getrandom flag
-# repeats .cargo/config.toml's, which this variable replaces.
-RELEASE_WASM_RUSTFLAGS := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg erase_components'
 # Where the browser suite finds the release bundle (the debug one stays in target/site).
 RELEASE_SITE := target/site-release
 
@@ -38,11 +33,13 @@ build: tools
 
 ## The server and the site as shipped: hashed file names, each with its .br and .gz.
 release: tools
-	$(RELEASE_WASM_RUSTFLAGS) cargo leptos build --release --precompress
+	cargo leptos build --release --precompress
+	scripts/regzip.sh target/site
 
 ## The release site alone, in $(RELEASE_SITE), for the browser suite to run against.
 release-site: tools
-	LEPTOS_SITE_ROOT=$(RELEASE_SITE) $(RELEASE_WASM_RUSTFLAGS) cargo leptos build --release --precompress --frontend-only
+	LEPTOS_SITE_ROOT=$(RELEASE_SITE) cargo leptos build --release --precompress --frontend-only
+	scripts/regzip.sh $(RELEASE_SITE)
 
 ## Prints the release WASM bundle's size: raw, gzipped and brotli (as served).
 wasm-size: release-site

@@ -123,7 +123,7 @@ async fn a_signed_in_member_reads_every_page_rendered_on_the_server() {
     ] {
         let response = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let body = response.text().await.unwrap();
+        let body = without_markers(&response.text().await.unwrap());
         assert!(body.contains(&format!("<h1>{heading}</h1>")), "{path}: {body}");
         assert!(body.contains(MEMBER_EMAIL), "{path} shows who is signed in");
         assert!(!body.contains("Loading…"), "{path} is sent whole, readable without JavaScript");

@@ -86,6 +86,29 @@ pub fn site_root() -> PathBuf {
     target.join("site")
 }
 
+/// A page's HTML without the comments Leptos leaves for hydration (`<!>`, and in debug
+/// builds `<!--<Component />-->`), so that tests can look for the markup people see.
+pub fn without_markers(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<!") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = if after.starts_with("<!>") {
+            3
+        } else if after.starts_with("<!--") {
+            after.find("-->").map_or(after.len(), |i| i + 3)
+        } else {
+            // `<!DOCTYPE html>` is markup, not a marker.
+            out.push_str("<!");
+            2
+        };
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The real server on a free port, with an admin and a member account.
 pub struct TestApp {
     pub base_url: String,

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Requests/s and latency of the server under wrk: the Intercom settings page rendered on
-# the server, and a list server function (Customers, page 1), each with 32 connections
-# for 20 s, as a browser asks for them (signed in, accepting gzip and brotli).
+# The web app as an admin meets it, on the release build: a server filled by `server sync`
+# from `server sandbox` (300 companies, 1,000 contacts, 100 tickets), then
+#  1. page timings: cold loads of the Intercom settings page and the Sync runs page in
+#     headless Chromium (scripts/page-timings.py: first byte, DOMContentLoaded, hydrated);
+#  2. wrk, 32 connections for 20 s: the settings page rendered on the server and the
+#     list_customers server function, signed in, accepting brotli and gzip as browsers
+#     do, then accepting neither (no compression, as every answer was sent before).
 #
-#   scripts/bench-http.sh [SERVER_BINARY] [SITE_ROOT]
+#   scripts/bench-web.sh [SERVER_BINARY] [SITE_ROOT]
 #
 # Defaults: target/release/server and target/site (`make release` builds both). Give
-# another binary (say, one built from an older commit) to compare before and after.
-# DURATION, CONNECTIONS and THREADS override 20 s, 32 and 2.
+# another binary and its site (say, built from an older commit) to compare. LOADS,
+# DURATION, CONNECTIONS and THREADS override 10, 20 s, 32 and 2; PAGES=0 skips step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=$(realpath "${1:-target/release/server}")
@@ -56,6 +60,11 @@ cookie=$(curl -s -o /dev/null -D - -X POST "$base/auth/signin" \
   grep -i '^set-cookie: skalin_session=' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/')
 [ -n "$cookie" ] || { echo "could not sign in" >&2; exit 1; }
 
+if [ "${PAGES:-1}" != 0 ]; then
+  echo "== page timings ($site)"
+  scripts/page-timings.py "$base" "$cookie" /integrations/intercom /integrations/intercom/sync --loads "${LOADS:-10}"
+fi
+
 cat >"$work/list.lua" <<'EOF'
 wrk.method = "POST"
 wrk.body = "page=1"
@@ -66,10 +75,10 @@ EOF
 run() {
   local what=$1 path=$2; shift 2
   local bytes
-  bytes=$(curl -s -H "Cookie: $cookie" -H 'Accept-Encoding: br, gzip' "$@" "$base$path" | wc -c)
+  bytes=$(curl -s -H "Cookie: $cookie" -H "Accept-Encoding: $encoding" "$@" "$base$path" | wc -c)
   local out
   out=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Cookie: $cookie" \
-    -H 'Accept-Encoding: br, gzip' "${wrk_args[@]}" "$base$path")
+    -H "Accept-Encoding: $encoding" "${wrk_args[@]}" "$base$path")
   local rps p99
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -78,8 +87,11 @@ run() {
   printf '%-34s %9s req/s   p99 %8s   %7d bytes/answer%s\n' "$what" "$rps" "$p99" "$bytes" "${errors:+   ($errors)}"
 }
 
-echo "$server, $connections connections, $threads wrk threads, $duration each"
-wrk_args=()
-run "settings page (SSR)" /integrations/intercom
-wrk_args=(-s "$work/list.lua")
-run "list_customers (server function)" "$list_path" -X POST -H 'Content-Type: application/x-www-form-urlencoded' -H 'Accept: application/json' --data page=1
+echo "== wrk: $server, $connections connections, $threads wrk threads, $duration each"
+for encoding in "br, gzip" "identity"; do
+  echo "-- Accept-Encoding: $encoding"
+  wrk_args=()
+  run "settings page (SSR)" /integrations/intercom
+  wrk_args=(-s "$work/list.lua")
+  run "list_customers (server function)" "$list_path" -X POST -H 'Content-Type: application/x-www-form-urlencoded' -H 'Accept: application/json' --data page=1
+done
