@@ -29,6 +29,15 @@ fn release_site() -> tempfile::TempDir {
     site
 }
 
+/// A debug-like site: a stylesheet without a hash, and no compressed copy.
+fn debug_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("skalin.css"), "body { margin: 0 }\n".repeat(50)).unwrap();
+    site
+}
+
 fn write_precompressed(dir: &Path, name: &str, content: &[u8]) {
     std::fs::write(dir.join(name), content).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -43,7 +52,7 @@ async fn app_serving(site: &Path) -> TestApp {
     spawn_app_with(&["--site-root", site.to_str().unwrap()]).await
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
@@ -105,10 +114,7 @@ async fn a_browser_without_brotli_gets_the_gzip_file_and_one_without_either_the_
 
 #[tokio::test]
 async fn a_bundle_file_without_a_hash_is_asked_for_again_each_time() {
-    let site = tempfile::tempdir().unwrap();
-    let pkg = site.path().join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("skalin.css"), "body { margin: 0 }\n".repeat(50)).unwrap();
+    let site = debug_site();
     let app = app_serving(site.path()).await;
     let response = reqwest::Client::new().get(app.url("/pkg/skalin.css")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -117,10 +123,7 @@ async fn a_bundle_file_without_a_hash_is_asked_for_again_each_time() {
 
 #[tokio::test]
 async fn a_bundle_file_without_a_precompressed_copy_is_compressed_on_the_way() {
-    let site = tempfile::tempdir().unwrap();
-    let pkg = site.path().join("pkg");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("skalin.css"), "body { margin: 0 }\n".repeat(50)).unwrap();
+    let site = debug_site();
     let app = app_serving(site.path()).await;
     let response =
         reqwest::Client::new().get(app.url("/pkg/skalin.css")).header(ACCEPT_ENCODING, "gzip").send().await.unwrap();
