@@ -11,7 +11,8 @@
 #
 # Defaults: target/release/server and target/site (`make release` builds both). Give
 # another binary and its site (say, built from an older commit) to compare. LOADS,
-# DURATION, CONNECTIONS and THREADS override 10, 20 s, 32 and 2; PAGES=0 skips step 1.
+# DURATION, CONNECTIONS and THREADS override 10, 20 s, 32 and 2; PAGES=0 skips step 1,
+# WRK=0 step 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=$(realpath "${1:-target/release/server}")
@@ -65,6 +66,8 @@ if [ "${PAGES:-1}" != 0 ]; then
   echo "== page timings ($site)"
   scripts/page-timings.py "$base" "$cookie" /integrations/intercom /integrations/intercom/sync --loads "${LOADS:-10}"
 fi
+
+[ "${WRK:-1}" = 0 ] && exit 0
 
 cat >"$work/list.lua" <<'EOF'
 wrk.method = "POST"
