@@ -4,11 +4,14 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use tower_sessions::Session;
 
-use crate::domain::SessionUser;
-use crate::store::{Store, StoreError};
+use crate::domain::{Membership, SessionUser};
+use crate::store::{Directory, StoreError, UserRecord};
 
-/// The session key under which the signed-in user is kept.
-pub const SESSION_USER_KEY: &str = "user";
+/// The session key under which the signed-in user's id is kept.
+pub const SESSION_USER_KEY: &str = "user_id";
+/// The session key of the workspace the person is looking at. It is only ever set to one
+/// they belong to, and their membership is checked again at every request.
+pub const SESSION_WORKSPACE_KEY: &str = "workspace_id";
 /// When the session ends whatever its activity (Unix seconds): a stolen or forgotten
 /// session cannot be kept alive forever by use.
 pub const SESSION_DEADLINE_KEY: &str = "ends_at";
@@ -18,6 +21,10 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 pub enum AuthError {
     #[error("wrong email or password")]
     WrongCredentials,
+    #[error("this account belongs to no Skalin workspace yet: ask an admin of yours to add it")]
+    NoWorkspace,
+    #[error("you do not belong to that workspace")]
+    NotAMember,
     #[error("the password must have at least {MIN_PASSWORD_LEN} characters")]
     PasswordTooShort,
     #[error("`{0}` is not an email address")]
@@ -81,15 +88,15 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Checks an email and password against the store.
-pub async fn authenticate(store: &dyn Store, email: &str, password: &str) -> Result<SessionUser, AuthError> {
+/// Checks an email and password against the directory.
+pub async fn authenticate(directory: &dyn Directory, email: &str, password: &str) -> Result<UserRecord, AuthError> {
     let Ok(email) = normalize_email(email) else {
         return Err(AuthError::WrongCredentials);
     };
-    let user = store.user_by_email(&email).await?;
+    let user = directory.user_by_email(&email).await?;
     let verified = verify_in_background(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
-        Some(user) if verified => Ok(SessionUser { id: user.id, email: user.email, role: user.role }),
+        Some(user) if verified => Ok(user),
         _ => Err(AuthError::WrongCredentials),
     }
 }
@@ -100,13 +107,35 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Starts a signed-in session under a new id, so a session id seen before sign-in is
-/// useless. It ends after `lifetime` at the latest, however busy.
-pub async fn sign_in(session: &Session, user: &SessionUser, lifetime: std::time::Duration) -> Result<(), AuthError> {
+/// useless, in the person's first workspace. It ends after `lifetime` at the latest,
+/// however busy. `NoWorkspace` (and no session) for someone who belongs to none.
+pub async fn sign_in(
+    session: &Session,
+    directory: &dyn Directory,
+    user: &UserRecord,
+    lifetime: std::time::Duration,
+) -> Result<Membership, AuthError> {
+    let first = directory.memberships(user.id).await?.into_iter().next().ok_or(AuthError::NoWorkspace)?;
     session.cycle_id().await?;
-    session.insert(SESSION_USER_KEY, user).await?;
+    session.insert(SESSION_USER_KEY, user.id).await?;
+    session.insert(SESSION_WORKSPACE_KEY, first.workspace.id).await?;
     let ends_at = unix_now().saturating_add(lifetime.as_secs().try_into().unwrap_or(i64::MAX));
     session.insert(SESSION_DEADLINE_KEY, ends_at).await?;
-    Ok(())
+    Ok(first)
+}
+
+/// Shows another of the person's workspaces from now on; `NotAMember` (and nothing
+/// changed) for a workspace they do not belong to.
+pub async fn switch_workspace(
+    session: &Session,
+    directory: &dyn Directory,
+    user_id: i64,
+    workspace: i64,
+) -> Result<Membership, AuthError> {
+    let membership = directory.memberships(user_id).await?.into_iter().find(|m| m.workspace.id == workspace);
+    let membership = membership.ok_or(AuthError::NotAMember)?;
+    session.insert(SESSION_WORKSPACE_KEY, workspace).await?;
+    Ok(membership)
 }
 
 fn unix_now() -> i64 {
@@ -120,25 +149,42 @@ pub async fn sign_out(session: &Session) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// The signed-in user as the store knows them now, if any. The session only says who
-/// signed in: the role is read afresh, so a demoted person loses their rights and a
-/// deleted one their session at their next request. A session past its deadline, or
-/// one that cannot be read, is ended and counts as signed out.
-pub async fn session_user(session: &Session, store: &dyn Store) -> Result<Option<SessionUser>, AuthError> {
-    let signed_in = session.get::<SessionUser>(SESSION_USER_KEY).await.ok().flatten();
+/// The signed-in user as the directory knows them now, in the workspace they look at, if
+/// any. The session only says who signed in and which workspace they chose: memberships
+/// and roles are read afresh, so a demoted person loses their rights, one removed from
+/// the workspace falls back to another of theirs, and a deleted one (or one left in no
+/// workspace) loses the session, at their next request. A session past its deadline,
+/// or one that cannot be read, is ended and counts as signed out.
+pub async fn session_user(session: &Session, directory: &dyn Directory) -> Result<Option<SessionUser>, AuthError> {
+    let signed_in = session.get::<i64>(SESSION_USER_KEY).await.ok().flatten();
     let ends_at = session.get::<i64>(SESSION_DEADLINE_KEY).await.ok().flatten();
+    let chosen = session.get::<i64>(SESSION_WORKSPACE_KEY).await.ok().flatten();
     let Some(signed_in) = signed_in else {
         return Ok(None);
     };
     let current = match ends_at {
-        Some(ends_at) if unix_now() < ends_at => store.user_by_id(signed_in.id).await?,
+        Some(ends_at) if unix_now() < ends_at => directory.user_by_id(signed_in).await?,
         _ => None,
     };
-    let Some(user) = current else {
+    let memberships = match &current {
+        Some(user) => directory.memberships(user.id).await?,
+        None => Vec::new(),
+    };
+    let here = memberships.iter().find(|m| Some(m.workspace.id) == chosen).or(memberships.first()).cloned();
+    let (Some(user), Some(here)) = (current, here) else {
         session.flush().await?;
         return Ok(None);
     };
-    Ok(Some(SessionUser { id: user.id, email: user.email, role: user.role }))
+    if chosen != Some(here.workspace.id) {
+        session.insert(SESSION_WORKSPACE_KEY, here.workspace.id).await?;
+    }
+    Ok(Some(SessionUser {
+        id: user.id,
+        email: user.email,
+        role: here.role,
+        workspace: here.workspace,
+        workspaces: memberships,
+    }))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod cursor;
 mod error;
 mod faults;
 mod gate;
+mod hub;
 mod model;
 mod oauth;
 mod params;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use faults::ScrollFault;
+pub use hub::{RunningHub, SandboxHub};
 pub use state::SandboxStats;
 use state::State;
 use version::ApiVersion;
@@ -376,6 +378,24 @@ impl Sandbox {
             }
         }
         state.touch();
+    }
+
+    /// This workspace accepts `token` and no other (OAuth still mints more), so that
+    /// several workspaces behind one `SandboxHub` each have their own.
+    pub fn set_token(&self, token: &str) {
+        let mut state = self.lock();
+        state.tokens.clear();
+        state.tokens.insert(token.to_string());
+    }
+
+    /// Whether a call with this bearer token is this workspace's.
+    pub fn accepts_token(&self, token: &str) -> bool {
+        self.lock().tokens.contains(token)
+    }
+
+    /// The workspace's app id, as `GET /me` reports it in `app.id_code`.
+    pub fn app_id(&self) -> String {
+        self.lock().app_id.clone()
     }
 
     /// Every token stops working, as when the app is uninstalled: calls answer 401.

@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (the default).
     Serve(ServeArgs),
+    /// Manage the Skalin workspaces this deployment serves.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Manage the people who can sign in.
     #[command(subcommand)]
     User(UserCommand),
@@ -37,6 +40,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// customers, contacts or interactions; repeat for several. Default: every object.
     #[arg(long = "object", value_parser = parse_object)]
     pub objects: Vec<app::domain::SyncObject>,
@@ -102,8 +107,12 @@ pub struct SandboxArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user. Without --password, a random one is generated and printed.
+    /// Add a person to a workspace with a role: creates their account if it is new
+    /// (without --password, a random password is generated and printed), or gives an
+    /// existing one this role in the workspace.
     Add {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
         #[arg(long)]
         email: String,
         #[arg(long, value_parser = parse_role)]
@@ -170,6 +179,8 @@ impl IntercomArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// A private app's access token (Intercom Developer Hub → your app → Authentication).
     #[arg(long, env = "INTERCOM_ACCESS_TOKEN", hide_env_values = true)]
     pub access_token: String,
@@ -184,6 +195,8 @@ pub struct ConnectArgs {
 pub enum SettingsCommand {
     /// Print the integration settings as JSON (or write them to --output).
     Export {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
         #[arg(long)]
         output: Option<PathBuf>,
         #[command(flatten)]
@@ -191,10 +204,34 @@ pub enum SettingsCommand {
     },
     /// Check a settings file exactly as Save does (against the live Intercom fields), then save it.
     Import {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
         file: PathBuf,
         #[command(flatten)]
         intercom: IntercomArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace; prints its slug, which the other commands take as --workspace.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Default: made from the name (`Acme Corp` is `acme-corp`).
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// List the workspaces: slug, name, and whether Intercom is connected.
+    List,
+}
+
+/// The workspace a command acts on: always named, never a default picked silently.
+#[derive(Debug, Clone, Args)]
+pub struct WorkspaceArg {
+    /// The workspace's slug (`server workspace list` shows them).
+    #[arg(long = "workspace", value_name = "SLUG")]
+    pub slug: String,
 }
 
 fn parse_zone(value: &str) -> Result<Zone, String> {
@@ -262,6 +299,10 @@ pub struct ServeArgs {
     /// once when that process is gone from this host).
     #[arg(long, env = "SKALIN_SYNC_STALE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]
     pub sync_stale_seconds: u64,
+    /// Sync runs this process works at once, each of another workspace (a workspace has
+    /// one run at a time). Runs mostly wait for Intercom, so a few share 2 cores well.
+    #[arg(long, env = "SKALIN_SYNC_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sync_concurrency: u16,
 }
 
 impl ServeArgs {
@@ -299,6 +340,7 @@ impl ServeArgs {
             worker: app::sync::worker_id("web"),
             stale_after: stale,
             heartbeat_every: (stale / 6).max(std::time::Duration::from_secs(1)),
+            concurrent_runs: usize::from(self.sync_concurrency),
             ..app::sync::EngineConfig::default()
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod demo;
 mod oauth;
 pub mod startup;
 pub mod sync_command;

@@ -3,10 +3,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
-use server::commands::{
-    add_user, command_line_user, connect, ensure_demo_accounts, explain, integration, DEMO_ACCOUNTS,
-};
-use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand};
+use server::commands::{add_user, add_workspace, command_line_user, connect, explain, integration, workspace};
+use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand, WorkspaceCommand};
+use server::demo::{connect_to_sandbox, describe_accounts, ensure_demo};
 use server::startup::{shutdown_signal, Application};
 use tracing_subscriber::EnvFilter;
 
@@ -51,23 +50,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("could not open the database at {shown} (--database-url / DATABASE_URL)"))?;
 
     let done = match cli.command {
-        Some(Command::User(UserCommand::Add { email, role, password })) => {
-            let generated = password.is_none();
-            let password = add_user(database.store.as_ref(), &email, role, password).await?;
-            println!("Created {role} {}", email.trim().to_lowercase());
-            if generated {
+        Some(Command::Workspace(WorkspaceCommand::Add { name, slug })) => {
+            let workspace = add_workspace(database.directory.as_ref(), &name, slug.as_deref()).await?;
+            println!("Created workspace {} (slug: {}, id: {})", workspace.name, workspace.slug, workspace.id);
+            Ok(())
+        }
+        Some(Command::Workspace(WorkspaceCommand::List)) => {
+            let directory = database.directory.as_ref();
+            let workspaces = directory.workspaces().await?;
+            if workspaces.is_empty() {
+                println!("No workspace yet: server workspace add --name \"…\"");
+            }
+            for w in workspaces {
+                let connection = directory.store(w.id).intercom_connection().await?;
+                let intercom = match connection {
+                    Some(c) => format!("Intercom {}", c.workspace_name.as_deref().unwrap_or("(unnamed)")),
+                    None => "Intercom not connected".to_string(),
+                };
+                println!("{}\t{}\t{intercom}", w.slug, w.name);
+            }
+            Ok(())
+        }
+        Some(Command::User(UserCommand::Add { workspace: slug, email, role, password })) => {
+            let directory = database.directory.as_ref();
+            let workspace = workspace(directory, &slug.slug).await?;
+            let password = add_user(directory, &workspace, &email, role, password).await?;
+            println!("Added {} to {} as {role}", email.trim().to_lowercase(), workspace.slug);
+            if let Some(password) = password {
                 println!("Password: {password}");
             }
             Ok(())
         }
         Some(Command::Serve(args)) => serve(args, database).await,
         Some(Command::Connect(args)) => {
-            let integration = integration(&database, &args.intercom)?;
+            let integration = integration(&database, &args.workspace.slug, &args.intercom).await?;
             println!("{}", connect(&integration, args.access_token, args.zone).await?);
             Ok(())
         }
-        Some(Command::Settings(SettingsCommand::Export { output, intercom })) => {
-            let json = integration(&database, &intercom)?.export_settings().await.map_err(explain)?;
+        Some(Command::Settings(SettingsCommand::Export { workspace, output, intercom })) => {
+            let integration = integration(&database, &workspace.slug, &intercom).await?;
+            let json = integration.export_settings().await.map_err(explain)?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, format!("{json}\n"))
@@ -78,9 +100,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         }
-        Some(Command::Settings(SettingsCommand::Import { file, intercom })) => {
+        Some(Command::Settings(SettingsCommand::Import { workspace, file, intercom })) => {
             let json = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
-            let integration = integration(&database, &intercom)?;
+            let integration = integration(&database, &workspace.slug, &intercom).await?;
             integration.import_settings(&json, &command_line_user()).await.map_err(explain)?;
             println!("Imported and saved the integration settings from {}", file.display());
             Ok(())
@@ -131,10 +153,8 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::Result<()> {
-    let backend = database.store.backend_name();
-    if args.demo {
-        ensure_demo_accounts(database.store.as_ref()).await?;
-    }
+    let backend = database.directory.backend_name();
+    let demo_workspaces = if args.demo { ensure_demo(database.directory.as_ref()).await? } else { Vec::new() };
     // The demo without Intercom credentials nor another Intercom to talk to brings its
     // own: a sandbox workspace worth looking at, so that everything works at once.
     let no_intercom = args.intercom.intercom_client_id.is_none() && !args.intercom.hosts().has_stand_in();
@@ -149,13 +169,13 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
         None
     };
     let app = Application::build(&args, database).await?;
+    if let (Some(_), Some(first)) = (&_demo_workspace, demo_workspaces.first()) {
+        connect_to_sandbox(app.sync(), first, SANDBOX_TOKEN).await.context("could not connect the demo workspace")?;
+    }
     tracing::info!(addr = %app.local_addr(), database = backend, "Skalin is listening");
     println!("\nSkalin is running at {}", app.public_url());
     if args.demo {
-        println!("Demo accounts:");
-        for (email, password, role) in DEMO_ACCOUNTS {
-            println!("  {role:<6}  {email}  /  {password}");
-        }
+        print!("{}", describe_accounts());
     }
     if let Some(sandbox) = &args.intercom.intercom_base_url {
         println!("Intercom: {}", sandbox.as_str().trim_end_matches('/'));

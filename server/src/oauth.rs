@@ -26,6 +26,9 @@ const SETTINGS_PAGE: &str = "/integrations/intercom";
 struct Pending {
     state: String,
     zone: Zone,
+    /// The workspace being connected: the one shown when Connect me was pressed, even if
+    /// the person looks at another by the time Intercom answers.
+    workspace: i64,
     started_at: i64,
 }
 
@@ -62,12 +65,12 @@ pub async fn connect(State(state): State<AppState>, session: Session, Query(quer
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let integration = Integration::new(state.store.clone(), state.config.clone());
+    let integration = Integration::new(state.directory.store(user.workspace.id), state.config.clone());
     let url = match integration.consent_url(zone, &nonce) {
         Ok(url) => url,
         Err(err) => return failure(&state, err.into()),
     };
-    let pending = Pending { state: nonce, zone, started_at: now() };
+    let pending = Pending { state: nonce, zone, workspace: user.workspace.id, started_at: now() };
     if let Err(err) = session.insert(PENDING_KEY, &pending).await {
         tracing::error!(error = %err, "could not remember the OAuth state");
         return failure(&state, AppError::Internal);
@@ -130,7 +133,16 @@ pub async fn callback(
             "Nothing was saved. Start again with Connect me.",
         );
     };
-    let integration = Integration::new(state.store.clone(), state.config.clone());
+    let still_admin = user.workspaces.iter().any(|m| m.workspace.id == pending.workspace && m.role.can_edit_settings());
+    if !still_admin {
+        return page(
+            &state,
+            StatusCode::FORBIDDEN,
+            "Only admins can connect Intercom",
+            "You are no longer an admin of the workspace this Connect me was started for; nothing was saved.",
+        );
+    }
+    let integration = Integration::new(state.directory.store(pending.workspace), state.config.clone());
     match integration.finish_oauth(&code, pending.zone, &user.email).await {
         Ok(connection) => {
             tracing::info!(user.id = user.id, intercom.app_id = ?connection.app_id, "Intercom connected by OAuth");
@@ -157,7 +169,7 @@ fn connected(nonce: Option<CspNonce>) -> Response {
 
 /// Who is signed in, or the answer to give instead: back to sign-in, or a failure.
 async fn signed_in(state: &AppState, session: &Session) -> Result<app::domain::SessionUser, Response> {
-    match auth::session_user(session, state.store.as_ref()).await {
+    match auth::session_user(session, state.directory.as_ref()).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(Redirect::to("/signin?next=%2Fintegrations%2Fintercom").into_response()),
         Err(err) => {

@@ -8,11 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use app::assets::SiteAssets;
 use app::config::AppConfig;
-use app::integration::Integration;
 use app::secrets::SecretKey;
 use app::state::AppState;
 use app::store::{Database, SessionBackend};
-use app::sync::SyncEngine;
+use app::sync::SyncService;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
@@ -26,7 +25,8 @@ pub struct Application {
     addr: SocketAddr,
     public_url: String,
     /// The sync worker this process runs beside the web server, unless disabled.
-    worker: Option<SyncEngine>,
+    worker: Option<SyncService>,
+    sync: SyncService,
     sessions: SessionBackend,
 }
 
@@ -63,8 +63,7 @@ impl Application {
 
         let key = if args.demo { KeySource::DemoFile } else { KeySource::Required };
         let config = Arc::new(app_config(&public_url, &args.intercom, key)?);
-        let integration = Integration::new(database.store.clone(), config.clone());
-        let sync = SyncEngine::new(database.store.clone(), integration, args.engine_config());
+        let sync = SyncService::new(database.directory.clone(), config.clone(), args.engine_config());
         let worker = args.sync_worker.then(|| sync.clone());
         let assets = Arc::new(SiteAssets::find(
             &args.site_root.join("pkg"),
@@ -72,7 +71,7 @@ impl Application {
             &leptos_options.site_pkg_dir,
         ));
         tracing::debug!(?assets, "the browser bundle");
-        let state = AppState { leptos_options, store: database.store, config, sync, assets };
+        let state = AppState { leptos_options, directory: database.directory, config, sync: sync.clone(), assets };
         let web = crate::web::WebSettings {
             session_idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
             session_lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),
@@ -80,7 +79,7 @@ impl Application {
         };
         let sessions = database.sessions.clone();
         let router = crate::web::router(state, database.sessions, web);
-        Ok(Self { listener, router, addr, public_url, worker, sessions })
+        Ok(Self { listener, router, addr, public_url, worker, sync, sessions })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -89,6 +88,11 @@ impl Application {
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// The sync of every workspace, as the server functions reach it.
+    pub fn sync(&self) -> &SyncService {
+        &self.sync
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.

@@ -9,7 +9,7 @@ use app::domain::{format_timestamp, RunDetail, RunRequest, RunStatus, RunTrigger
 use app::store::Database;
 use app::sync::{EngineConfig, Outcome, SyncEngine};
 
-use crate::commands::{command_line_user, integration};
+use crate::commands::{command_line_user, integration, workspace};
 use crate::config::SyncArgs;
 
 /// What `server sync --help` says about how it exits; `exit_code` is the same table.
@@ -38,7 +38,9 @@ pub fn exit_code(status: RunStatus) -> u8 {
 
 /// Runs (or follows, or confirms) a run; answers the status it ended with.
 pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatus> {
-    let integration = integration(database, &args.intercom)?;
+    let workspace = workspace(database.directory.as_ref(), &args.workspace.slug).await?;
+    let store = database.directory.store(workspace.id);
+    let integration = integration(database, &workspace.slug, &args.intercom).await?;
     let stale_after = Duration::from_secs(args.takeover_after);
     let config = EngineConfig {
         worker: app::sync::worker_id("cli"),
@@ -50,7 +52,7 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatu
         },
         ..EngineConfig::default()
     };
-    let engine = SyncEngine::new(database.store.clone(), integration, config);
+    let engine = SyncEngine::new(store, integration, config);
     let who = command_line_user();
 
     if let Some(run_id) = args.confirm_churn {

@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let db = skalin_tests::fresh_sqlite();
-    let store = app::store::open(&db.url).await?.store;
+    let store = skalin_tests::test_store(&db.url).await;
     let engine = skalin_tests::bench::connected_engine(store.clone(), &sb.base_url).await?;
     let (id, _) = engine
         .start(RunRequest { objects: vec![], walk: None, dry_run: false }, RunTrigger::CommandLine, "bench")

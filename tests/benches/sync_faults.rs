@@ -43,7 +43,7 @@ fn args() -> Args {
 /// what Skalin then holds, local ids and clocks left out.
 async fn sync_once(base_url: &str) -> anyhow::Result<(Duration, u64, Vec<Value>)> {
     let db = skalin_tests::fresh_sqlite();
-    let store = app::store::open(&db.url).await?.store;
+    let store = skalin_tests::test_store(&db.url).await;
     let engine = skalin_tests::bench::connected_engine(store.clone(), base_url).await?;
     let request = RunRequest { objects: vec![], walk: None, dry_run: false };
     let (id, _) = engine.start(request, RunTrigger::CommandLine, "bench").await?;

@@ -95,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
             _ => None,
         };
         let url = postgres.as_ref().map_or(sqlite.url.clone(), |db| db.url.clone());
-        let store = app::store::open(&url).await?.store;
+        let store = skalin_tests::test_store(&url).await;
         let engine = skalin_tests::bench::connected_engine(store.clone(), &base_url).await?;
 
         println!("\n== {backend} ==");

@@ -265,7 +265,11 @@ async fn a_demoted_admin_loses_their_rights_at_their_next_request() {
     let app = spawn_app().await;
     let admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    sqlx::query("update users set role = 'member' where email = ?").bind(ADMIN_EMAIL).execute(&pool).await.unwrap();
+    sqlx::query("update memberships set role = 'member' where user_id = (select id from users where email = ?)")
+        .bind(ADMIN_EMAIL)
+        .execute(&pool)
+        .await
+        .unwrap();
 
     let answer = call_form::<ChangeIntercomZone>(&app, &admin, "change_intercom_zone", &[("zone", "eu")]).await;
     assert!(matches!(answer.err(StatusCode::FORBIDDEN), app::error::AppError::Forbidden(_)), "{answer:?}");
@@ -276,7 +280,12 @@ async fn a_deleted_person_is_signed_out_at_their_next_request() {
     let app = spawn_app().await;
     let member = signed_in(&app, MEMBER_EMAIL, MEMBER_PASSWORD).await;
     let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    sqlx::query("delete from users where email = ?").bind(MEMBER_EMAIL).execute(&pool).await.unwrap();
+    for sql in [
+        "delete from memberships where user_id = (select id from users where email = ?)",
+        "delete from users where email = ?",
+    ] {
+        sqlx::query(sql).bind(MEMBER_EMAIL).execute(&pool).await.unwrap();
+    }
 
     let page = member.get(app.url("/customers")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
@@ -313,13 +322,14 @@ async fn expired_sessions_are_deleted_from_the_database() {
 #[tokio::test]
 async fn a_stolen_session_cannot_be_kept_alive_past_its_lifetime() {
     let app = spawn_app().await;
-    let record = app.store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
-    let user = app::domain::SessionUser { id: record.id, email: record.email, role: record.role };
+    let directory = app.directory.as_ref();
+    let record = directory.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
     let session = tower_sessions::Session::new(None, Arc::new(tower_sessions::MemoryStore::default()), None);
 
-    app::auth::sign_in(&session, &user, std::time::Duration::from_secs(3600)).await.unwrap();
-    assert_eq!(app::auth::session_user(&session, app.store.as_ref()).await.unwrap(), Some(user.clone()));
+    app::auth::sign_in(&session, directory, &record, std::time::Duration::from_secs(3600)).await.unwrap();
+    let user = app::auth::session_user(&session, directory).await.unwrap().expect("signed in");
+    assert_eq!((user.id, user.workspace.id), (record.id, app.workspace.id));
 
-    app::auth::sign_in(&session, &user, std::time::Duration::ZERO).await.unwrap();
-    assert_eq!(app::auth::session_user(&session, app.store.as_ref()).await.unwrap(), None, "past its deadline");
+    app::auth::sign_in(&session, directory, &record, std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(app::auth::session_user(&session, directory).await.unwrap(), None, "past its deadline");
 }

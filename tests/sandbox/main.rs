@@ -5,6 +5,7 @@ mod company_pages;
 mod conversations;
 mod faults;
 mod gate;
+mod hub;
 
 use std::collections::HashSet;
 use std::time::Duration;

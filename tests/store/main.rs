@@ -1,28 +1,32 @@
 //! The store's behaviour, told once and checked on SQLite and on PostgreSQL.
 
 use app::domain::{Counts, ObjectStatus, RunRequest, RunStatus, RunTrigger, SyncObject, WalkKind};
-use app::domain::{
-    IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, Role, SettingsChange, Zone,
-};
+use app::domain::{IntercomConnection, NewContact, NewCustomer, NewInteraction, PageRequest, SettingsChange, Zone};
 use app::secrets::SecretKey;
 use app::secrets::{decrypt_token, encrypt_token};
-use app::store::{NewIntercomConnection, RunHolder, Store, StoreError, StoredSettings};
+use std::sync::Arc;
+
+use app::store::{Database, Directory, NewIntercomConnection, RunHolder, Store, StoreError, StoredSettings};
 use app::sync_model::{NewRun, PageWrite, RecordWrite, StoredCustomer};
 use secrecy::{ExposeSecret, SecretString};
 use skalin_tests::{drop_postgres, fresh_postgres, fresh_sqlite, seed_customers};
 use sqlx::Connection;
 
-/// Runs a story on a fresh SQLite file and on a fresh PostgreSQL database. A story written
-/// `story(url)` is also given the database URL, to reach behind the store's back.
+/// Runs a story on a fresh SQLite file and on a fresh PostgreSQL database, with the store
+/// of a workspace made for it (`$of = store`) or with the whole directory (`$of =
+/// directory`). A story written `story(url)` is also given the database URL, to reach
+/// behind the store's back.
 macro_rules! on_both_backends {
-    ($($story:ident $(($url:ident))?),* $(,)?) => {
+    ($of:ident: $($story:ident $(($url:ident))?),* $(,)?) => {
+        mod $of {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $story() {
-                    let db = super::fresh_sqlite();
+                    let db = super::super::fresh_sqlite();
                     let database = app::store::open(&db.url).await.expect("open SQLite");
-                    super::$story(database.store.as_ref() $(, &db.$url)?).await;
+                    let subject = super::super::$of(&database).await;
+                    super::super::$story(subject.as_ref() $(, &db.$url)?).await;
                 }
             )*
         }
@@ -30,22 +34,52 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $story() {
-                    let Some(db) = super::fresh_postgres(stringify!($story)).await else { return };
+                    let Some(db) = super::super::fresh_postgres(stringify!($story)).await else { return };
                     let database = app::store::open(&db.url).await.expect("open PostgreSQL");
-                    super::$story(database.store.as_ref() $(, &db.$url)?).await;
+                    let subject = super::super::$of(&database).await;
+                    super::super::$story(subject.as_ref() $(, &db.$url)?).await;
+                    drop(subject);
                     drop(database);
-                    super::drop_postgres(db).await;
+                    super::super::drop_postgres(db).await;
                 }
             )*
+        }
         }
     };
 }
 
+/// The store of a workspace made for the story.
+async fn store(database: &Database) -> Arc<dyn Store> {
+    let workspace = database.directory.create_workspace("Acme", "acme").await.expect("create a workspace");
+    database.directory.store(workspace.id)
+}
+
+/// The workspace the data of a database from before workspaces went into.
+async fn default_workspace_store(database: &Database) -> Arc<dyn Store> {
+    let default = database.directory.workspace_by_slug("default").await.unwrap().expect("the default workspace");
+    database.directory.store(default.id)
+}
+
+async fn directory(database: &Database) -> Arc<dyn Directory> {
+    database.directory.clone()
+}
+
+mod workspaces;
+use workspaces::*;
+
 on_both_backends!(
-    a_created_user_is_found_by_email_and_id,
+    directory: a_created_user_is_found_by_email_and_id,
     a_second_user_with_the_same_email_is_a_conflict,
-    upserting_a_user_resets_its_password_and_role,
-    customers_are_listed_by_name_one_page_at_a_time,
+    upserting_a_user_resets_its_password,
+    a_new_database_has_no_workspace,
+    a_person_has_a_role_in_each_of_their_workspaces,
+    two_workspaces_see_only_their_own_records,
+    two_workspaces_keep_their_own_runs_settings_and_history,
+    one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_time,
+);
+
+on_both_backends!(
+    store: customers_are_listed_by_name_one_page_at_a_time,
     contacts_are_listed_with_the_name_of_their_customer,
     one_customer_and_one_contact_read_by_id_look_as_they_do_in_their_lists,
     interactions_are_listed_newest_first,
@@ -80,30 +114,28 @@ fn change(changed_at: i64, changed_by: &str, summary: &[&str]) -> SettingsChange
     }
 }
 
-async fn a_created_user_is_found_by_email_and_id(store: &dyn Store) {
-    let created = store.create_user("ada@example.com", "hash", Role::Admin).await.unwrap();
-    let by_email = store.user_by_email("ada@example.com").await.unwrap().unwrap();
-    let by_id = store.user_by_id(created.id).await.unwrap().unwrap();
+async fn a_created_user_is_found_by_email_and_id(directory: &dyn Directory) {
+    let created = directory.create_user("ada@example.com", "hash").await.unwrap();
+    let by_email = directory.user_by_email("ada@example.com").await.unwrap().unwrap();
+    let by_id = directory.user_by_id(created.id).await.unwrap().unwrap();
     assert_eq!(by_email, created);
     assert_eq!(by_id, created);
-    assert_eq!(created.role, Role::Admin);
-    assert!(store.user_by_email("nobody@example.com").await.unwrap().is_none());
+    assert!(directory.user_by_email("nobody@example.com").await.unwrap().is_none());
 }
 
-async fn a_second_user_with_the_same_email_is_a_conflict(store: &dyn Store) {
-    store.create_user("ada@example.com", "hash", Role::Admin).await.unwrap();
-    let err = store.create_user("ada@example.com", "other", Role::Member).await.unwrap_err();
+async fn a_second_user_with_the_same_email_is_a_conflict(directory: &dyn Directory) {
+    directory.create_user("ada@example.com", "hash").await.unwrap();
+    let err = directory.create_user("ada@example.com", "other").await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-    let kept = store.user_by_email("ada@example.com").await.unwrap().unwrap();
+    let kept = directory.user_by_email("ada@example.com").await.unwrap().unwrap();
     assert_eq!(kept.password_hash, "hash", "the first user is untouched");
 }
 
-async fn upserting_a_user_resets_its_password_and_role(store: &dyn Store) {
-    let first = store.upsert_user("demo@example.com", "one", Role::Member).await.unwrap();
-    let second = store.upsert_user("demo@example.com", "two", Role::Admin).await.unwrap();
+async fn upserting_a_user_resets_its_password(directory: &dyn Directory) {
+    let first = directory.upsert_user("demo@example.com", "one").await.unwrap();
+    let second = directory.upsert_user("demo@example.com", "two").await.unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!(second.password_hash, "two");
-    assert_eq!(second.role, Role::Admin);
 }
 
 async fn customers_are_listed_by_name_one_page_at_a_time(store: &dyn Store) {
@@ -184,10 +216,10 @@ async fn there_is_no_intercom_connection_until_one_is_made(store: &dyn Store) {
 async fn opening_a_database_twice_runs_the_migrations_once() {
     let db = fresh_sqlite();
     let first = app::store::open(&db.url).await.unwrap();
-    first.store.create_user("ada@example.com", "hash", Role::Admin).await.unwrap();
+    first.directory.create_user("ada@example.com", "hash").await.unwrap();
     drop(first);
     let second = app::store::open(&db.url).await.unwrap();
-    assert!(second.store.user_by_email("ada@example.com").await.unwrap().is_some());
+    assert!(second.directory.user_by_email("ada@example.com").await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -200,10 +232,11 @@ async fn a_database_url_of_an_unknown_kind_is_refused() {
 async fn a_customer_id_is_unique() {
     let db = fresh_sqlite();
     let database = app::store::open(&db.url).await.unwrap();
+    let store = store(&database).await;
     let customer =
         NewCustomer { external_id: "cust-1".into(), intercom_id: None, name: "Acme".into(), domain: None, stage: None };
-    database.store.insert_customer(&customer).await.unwrap();
-    let err = database.store.insert_customer(&customer).await.unwrap_err();
+    store.insert_customer(&customer).await.unwrap();
+    let err = store.insert_customer(&customer).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
 }
 
@@ -329,7 +362,11 @@ async fn a_history_summary_that_is_not_a_list_of_lines_is_corrupt(store: &dyn St
         execute_directly(url, "delete from settings_changes").await;
         execute_directly(
             url,
-            &format!("insert into settings_changes (changed_at, changed_by, summary) values (1, 'ada', '{summary}')"),
+            &format!(
+                "insert into settings_changes (changed_at, changed_by, summary, workspace_id) \
+                 values (1, 'ada', '{summary}', {})",
+                store.workspace()
+            ),
         )
         .await;
         let err = store.settings_history(10).await.unwrap_err();
@@ -502,12 +539,13 @@ async fn runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated
     )
     .await;
     let database = app::store::open(url).await.expect("the migration goes through");
-    let runs = database.store.sync_runs(10).await.unwrap();
+    let store = default_workspace_store(&database).await;
+    let runs = store.sync_runs(10).await.unwrap();
     let statuses: Vec<(i64, RunStatus)> = runs.iter().rev().map(|r| (r.id, r.status)).collect();
     use RunStatus::*;
     assert_eq!(statuses, [(1, Success), (2, Running), (3, Failed), (4, Failed)], "{runs:#?}");
     assert!(runs[0].message.as_deref().is_some_and(|m| m.contains("another run was already active")), "{runs:#?}");
-    assert_eq!(database.store.active_run().await.unwrap(), Some(2));
+    assert_eq!(store.active_run().await.unwrap(), Some(2));
 }
 
 #[tokio::test]
@@ -520,5 +558,18 @@ async fn runs_left_active_side_by_side_on_sqlite_keep_only_the_oldest_active_onc
 async fn runs_left_active_side_by_side_on_postgresql_keep_only_the_oldest_active_once_migrated() {
     let Some(db) = fresh_postgres("runs_left_active_side_by_side_on_postgresql").await else { return };
     runs_left_active_side_by_side_keep_only_the_oldest_active_once_migrated(&db.url).await;
+    drop_postgres(db).await;
+}
+
+#[tokio::test]
+async fn data_from_before_workspaces_moves_into_a_default_workspace_on_sqlite() {
+    let db = fresh_sqlite();
+    data_from_before_workspaces_moves_into_a_default_workspace(&db.url).await;
+}
+
+#[tokio::test]
+async fn data_from_before_workspaces_moves_into_a_default_workspace_on_postgresql() {
+    let Some(db) = fresh_postgres("data_from_before_workspaces_moves").await else { return };
+    data_from_before_workspaces_moves_into_a_default_workspace(&db.url).await;
     drop_postgres(db).await;
 }

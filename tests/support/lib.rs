@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use app::domain::{NewCustomer, Role};
-use app::store::Store;
+use app::domain::{NewCustomer, Role, Workspace};
+use app::store::{Directory, Store};
 use server::config::ServeArgs;
 use server::Application;
 use sqlx::Connection;
@@ -109,10 +109,17 @@ pub fn without_markers(html: &str) -> String {
     out
 }
 
-/// The real server on a free port, with an admin and a member account.
+/// The slug of the workspace `spawn_app` makes, which its admin and member belong to.
+pub const WORKSPACE_SLUG: &str = "acme";
+
+/// The real server on a free port, with one workspace (`WORKSPACE_SLUG`) and an admin and
+/// a member of it.
 pub struct TestApp {
     pub base_url: String,
+    /// The workspace's data.
     pub store: Arc<dyn Store>,
+    pub workspace: Workspace,
+    pub directory: Arc<dyn Directory>,
     pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     _db: Option<SqliteDb>,
@@ -157,21 +164,53 @@ pub async fn spawn_app_on(database_url: &str, extra: &[&str]) -> TestApp {
     let args = ServeArgs::from_flags(args).expect("valid serve flags");
 
     let database = app::store::open(database_url).await.expect("open the test database");
-    let store = database.store.clone();
+    let directory = database.directory.clone();
+    let workspace = test_workspace(directory.as_ref(), "Acme", WORKSPACE_SLUG).await;
     for (email, password, role) in
         [(ADMIN_EMAIL, ADMIN_PASSWORD, Role::Admin), (MEMBER_EMAIL, MEMBER_PASSWORD, Role::Member)]
     {
-        server::commands::add_user(store.as_ref(), email, role, Some(password.into()))
-            .await
-            .expect("create a test user");
+        add_member(directory.as_ref(), &workspace, email, password, role).await;
     }
+    let store = directory.store(workspace.id);
     let application = Application::build(&args, database).await.expect("build the app");
     let base_url = format!("http://{}", application.local_addr());
     let (tx, rx) = oneshot::channel();
     tokio::spawn(application.run_until(async {
         let _ = rx.await;
     }));
-    TestApp { base_url, store, database_url: database_url.to_string(), shutdown: Some(tx), _db: None }
+    TestApp {
+        base_url,
+        store,
+        workspace,
+        directory,
+        database_url: database_url.to_string(),
+        shutdown: Some(tx),
+        _db: None,
+    }
+}
+
+/// The workspace with this slug, created if missing.
+pub async fn test_workspace(directory: &dyn Directory, name: &str, slug: &str) -> Workspace {
+    match directory.workspace_by_slug(slug).await.expect("read the workspaces") {
+        Some(workspace) => workspace,
+        None => directory.create_workspace(name, slug).await.expect("create a test workspace"),
+    }
+}
+
+/// The store of a workspace of its own, made for one test, in the database at `url`.
+pub async fn test_store(url: &str) -> Arc<dyn Store> {
+    let directory = app::store::open(url).await.expect("open the test database").directory;
+    let workspace = test_workspace(directory.as_ref(), "Acme", WORKSPACE_SLUG).await;
+    directory.store(workspace.id)
+}
+
+/// Makes `email` (created with `password` if new) a member of `workspace` with `role`.
+pub async fn add_member(directory: &dyn Directory, workspace: &Workspace, email: &str, password: &str, role: Role) {
+    let password = match directory.user_by_email(email).await.expect("read the users") {
+        Some(_) => None,
+        None => Some(password.to_string()),
+    };
+    server::commands::add_user(directory, workspace, email, role, password).await.expect("add a test member");
 }
 
 /// Adds `count` customers named "Customer 001"… so that lists have pages to walk.

@@ -53,7 +53,7 @@ async fn stage(config: SandboxConfig) -> Stage {
 
 async fn stage_on(config: SandboxConfig, database_url: &str) -> Stage {
     let sb = Sandbox::spawn(config).await.expect("start the sandbox");
-    let store = app::store::open(database_url).await.expect("open the database").store;
+    let store = skalin_tests::test_store(database_url).await;
     let integration = integration_for(&store, &sb.base_url);
     integration
         .connect_with_token(secrecy::SecretString::from(SANDBOX_TOKEN), Zone::Us, "ada@example.com")
@@ -134,6 +134,7 @@ fn engine_reading(
         stale_after: Duration::from_secs(2),
         full_every: Duration::from_secs(24 * 3600),
         poll_every: Duration::from_millis(100),
+        concurrent_runs: 1,
         range_reads,
         // A walk that cannot finish gives up in seconds, not in the real-world minutes.
         scroll: ScrollOptions { restart_budget: Duration::from_secs(2), ..ScrollOptions::default() },
@@ -875,7 +876,7 @@ async fn two_server_processes_on_postgresql_run_one_scheduled_sync_once() {
     settings.schedule.every_minutes = Some(15);
     stage.save(settings).await;
     // A second process: its own pool on the same database.
-    let other_store = app::store::open(&db.url).await.unwrap().store;
+    let other_store = skalin_tests::test_store(&db.url).await;
     let other = engine_for(&other_store, integration_for(&other_store, &stage.sb.base_url), "process-b");
     let this = stage.engine("process-a");
     stage.sb.sandbox.reset_stats();

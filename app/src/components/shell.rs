@@ -51,6 +51,7 @@ pub fn AppShell() -> impl IntoView {
 fn UserMenu(user: SessionUser) -> impl IntoView {
     view! {
         <div class="user-menu">
+            <WorkspaceSwitcher user=user.clone() />
             <span class="user-email" data-testid="current-user">{user.email}</span>
             <span class="role-badge" data-testid="current-role">{user.role.as_str()}</span>
             // A plain form: signing out works the same with or without JavaScript.
@@ -58,5 +59,33 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
         </div>
+    }
+}
+
+/// Which workspace every page shows, and for someone in several, a plain form to show
+/// another: the server checks the membership and sends the browser back to the same page,
+/// read afresh in that workspace.
+#[component]
+fn WorkspaceSwitcher(user: SessionUser) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let next = move || format!("{}{}", location.pathname.get(), location.search.get());
+    let current = user.workspace.id;
+    let others = user.workspaces.len() > 1;
+    view! {
+        <span class="workspace-name" data-testid="current-workspace">{user.workspace.name}</span>
+        {others.then(|| view! {
+            <form method="post" action="/auth/workspace" class="workspace-switcher">
+                <input type="hidden" name="next" value=next />
+                <label class="visually-hidden" for="workspace-select">"Workspace"</label>
+                <select id="workspace-select" name="workspace" data-testid="workspace-select">
+                    {user.workspaces.into_iter().map(|m| view! {
+                        <option value=m.workspace.id.to_string() selected=m.workspace.id == current>
+                            {format!("{} ({})", m.workspace.name, m.role.as_str())}
+                        </option>
+                    }).collect_view()}
+                </select>
+                <button type="submit" class="link-button" data-testid="workspace-switch">"Switch"</button>
+            </form>
+        })}
     }
 }

@@ -13,4 +13,4 @@ pub use records::{
 };
 pub use settings::*;
 pub use sync::*;
-pub use user::{Role, SessionUser};
+pub use user::{slugify, Membership, Role, SessionUser, Workspace};

@@ -41,12 +41,45 @@ impl FromStr for Role {
     }
 }
 
-/// The person behind a session, as the session stores it and the UI shows it.
+/// A Skalin workspace: one Skalin customer, with its own people, Intercom connection,
+/// settings, records and runs. The slug names it on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+}
+
+/// A person's place in a workspace: which one, and what they may do there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub workspace: Workspace,
+    pub role: Role,
+}
+
+/// The person behind a session, in the workspace they are looking at, as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub id: i64,
     pub email: String,
+    /// Their role in `workspace`.
     pub role: Role,
+    pub workspace: Workspace,
+    /// Every workspace they belong to, `workspace` among them, by name.
+    pub workspaces: Vec<Membership>,
+}
+
+/// Turns a workspace's name into its slug: lower-case ASCII letters and digits, words
+/// joined by `-` ("Acme Corp." is `acme-corp`). Empty when the name has no such character.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for word in name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    slug
 }
 
 #[cfg(test)]
@@ -63,6 +96,14 @@ mod tests {
     fn an_unknown_role_is_refused_with_the_expected_values() {
         let err = "owner".parse::<Role>().unwrap_err();
         assert!(err.contains("`admin` or `member`"), "{err}");
+    }
+
+    #[test]
+    fn a_slug_keeps_the_words_of_a_name_in_lower_case() {
+        assert_eq!(slugify("Acme Corp."), "acme-corp");
+        assert_eq!(slugify("  Globex -- 2 "), "globex-2");
+        assert_eq!(slugify("Été"), "t");
+        assert_eq!(slugify("!!!"), "");
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub fn SignInPage() -> impl IntoView {
 
     let notice = if param("error").as_deref() == Some("credentials") {
         Some(("notice-error", "Wrong email or password. Check both and try again."))
+    } else if param("error").as_deref() == Some("no_workspace") {
+        Some(("notice-error", "This account belongs to no Skalin workspace yet. Ask an admin of yours to add it."))
     } else if param("error").as_deref() == Some("unavailable") {
         Some(("notice-error", "Signing in is not possible right now. Please try again in a moment."))
     } else if param("expired").is_some() {

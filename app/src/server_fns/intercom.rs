@@ -6,6 +6,6 @@ use crate::error::AppError;
 /// The Intercom connection as the settings page shows it (never the token).
 #[server]
 pub async fn get_intercom_connection() -> Result<Option<IntercomConnection>, AppError> {
-    super::context::require_user().await?;
-    Ok(super::context::app_state()?.store.intercom_connection().await?)
+    let user = super::context::require_user().await?;
+    Ok(super::context::workspace_store(&user)?.intercom_connection().await?)
 }

@@ -41,17 +41,18 @@ mod context {
         user.ok_or_else(|| answered(AppError::SignInRequired))
     }
 
-    /// Who is signed in, with their role as it is now.
+    /// Who is signed in, in which workspace, with their role there as it is now.
     pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         let session = session().await?;
-        let store = app_state()?.store;
-        crate::auth::session_user(&session, store.as_ref()).await.map_err(|err| {
+        let directory = app_state()?.directory;
+        crate::auth::session_user(&session, directory.as_ref()).await.map_err(|err| {
             tracing::error!(error = %err, "could not read who is signed in");
             answered(AppError::Internal)
         })
     }
 
-    /// The signed-in admin: members see the settings but cannot change them.
+    /// The signed-in admin of the workspace they look at: members see the settings but
+    /// cannot change them.
     pub async fn require_admin() -> Result<SessionUser, AppError> {
         let user = require_user().await?;
         if user.role.can_edit_settings() {
@@ -85,13 +86,22 @@ mod context {
         result.map_err(answered)
     }
 
-    pub fn sync_engine() -> Result<crate::sync::SyncEngine, AppError> {
-        Ok(app_state()?.sync)
+    // The way to a workspace's data goes through the signed-in person, whose session
+    // names the workspace and whose membership of it `current_user` has just checked:
+    // never through a workspace the browser sends.
+
+    /// The data of the workspace `user` is looking at.
+    pub fn workspace_store(user: &SessionUser) -> Result<std::sync::Arc<dyn crate::store::Store>, AppError> {
+        Ok(app_state()?.directory.store(user.workspace.id))
     }
 
-    pub fn integration() -> Result<crate::integration::Integration, AppError> {
+    pub fn sync_engine(user: &SessionUser) -> Result<crate::sync::SyncEngine, AppError> {
+        Ok(app_state()?.sync.engine(user.workspace.id))
+    }
+
+    pub fn integration(user: &SessionUser) -> Result<crate::integration::Integration, AppError> {
         let state = app_state()?;
-        Ok(crate::integration::Integration::new(state.store, state.config))
+        Ok(crate::integration::Integration::new(state.directory.store(user.workspace.id), state.config))
     }
 }
 

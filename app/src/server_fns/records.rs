@@ -10,20 +10,20 @@ use {super::context::*, crate::domain::PageRequest};
 
 #[server]
 pub async fn list_customers(page: u32) -> Result<Page<Customer>, AppError> {
-    require_user().await?;
-    Ok(app_state()?.store.list_customers(PageRequest::new(Some(page), None)).await?)
+    let user = require_user().await?;
+    Ok(workspace_store(&user)?.list_customers(PageRequest::new(Some(page), None)).await?)
 }
 
 #[server]
 pub async fn list_contacts(page: u32) -> Result<Page<Contact>, AppError> {
-    require_user().await?;
-    Ok(app_state()?.store.list_contacts(PageRequest::new(Some(page), None)).await?)
+    let user = require_user().await?;
+    Ok(workspace_store(&user)?.list_contacts(PageRequest::new(Some(page), None)).await?)
 }
 
 #[server]
 pub async fn list_interactions(page: u32) -> Result<Page<Interaction>, AppError> {
-    require_user().await?;
-    Ok(app_state()?.store.list_interactions(PageRequest::new(Some(page), None)).await?)
+    let user = require_user().await?;
+    Ok(workspace_store(&user)?.list_interactions(PageRequest::new(Some(page), None)).await?)
 }
 
 /// Saves a customer's stage, CSM owner, CSM Pulse and Healthscore; the next run that
@@ -35,7 +35,7 @@ pub async fn update_customer(id: i64, edit: CustomerEdit) -> Result<Customer, Ap
     answer(
         async {
             let edit = edit.checked().map_err(AppError::Rejected)?;
-            let store = app_state()?.store;
+            let store = workspace_store(&admin)?;
             let missing = || AppError::NotFound(format!("There is no customer {id}."));
             if !store.edit_customer(id, &edit, &admin.email, crate::store::now()).await? {
                 return Err(missing());
@@ -54,7 +54,7 @@ pub async fn update_contact(id: i64, edit: ContactEdit) -> Result<Contact, AppEr
     answer(
         async {
             let edit = edit.checked().map_err(AppError::Rejected)?;
-            let store = app_state()?.store;
+            let store = workspace_store(&admin)?;
             let missing = || AppError::NotFound(format!("There is no contact {id}."));
             if !store.edit_contact(id, &edit, &admin.email, crate::store::now()).await? {
                 return Err(missing());

@@ -14,58 +14,58 @@ use super::context::*;
 pub async fn connect_intercom_with_token(access_token: String, zone: Zone) -> Result<IntercomConnection, AppError> {
     let admin = require_admin().await?;
     let token = secrecy::SecretString::from(access_token);
-    answer(async { Ok(integration()?.connect_with_token(token, zone, &admin.email).await?) }.await)
+    answer(async { Ok(integration(&admin)?.connect_with_token(token, zone, &admin.email).await?) }.await)
 }
 
 #[server]
 pub async fn disconnect_intercom() -> Result<(), AppError> {
     let admin = require_admin().await?;
-    answer(async { Ok(integration()?.disconnect(&admin.email).await.map(|_| ())?) }.await)
+    answer(async { Ok(integration(&admin)?.disconnect(&admin.email).await.map(|_| ())?) }.await)
 }
 
 #[server]
 pub async fn change_intercom_zone(zone: Zone) -> Result<IntercomConnection, AppError> {
     let admin = require_admin().await?;
-    answer(async { Ok(integration()?.change_zone(zone, &admin.email).await?) }.await)
+    answer(async { Ok(integration(&admin)?.change_zone(zone, &admin.email).await?) }.await)
 }
 
 /// The live company and contact fields and tags, fetched from Intercom on every call.
 #[server]
 pub async fn get_intercom_fields() -> Result<IntercomFields, AppError> {
-    require_user().await?;
-    answer(async { Ok(integration()?.fields().await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(integration(&user)?.fields().await?) }.await)
 }
 
 #[server]
 pub async fn get_integration_settings() -> Result<SettingsSnapshot, AppError> {
-    require_user().await?;
-    answer(async { Ok(integration()?.settings().await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(integration(&user)?.settings().await?) }.await)
 }
 
 /// Saves the whole set-up or nothing, with a message per rejected control.
 #[server(input = Json)]
 pub async fn save_integration_settings(settings: IntegrationSettings) -> Result<SettingsSnapshot, AppError> {
     let admin = require_admin().await?;
-    answer(async { Ok(integration()?.save_settings(settings, &admin.email).await?) }.await)
+    answer(async { Ok(integration(&admin)?.save_settings(settings, &admin.email).await?) }.await)
 }
 
 #[server]
 pub async fn preview_churn(max_percent: u8) -> Result<ChurnPreview, AppError> {
     // It walks every company in Intercom (a scroll, of which only one may be open), so a
     // member could otherwise stall the admins' syncs.
-    require_admin().await?;
-    answer(async { Ok(integration()?.preview_churn(max_percent).await?) }.await)
+    let admin = require_admin().await?;
+    answer(async { Ok(integration(&admin)?.preview_churn(max_percent).await?) }.await)
 }
 
 /// The saved set-up as the JSON file `Import` (and `server settings import`) read.
 #[server]
 pub async fn export_integration_settings() -> Result<String, AppError> {
-    require_user().await?;
-    answer(async { Ok(integration()?.export_settings().await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(integration(&user)?.export_settings().await?) }.await)
 }
 
 #[server(input = Json)]
 pub async fn import_integration_settings(json: String) -> Result<SettingsSnapshot, AppError> {
     let admin = require_admin().await?;
-    answer(async { Ok(integration()?.import_settings(&json, &admin.email).await?) }.await)
+    answer(async { Ok(integration(&admin)?.import_settings(&json, &admin.email).await?) }.await)
 }

@@ -22,7 +22,7 @@ pub async fn start_sync(request: RunRequest) -> Result<StartedRun, AppError> {
     let admin = require_admin().await?;
     answer(
         async {
-            let engine = sync_engine()?;
+            let engine = sync_engine(&admin)?;
             let (id, new) = engine.start(request, crate::domain::RunTrigger::Manual, &admin.email).await?;
             let run = engine.run_detail(id).await?.run;
             Ok(StartedRun { run, already_running: !new })
@@ -34,27 +34,27 @@ pub async fn start_sync(request: RunRequest) -> Result<StartedRun, AppError> {
 /// The latest runs, newest first.
 #[server]
 pub async fn get_sync_runs(limit: u32) -> Result<Vec<SyncRun>, AppError> {
-    require_user().await?;
-    answer(async { Ok(sync_engine()?.runs(limit.clamp(1, 200)).await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(sync_engine(&user)?.runs(limit.clamp(1, 200)).await?) }.await)
 }
 
 /// What the schedule will do next.
 #[server]
 pub async fn get_sync_schedule() -> Result<ScheduleState, AppError> {
-    require_user().await?;
-    answer(async { Ok(sync_engine()?.schedule(crate::store::now()).await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(sync_engine(&user)?.schedule(crate::store::now()).await?) }.await)
 }
 
 /// One run with its failed records: what the progress bar and the detail read.
 #[server]
 pub async fn get_sync_run(id: i64) -> Result<RunDetail, AppError> {
-    require_user().await?;
-    answer(async { Ok(sync_engine()?.run_detail(id).await?) }.await)
+    let user = require_user().await?;
+    answer(async { Ok(sync_engine(&user)?.run_detail(id).await?) }.await)
 }
 
 /// Churns the customers a run held back because they were over the threshold.
 #[server]
 pub async fn confirm_churn(run_id: i64) -> Result<SyncRun, AppError> {
     let admin = require_admin().await?;
-    answer(async { Ok(sync_engine()?.confirm_churn(run_id, &admin.email).await?) }.await)
+    answer(async { Ok(sync_engine(&admin)?.confirm_churn(run_id, &admin.email).await?) }.await)
 }

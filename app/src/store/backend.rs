@@ -11,14 +11,22 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use super::sql::unique_violation;
-use super::{now, EncryptedToken, NewIntercomConnection, Result, Store, StoreError, StoredSettings, UserRecord};
-use crate::domain::{IntercomConnection, Role, SettingsChange, Zone};
+use super::{EncryptedToken, NewIntercomConnection, Result, Store, StoreError, StoredSettings};
+use crate::domain::{IntercomConnection, SettingsChange, Zone};
 
+/// One workspace's data on SQLite: every statement is scoped by `workspace`.
 pub struct SqliteStore {
+    pub(super) pool: SqlitePool,
+    pub(super) workspace: i64,
+}
+
+/// The SQLite database as a whole: workspaces, people, and a store per workspace.
+#[derive(Clone)]
+pub struct SqliteDirectory {
     pub(super) pool: SqlitePool,
 }
 
-impl SqliteStore {
+impl SqliteDirectory {
     pub async fn open(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Connect)?
@@ -56,11 +64,19 @@ impl SqliteStore {
     }
 }
 
+/// One workspace's data on PostgreSQL: every statement is scoped by `workspace`.
 pub struct PostgresStore {
+    pub(super) pool: PgPool,
+    pub(super) workspace: i64,
+}
+
+/// The PostgreSQL database as a whole: workspaces, people, and a store per workspace.
+#[derive(Clone)]
+pub struct PostgresDirectory {
     pub(super) pool: PgPool,
 }
 
-impl PostgresStore {
+impl PostgresDirectory {
     pub async fn open(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
@@ -74,23 +90,6 @@ impl PostgresStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    email: String,
-    role: String,
-    password_hash: String,
-}
-
-impl TryFrom<UserRow> for UserRecord {
-    type Error = StoreError;
-
-    fn try_from(row: UserRow) -> Result<Self> {
-        let role = Role::from_str(&row.role).map_err(StoreError::Corrupt)?;
-        Ok(UserRecord { id: row.id, email: row.email, role, password_hash: row.password_hash })
     }
 }
 
@@ -178,81 +177,26 @@ fn summary_json(change: &SettingsChange) -> String {
     serde_json::to_string(&change.summary).expect("a list of strings serializes to JSON")
 }
 
-const USER_COLUMNS: &str = "id, email, role, password_hash";
-
 const INSERT_SETTINGS_CHANGE: &str =
-    "insert into settings_changes (changed_at, changed_by, summary) values ($1, $2, $3)";
+    "insert into settings_changes (changed_at, changed_by, summary, workspace_id) values ($1, $2, $3, $4)";
 
 // The two backends share every statement; the macro stamps the one implementation out for
 // each concrete pool type, which sqlx's generic executor bounds make painful to abstract.
 macro_rules! impl_store {
-    ($store:ty, $name:literal) => {
+    ($store:ty) => {
         #[async_trait]
         impl Store for $store {
-            fn backend_name(&self) -> &'static str {
-                $name
-            }
-
-            async fn create_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord> {
-                let sql = format!(
-                    "insert into users (email, password_hash, role, created_at) \
-                     values ($1, $2, $3, $4) returning {USER_COLUMNS}"
-                );
-                sqlx::query_as::<_, UserRow>(&sql)
-                    .bind(email)
-                    .bind(password_hash)
-                    .bind(role.as_str())
-                    .bind(now())
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(|e| unique_violation(e, || format!("a user with the email {email}")))?
-                    .try_into()
-            }
-
-            async fn upsert_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord> {
-                let sql = format!(
-                    "insert into users (email, password_hash, role, created_at) \
-                     values ($1, $2, $3, $4) \
-                     on conflict (email) do update \
-                     set password_hash = excluded.password_hash, role = excluded.role \
-                     returning {USER_COLUMNS}"
-                );
-                sqlx::query_as::<_, UserRow>(&sql)
-                    .bind(email)
-                    .bind(password_hash)
-                    .bind(role.as_str())
-                    .bind(now())
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_into()
-            }
-
-            async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
-                let sql = format!("select {USER_COLUMNS} from users where email = $1");
-                sqlx::query_as::<_, UserRow>(&sql)
-                    .bind(email)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(TryInto::try_into)
-                    .transpose()
-            }
-
-            async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
-                let sql = format!("select {USER_COLUMNS} from users where id = $1");
-                sqlx::query_as::<_, UserRow>(&sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(TryInto::try_into)
-                    .transpose()
+            fn workspace(&self) -> i64 {
+                self.workspace
             }
 
             async fn intercom_connection(&self) -> Result<Option<IntercomConnection>> {
                 sqlx::query_as::<_, ConnectionRow>(
                     "select zone, workspace_name, app_id, connected_by, connected_at, needs_reconnect, \
                             detected_zone \
-                     from intercom_connections where id = 1",
+                     from intercom_connections where workspace_id = $1",
                 )
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?
                 .map(TryInto::try_into)
@@ -261,10 +205,10 @@ macro_rules! impl_store {
 
             async fn save_intercom_connection(&self, c: &NewIntercomConnection) -> Result<()> {
                 sqlx::query(
-                    "insert into intercom_connections (id, zone, token_nonce, token_ciphertext, \
+                    "insert into intercom_connections (workspace_id, zone, token_nonce, token_ciphertext, \
                          workspace_name, app_id, detected_zone, connected_by, connected_at, needs_reconnect) \
-                     values (1, $1, $2, $3, $4, $5, $6, $7, $8, false) \
-                     on conflict (id) do update \
+                     values ($9, $1, $2, $3, $4, $5, $6, $7, $8, false) \
+                     on conflict (workspace_id) do update \
                      set zone = excluded.zone, token_nonce = excluded.token_nonce, \
                          token_ciphertext = excluded.token_ciphertext, \
                          workspace_name = excluded.workspace_name, app_id = excluded.app_id, \
@@ -279,35 +223,50 @@ macro_rules! impl_store {
                 .bind(c.detected_zone.map(Zone::as_str))
                 .bind(&c.connected_by)
                 .bind(c.connected_at)
+                .bind(self.workspace)
                 .execute(&self.pool)
-                .await?;
+                .await
+                .map_err(|e| {
+                    unique_violation(e, || {
+                        format!(
+                            "the Intercom workspace {} connected to another Skalin workspace",
+                            c.workspace_name.as_deref().or(c.app_id.as_deref()).unwrap_or("")
+                        )
+                    })
+                })?;
                 Ok(())
             }
 
             async fn intercom_token(&self) -> Result<Option<(Zone, EncryptedToken)>> {
                 let row = sqlx::query_as::<_, TokenRow>(
-                    "select zone, token_nonce, token_ciphertext from intercom_connections where id = 1",
+                    "select zone, token_nonce, token_ciphertext from intercom_connections where workspace_id = $1",
                 )
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(TokenRow::into_token).transpose()?.flatten())
             }
 
             async fn delete_intercom_connection(&self) -> Result<bool> {
-                let done = sqlx::query("delete from intercom_connections where id = 1").execute(&self.pool).await?;
+                let done = sqlx::query("delete from intercom_connections where workspace_id = $1")
+                    .bind(self.workspace)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn mark_intercom_reconnect_needed(&self) -> Result<()> {
-                sqlx::query("update intercom_connections set needs_reconnect = true where id = 1")
+                sqlx::query("update intercom_connections set needs_reconnect = true where workspace_id = $1")
+                    .bind(self.workspace)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
             }
 
             async fn set_intercom_zone(&self, zone: Zone) -> Result<bool> {
-                let done = sqlx::query("update intercom_connections set zone = $1 where id = 1")
+                let done = sqlx::query("update intercom_connections set zone = $1 where workspace_id = $2")
                     .bind(zone.as_str())
+                    .bind(self.workspace)
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
@@ -315,8 +274,9 @@ macro_rules! impl_store {
 
             async fn integration_settings(&self) -> Result<Option<StoredSettings>> {
                 let row = sqlx::query_as::<_, SettingsRow>(
-                    "select document, updated_at, updated_by from integration_settings where id = 1",
+                    "select document, updated_at, updated_by from integration_settings where workspace_id = $1",
                 )
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))
@@ -326,21 +286,23 @@ macro_rules! impl_store {
                 // Dropped without a commit on any error, the transaction rolls both back.
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
-                    "insert into integration_settings (id, document, updated_at, updated_by) \
-                     values (1, $1, $2, $3) \
-                     on conflict (id) do update \
+                    "insert into integration_settings (workspace_id, document, updated_at, updated_by) \
+                     values ($4, $1, $2, $3) \
+                     on conflict (workspace_id) do update \
                      set document = excluded.document, updated_at = excluded.updated_at, \
                          updated_by = excluded.updated_by",
                 )
                 .bind(document)
                 .bind(change.changed_at)
                 .bind(&change.changed_by)
+                .bind(self.workspace)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(INSERT_SETTINGS_CHANGE)
                     .bind(change.changed_at)
                     .bind(&change.changed_by)
                     .bind(summary_json(change))
+                    .bind(self.workspace)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -352,6 +314,7 @@ macro_rules! impl_store {
                     .bind(change.changed_at)
                     .bind(&change.changed_by)
                     .bind(summary_json(change))
+                    .bind(self.workspace)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -359,10 +322,11 @@ macro_rules! impl_store {
 
             async fn settings_history(&self, limit: u32) -> Result<Vec<SettingsChange>> {
                 sqlx::query_as::<_, ChangeRow>(
-                    "select changed_at, changed_by, summary from settings_changes \
+                    "select changed_at, changed_by, summary from settings_changes where workspace_id = $2 \
                      order by changed_at desc, id desc limit $1",
                 )
                 .bind(i64::from(limit))
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
@@ -373,5 +337,5 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, "SQLite");
-impl_store!(PostgresStore, "PostgreSQL");
+impl_store!(SqliteStore);
+impl_store!(PostgresStore);

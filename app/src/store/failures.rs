@@ -47,10 +47,11 @@ macro_rules! impl_failure_store {
             async fn run_failures(&self, run_id: i64, limit: u32) -> Result<Vec<SyncFailure>> {
                 sqlx::query_as::<_, FailureRow>(
                     "select run_id, object, intercom_id, message, request_id, failed_at, resolved_at \
-                     from sync_failures where run_id = $1 order by id limit $2",
+                     from sync_failures where run_id = $1 and workspace_id = $3 order by id limit $2",
                 )
                 .bind(run_id)
                 .bind(i64::from(limit))
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?
                 .into_iter()
@@ -60,11 +61,13 @@ macro_rules! impl_failure_store {
 
             async fn open_failures(&self, object: SyncObject, limit: u32) -> Result<Vec<String>> {
                 Ok(sqlx::query_scalar(
-                    "select intercom_id from sync_failures where object = $1 and resolved_at is null \
+                    "select intercom_id from sync_failures \
+                     where workspace_id = $3 and object = $1 and resolved_at is null \
                      group by intercom_id order by min(id) limit $2",
                 )
                 .bind(object.as_str())
                 .bind(i64::from(limit))
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?)
             }

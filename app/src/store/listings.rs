@@ -118,8 +118,8 @@ macro_rules! impl_listing_store {
         impl ListingStore for $store {
             async fn insert_customer(&self, c: &NewCustomer) -> Result<i64> {
                 sqlx::query_scalar(
-                    "insert into customers (external_id, intercom_id, name, domain, stage, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6) returning id",
+                    "insert into customers (external_id, intercom_id, name, domain, stage, updated_at, workspace_id) \
+                     values ($1, $2, $3, $4, $5, $6, $7) returning id",
                 )
                 .bind(&c.external_id)
                 .bind(&c.intercom_id)
@@ -127,6 +127,7 @@ macro_rules! impl_listing_store {
                 .bind(&c.domain)
                 .bind(&c.stage)
                 .bind(now())
+                .bind(self.workspace)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| unique_violation(e, || format!("a customer with the ID {}", c.external_id)))
@@ -134,8 +135,10 @@ macro_rules! impl_listing_store {
 
             async fn insert_contact(&self, c: &NewContact) -> Result<i64> {
                 sqlx::query_scalar(
-                    "insert into contacts (external_id, intercom_id, name, email, customer_id, updated_at) \
-                     values ($1, $2, $3, $4, (select id from customers where external_id = $5), $6) \
+                    "insert into contacts (external_id, intercom_id, name, email, customer_id, updated_at, \
+                         workspace_id) \
+                     values ($1, $2, $3, $4, \
+                         (select id from customers where external_id = $5 and workspace_id = $7), $6, $7) \
                      returning id",
                 )
                 .bind(&c.external_id)
@@ -144,6 +147,7 @@ macro_rules! impl_listing_store {
                 .bind(&c.email)
                 .bind(&c.customer_external_id)
                 .bind(now())
+                .bind(self.workspace)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| unique_violation(e, || format!("a contact with the ID {}", c.external_id)))
@@ -151,8 +155,9 @@ macro_rules! impl_listing_store {
 
             async fn insert_interaction(&self, i: &NewInteraction) -> Result<i64> {
                 sqlx::query_scalar(
-                    "insert into interactions (intercom_id, title, state, customer_id, created_at) \
-                     values ($1, $2, $3, (select id from customers where external_id = $4), $5) \
+                    "insert into interactions (intercom_id, title, state, customer_id, created_at, workspace_id) \
+                     values ($1, $2, $3, (select id from customers where external_id = $4 and workspace_id = $6), \
+                         $5, $6) \
                      returning id",
                 )
                 .bind(&i.intercom_id)
@@ -160,35 +165,45 @@ macro_rules! impl_listing_store {
                 .bind(&i.state)
                 .bind(&i.customer_external_id)
                 .bind(i.created_at)
+                .bind(self.workspace)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| unique_violation(e, || "an interaction with that Intercom id".to_string()))
             }
 
             async fn list_customers(&self, page: PageRequest) -> Result<Page<Customer>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from customers").fetch_one(&self.pool).await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from customers where workspace_id = $1")
+                    .bind(self.workspace)
+                    .fetch_one(&self.pool)
+                    .await?;
                 let items = sqlx::query_as::<_, CustomerRow>(
                     "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, health_score, \
                          csm_pulse, updated_at \
-                     from customers order by lower(name), id limit $1 offset $2",
+                     from customers where workspace_id = $3 order by lower(name), id limit $1 offset $2",
                 )
                 .bind(page.limit())
                 .bind(page.offset())
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
             }
 
             async fn list_contacts(&self, page: PageRequest) -> Result<Page<Contact>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from contacts").fetch_one(&self.pool).await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from contacts where workspace_id = $1")
+                    .bind(self.workspace)
+                    .fetch_one(&self.pool)
+                    .await?;
                 let items = sqlx::query_as::<_, ContactRow>(
                     "select c.id, c.external_id, c.intercom_id, c.name, c.email, \
                             cu.name as customer_name, c.role_tag, c.updated_at \
                      from contacts c left join customers cu on cu.id = c.customer_id \
+                     where c.workspace_id = $3 \
                      order by lower(c.name), c.id limit $1 offset $2",
                 )
                 .bind(page.limit())
                 .bind(page.offset())
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))
@@ -198,9 +213,10 @@ macro_rules! impl_listing_store {
                 let row = sqlx::query_as::<_, CustomerRow>(
                     "select id, external_id, intercom_id, name, domain, csm_owner, stage, profile, health_score, \
                          csm_pulse, updated_at \
-                     from customers where id = $1",
+                     from customers where id = $1 and workspace_id = $2",
                 )
                 .bind(id)
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))
@@ -210,26 +226,33 @@ macro_rules! impl_listing_store {
                 let row = sqlx::query_as::<_, ContactRow>(
                     "select c.id, c.external_id, c.intercom_id, c.name, c.email, \
                             cu.name as customer_name, c.role_tag, c.updated_at \
-                     from contacts c left join customers cu on cu.id = c.customer_id where c.id = $1",
+                     from contacts c left join customers cu on cu.id = c.customer_id \
+                     where c.id = $1 and c.workspace_id = $2",
                 )
                 .bind(id)
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))
             }
 
             async fn list_interactions(&self, page: PageRequest) -> Result<Page<Interaction>> {
-                let total: i64 = sqlx::query_scalar("select count(*) from interactions").fetch_one(&self.pool).await?;
+                let total: i64 = sqlx::query_scalar("select count(*) from interactions where workspace_id = $1")
+                    .bind(self.workspace)
+                    .fetch_one(&self.pool)
+                    .await?;
                 let items = sqlx::query_as::<_, InteractionRow>(
                     "select i.id, i.intercom_id, i.title, i.state, ct.email as contact_email, \
                             cu.name as customer_name, i.created_at \
                      from interactions i \
                      left join contacts ct on ct.id = i.contact_id \
                      left join customers cu on cu.id = i.customer_id \
+                     where i.workspace_id = $3 \
                      order by i.created_at desc, i.id desc limit $1 offset $2",
                 )
                 .bind(page.limit())
                 .bind(page.offset())
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(page_of(items.into_iter().map(Into::into).collect(), page, total))

@@ -7,6 +7,7 @@
 
 mod backend;
 mod claims;
+mod directory;
 mod failures;
 mod listings;
 mod outbox;
@@ -20,11 +21,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{IntercomConnection, Role, SettingsChange, Zone};
+use crate::domain::{IntercomConnection, SettingsChange, Zone};
 
 pub use crate::secrets::EncryptedToken;
-pub use backend::{PostgresStore, SqliteStore};
+pub use backend::{PostgresDirectory, PostgresStore, SqliteDirectory, SqliteStore};
 pub use claims::{ClaimStore, RunHolder};
+pub use directory::Directory;
 pub use failures::FailureStore;
 pub use listings::ListingStore;
 pub use outbox::OutboxStore;
@@ -56,22 +58,18 @@ pub enum StoreError {
 }
 
 /// A user as the store keeps it, password hash included: never sent to the browser.
+/// Roles are per workspace (`Directory::memberships`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     pub id: i64,
     pub email: String,
-    pub role: Role,
     pub password_hash: String,
 }
 
 /// Without the hash: a hash in a log is a password to crack offline.
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRecord")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("role", &self.role)
-            .finish_non_exhaustive()
+        f.debug_struct("UserRecord").field("id", &self.id).field("email", &self.email).finish_non_exhaustive()
     }
 }
 
@@ -97,7 +95,7 @@ pub struct StoredSettings {
     pub updated_by: String,
 }
 
-/// Everything Skalin keeps: users, the Intercom connection and settings here; the records
+/// Everything one workspace keeps: the Intercom connection and settings here; the records
 /// as the pages list them (`ListingStore`); and what the sync engine reads and writes, in
 /// the traits named after what they store (runs and their claims, records, pages, outbox,
 /// failures).
@@ -105,14 +103,8 @@ pub struct StoredSettings {
 pub trait Store:
     ListingStore + RunStore + ClaimStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static
 {
-    /// Which backend this is, for logs and start-up messages.
-    fn backend_name(&self) -> &'static str;
-
-    async fn create_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord>;
-    /// Creates the user or resets its password and role (used for the demo accounts).
-    async fn upsert_user(&self, email: &str, password_hash: &str, role: Role) -> Result<UserRecord>;
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
-    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
+    /// The workspace whose data this store reads and writes, and only that.
+    fn workspace(&self) -> i64;
 
     /// The connection as the settings page shows it; never the token.
     async fn intercom_connection(&self) -> Result<Option<IntercomConnection>>;
@@ -136,9 +128,10 @@ pub trait Store:
     async fn settings_history(&self, limit: u32) -> Result<Vec<SettingsChange>>;
 }
 
-/// An open database: the store, and the session store on the same pool.
+/// An open database: its directory (workspaces, people, a store per workspace), and the
+/// session store on the same pool.
 pub struct Database {
-    pub store: Arc<dyn Store>,
+    pub directory: Arc<dyn Directory>,
     pub sessions: SessionBackend,
 }
 
@@ -146,13 +139,13 @@ pub struct Database {
 /// and runs this backend's migrations, those of the session store included.
 pub async fn open(url: &str) -> Result<Database> {
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url).await?;
-        let sessions = SessionBackend::sqlite(store.pool().clone()).await?;
-        Ok(Database { store: Arc::new(store), sessions })
+        let directory = SqliteDirectory::open(url).await?;
+        let sessions = SessionBackend::sqlite(directory.pool().clone()).await?;
+        Ok(Database { directory: Arc::new(directory), sessions })
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let store = PostgresStore::open(url).await?;
-        let sessions = SessionBackend::postgres(store.pool().clone()).await?;
-        Ok(Database { store: Arc::new(store), sessions })
+        let directory = PostgresDirectory::open(url).await?;
+        let sessions = SessionBackend::postgres(directory.pool().clone()).await?;
+        Ok(Database { directory: Arc::new(directory), sessions })
     } else {
         Err(StoreError::UnsupportedUrl(url.to_string()))
     }

@@ -23,8 +23,9 @@ pub trait OutboxStore: Send + Sync + 'static {
 
 /// Queues one field's edit for Intercom. A second edit before a run keeps the first one's
 /// base: that is still what Intercom has.
-const QUEUE_EDIT: &str = "insert into sync_outbox (object, record_id, field, value, base, changed_at, changed_by) \
-     values ($1, $2, $3, $4, $5, $6, $7) \
+const QUEUE_EDIT: &str =
+    "insert into sync_outbox (object, record_id, field, value, base, changed_at, changed_by, workspace_id) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8) \
      on conflict (object, record_id, field) do update set \
          value = excluded.value, changed_at = excluded.changed_at, changed_by = excluded.changed_by";
 
@@ -58,9 +59,10 @@ macro_rules! impl_outbox_store {
             async fn edit_customer(&self, id: i64, edit: &CustomerEdit, who: &str, now: i64) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 let current: Option<(Option<String>, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
-                    "select stage, csm_owner, csm_pulse, health_score from customers where id = $1",
+                    "select stage, csm_owner, csm_pulse, health_score from customers where id = $1 and workspace_id = $2",
                 )
                 .bind(id)
+                .bind(self.workspace)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((stage, csm_owner, csm_pulse, health_score)) = current else { return Ok(false) };
@@ -88,6 +90,7 @@ macro_rules! impl_outbox_store {
                             .bind(before.as_deref())
                             .bind(now)
                             .bind(who)
+                            .bind(self.workspace)
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -99,7 +102,11 @@ macro_rules! impl_outbox_store {
             async fn edit_contact(&self, id: i64, edit: &ContactEdit, who: &str, now: i64) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
                 let current: Option<(Option<String>,)> =
-                    sqlx::query_as("select role_tag from contacts where id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                    sqlx::query_as("select role_tag from contacts where id = $1 and workspace_id = $2")
+                        .bind(id)
+                        .bind(self.workspace)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 let Some((before,)) = current else { return Ok(false) };
                 sqlx::query("update contacts set role_tag = $1, updated_at = $2 where id = $3")
                     .bind(&edit.role_tag)
@@ -116,6 +123,7 @@ macro_rules! impl_outbox_store {
                         .bind(before.as_deref())
                         .bind(now)
                         .bind(who)
+                        .bind(self.workspace)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -127,8 +135,9 @@ macro_rules! impl_outbox_store {
                 let mut out = Vec::new();
                 for chunk in record_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(
-                        "select record_id, field, value, base, changed_at from sync_outbox where object = ",
+                        "select record_id, field, value, base, changed_at from sync_outbox where workspace_id = ",
                     );
+                    query.push_bind(self.workspace).push(" and object = ");
                     query.push_bind(object.as_str()).push(" and record_id in ");
                     push_list(&mut query, chunk);
                     for row in query.build_query_as::<OutboxRow>().fetch_all(&self.pool).await? {
@@ -140,11 +149,12 @@ macro_rules! impl_outbox_store {
 
             async fn pending_record_ids(&self, object: SyncObject, limit: u32) -> Result<Vec<i64>> {
                 Ok(sqlx::query_scalar(
-                    "select record_id from sync_outbox where object = $1 \
+                    "select record_id from sync_outbox where workspace_id = $3 and object = $1 \
                      group by record_id order by min(changed_at), record_id limit $2",
                 )
                 .bind(object.as_str())
                 .bind(i64::from(limit))
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?)
             }

@@ -35,7 +35,7 @@ macro_rules! impl_page_store {
             ) -> Result<()> {
                 let now = now();
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 // New rows go in a few statements a page rather than one each.
                 let new_customers: Vec<&StoredCustomer> = page.writes.iter().filter_map(|w| match w {
                     RecordWrite::Customer(c) if c.id == 0 => Some(c),
@@ -44,7 +44,7 @@ macro_rules! impl_page_store {
                 for chunk in new_customers.chunks(INSERT_ROWS) {
                     let mut query = QueryBuilder::<$db>::new(
                         "insert into customers (external_id, intercom_id, name, domain, csm_owner, stage, profile, \
-                             intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse) ",
+                             intercom_updated_at, synced_run, churned_at, updated_at, health_score, csm_pulse, workspace_id) ",
                     );
                     query.push_values(chunk, |mut row, c| {
                         row.push_bind(&c.external_id)
@@ -59,7 +59,8 @@ macro_rules! impl_page_store {
                             .push_bind(c.churned_at)
                             .push_bind(now)
                             .push_bind(c.health_score)
-                            .push_bind(&c.csm_pulse);
+                            .push_bind(&c.csm_pulse)
+                            .push_bind(self.workspace);
                     });
                     query.build().execute(&mut *tx).await?;
                 }
@@ -70,7 +71,7 @@ macro_rules! impl_page_store {
                 for chunk in new_contacts.chunks(INSERT_ROWS) {
                     let mut query = QueryBuilder::<$db>::new(
                         "insert into contacts (external_id, intercom_id, name, email, customer_id, role_tag, \
-                             intercom_updated_at, synced_run, updated_at) ",
+                             intercom_updated_at, synced_run, updated_at, workspace_id) ",
                     );
                     query.push_values(chunk, |mut row, c| {
                         row.push_bind(&c.external_id)
@@ -81,7 +82,8 @@ macro_rules! impl_page_store {
                             .push_bind(&c.role_tag)
                             .push_bind(c.intercom_updated_at)
                             .push_bind(c.synced_run)
-                            .push_bind(now);
+                            .push_bind(now)
+                            .push_bind(self.workspace);
                     });
                     query.build().execute(&mut *tx).await?;
                 }
@@ -92,7 +94,7 @@ macro_rules! impl_page_store {
                 for chunk in new_interactions.chunks(INSERT_ROWS) {
                     let mut query = QueryBuilder::<$db>::new(
                         "insert into interactions (intercom_id, title, state, contact_id, customer_id, created_at, \
-                             intercom_updated_at, synced_run) ",
+                             intercom_updated_at, synced_run, workspace_id) ",
                     );
                     query.push_values(chunk, |mut row, i| {
                         row.push_bind(&i.intercom_id)
@@ -102,7 +104,8 @@ macro_rules! impl_page_store {
                             .push_bind(i.customer_id)
                             .push_bind(i.created_at)
                             .push_bind(i.intercom_updated_at)
-                            .push_bind(i.synced_run);
+                            .push_bind(i.synced_run)
+                            .push_bind(self.workspace);
                     });
                     query.build().execute(&mut *tx).await?;
                 }
@@ -114,7 +117,7 @@ macro_rules! impl_page_store {
                                      csm_owner = $5, stage = $6, profile = $7, intercom_updated_at = $8, \
                                      synced_run = $9, churned_at = $10, updated_at = $11, health_score = $12, \
                                      csm_pulse = $13 \
-                                 where id = $14",
+                                 where id = $14 and workspace_id = $15",
                             )
                             .bind(&c.external_id)
                             .bind(&c.intercom_id)
@@ -130,6 +133,7 @@ macro_rules! impl_page_store {
                             .bind(c.health_score)
                             .bind(&c.csm_pulse)
                             .bind(c.id)
+                            .bind(self.workspace)
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -138,7 +142,7 @@ macro_rules! impl_page_store {
                                 "update contacts set external_id = $1, intercom_id = $2, name = $3, email = $4, \
                                      customer_id = $5, role_tag = $6, intercom_updated_at = $7, synced_run = $8, \
                                      updated_at = $9 \
-                                 where id = $10",
+                                 where id = $10 and workspace_id = $11",
                             )
                             .bind(&c.external_id)
                             .bind(&c.intercom_id)
@@ -150,6 +154,7 @@ macro_rules! impl_page_store {
                             .bind(c.synced_run)
                             .bind(now)
                             .bind(c.id)
+                            .bind(self.workspace)
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -157,7 +162,7 @@ macro_rules! impl_page_store {
                             sqlx::query(
                                 "update interactions set intercom_id = $1, title = $2, state = $3, contact_id = $4, \
                                      customer_id = $5, created_at = $6, intercom_updated_at = $7, synced_run = $8 \
-                                 where id = $9",
+                                 where id = $9 and workspace_id = $10",
                             )
                             .bind(&i.intercom_id)
                             .bind(&i.title)
@@ -168,6 +173,7 @@ macro_rules! impl_page_store {
                             .bind(i.intercom_updated_at)
                             .bind(i.synced_run)
                             .bind(i.id)
+                            .bind(self.workspace)
                             .execute(&mut *tx)
                             .await?;
                         }
@@ -180,14 +186,16 @@ macro_rules! impl_page_store {
                 };
                 for chunk in page.seen.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(format!("update {table} set synced_run = "));
-                    query.push_bind(run_id).push(" where id in ");
+                    query.push_bind(run_id).push(" where workspace_id = ").push_bind(self.workspace);
+                    query.push(" and id in ");
                     push_list(&mut query, chunk);
                     query.build().execute(&mut *tx).await?;
                 }
                 for failure in &page.failures {
                     sqlx::query(
-                        "insert into sync_failures (run_id, object, intercom_id, message, request_id, failed_at) \
-                         values ($1, $2, $3, $4, $5, $6)",
+                        "insert into sync_failures (run_id, object, intercom_id, message, request_id, failed_at, \
+                             workspace_id) \
+                         values ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(run_id)
                     .bind(object.as_str())
@@ -195,24 +203,28 @@ macro_rules! impl_page_store {
                     .bind(&failure.message)
                     .bind(&failure.request_id)
                     .bind(now)
+                    .bind(self.workspace)
                     .execute(&mut *tx)
                     .await?;
                 }
                 for chunk in page.resolved.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new("update sync_failures set resolved_at = ");
-                    query.push_bind(now).push(" where object = ").push_bind(object.as_str());
+                    query.push_bind(now).push(" where workspace_id = ").push_bind(self.workspace);
+                    query.push(" and object = ").push_bind(object.as_str());
                     query.push(" and resolved_at is null and run_id <> ").push_bind(run_id).push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     query.build().execute(&mut *tx).await?;
                 }
                 for (record_id, field, changed_at) in &page.sent {
                     sqlx::query(
-                        "delete from sync_outbox where object = $1 and record_id = $2 and field = $3 and changed_at = $4",
+                        "delete from sync_outbox \
+                         where object = $1 and record_id = $2 and field = $3 and changed_at = $4 and workspace_id = $5",
                     )
                     .bind(object.as_str())
                     .bind(record_id)
                     .bind(field.as_str())
                     .bind(changed_at)
+                    .bind(self.workspace)
                     .execute(&mut *tx)
                     .await?;
                 }

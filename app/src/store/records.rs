@@ -64,15 +64,17 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(format!(
-                        "select {CUSTOMER_COLUMNS} from customers where intercom_id in "
+                        "select {CUSTOMER_COLUMNS} from customers where workspace_id = "
                     ));
+                    query.push_bind(self.workspace).push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
                 for chunk in external_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(format!(
-                        "select {CUSTOMER_COLUMNS} from customers where external_id in "
+                        "select {CUSTOMER_COLUMNS} from customers where workspace_id = "
                     ));
+                    query.push_bind(self.workspace).push(" and external_id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
@@ -90,8 +92,9 @@ macro_rules! impl_record_store {
                 for (column, ids) in [("intercom_id", intercom_ids), ("external_id", external_ids)] {
                     for chunk in ids.chunks(CHUNK) {
                         let mut query = QueryBuilder::<$db>::new(format!(
-                            "select {CONTACT_COLUMNS} from contacts where {column} in "
+                            "select {CONTACT_COLUMNS} from contacts where workspace_id = "
                         ));
+                        query.push_bind(self.workspace).push(format!(" and {column} in "));
                         push_list(&mut query, chunk);
                         out.extend(query.build_query_as::<StoredContact>().fetch_all(&self.pool).await?);
                     }
@@ -105,8 +108,9 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(format!(
-                        "select {INTERACTION_COLUMNS} from interactions where intercom_id in "
+                        "select {INTERACTION_COLUMNS} from interactions where workspace_id = "
                     ));
+                    query.push_bind(self.workspace).push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<StoredInteraction>().fetch_all(&self.pool).await?);
                 }
@@ -117,7 +121,8 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query =
-                        QueryBuilder::<$db>::new("select intercom_id, id from customers where intercom_id in ");
+                        QueryBuilder::<$db>::new("select intercom_id, id from customers where workspace_id = ");
+                    query.push_bind(self.workspace).push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
                 }
@@ -128,8 +133,9 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new(
-                        "select intercom_id, id, customer_id from contacts where intercom_id in ",
+                        "select intercom_id, id, customer_id from contacts where workspace_id = ",
                     );
+                    query.push_bind(self.workspace).push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<(String, i64, Option<i64>)>().fetch_all(&self.pool).await?);
                 }
@@ -140,10 +146,11 @@ macro_rules! impl_record_store {
                 let rows: Vec<(String, String, String)> = sqlx::query_as(
                     "select intercom_id, external_id, name from customers \
                      where intercom_id is not null and churned_at is null \
-                       and (synced_run is null or synced_run < $1) \
+                       and (synced_run is null or synced_run < $1) and workspace_id = $2 \
                      order by name, id",
                 )
                 .bind(run_id)
+                .bind(self.workspace)
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows
@@ -154,8 +161,10 @@ macro_rules! impl_record_store {
 
             async fn intercom_customer_count(&self) -> Result<u64> {
                 let n: i64 = sqlx::query_scalar(
-                    "select count(*) from customers where intercom_id is not null and churned_at is null",
+                    "select count(*) from customers \
+                     where intercom_id is not null and churned_at is null and workspace_id = $1",
                 )
+                .bind(self.workspace)
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(n.max(0) as u64)
@@ -170,7 +179,7 @@ macro_rules! impl_record_store {
                 now: i64,
             ) -> Result<u64> {
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 let mut churned = 0u64;
                 for chunk in intercom_ids.chunks(CHUNK) {
                     let mut query = QueryBuilder::<$db>::new("update customers set stage = ");
@@ -181,7 +190,8 @@ macro_rules! impl_record_store {
                         .push(", updated_at = ")
                         .push_bind(now);
                     query.push(" where churned_at is null and (synced_run is null or synced_run < ").push_bind(run_id);
-                    query.push(") and intercom_id in ");
+                    query.push(") and workspace_id = ").push_bind(self.workspace);
+                    query.push(" and intercom_id in ");
                     push_list(&mut query, chunk);
                     churned += query.build().execute(&mut *tx).await?.rows_affected();
                 }
@@ -200,7 +210,8 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
                     let mut query =
-                        QueryBuilder::<$db>::new(format!("select {CUSTOMER_COLUMNS} from customers where id in "));
+                        QueryBuilder::<$db>::new(format!("select {CUSTOMER_COLUMNS} from customers where workspace_id = "));
+                    query.push_bind(self.workspace).push(" and id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<StoredCustomer>().fetch_all(&self.pool).await?);
                 }
@@ -211,7 +222,8 @@ macro_rules! impl_record_store {
                 let mut out = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
                     let mut query =
-                        QueryBuilder::<$db>::new(format!("select {CONTACT_COLUMNS} from contacts where id in "));
+                        QueryBuilder::<$db>::new(format!("select {CONTACT_COLUMNS} from contacts where workspace_id = "));
+                    query.push_bind(self.workspace).push(" and id in ");
                     push_list(&mut query, chunk);
                     out.extend(query.build_query_as::<StoredContact>().fetch_all(&self.pool).await?);
                 }
@@ -220,14 +232,16 @@ macro_rules! impl_record_store {
 
             async fn customers_without_intercom(&self, limit: u32) -> Result<Vec<StoredCustomer>> {
                 let sql =
-                    format!("select {CUSTOMER_COLUMNS} from customers where intercom_id is null order by id limit $1");
-                Ok(sqlx::query_as::<_, StoredCustomer>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
+                    format!("select {CUSTOMER_COLUMNS} from customers where intercom_id is null and workspace_id = $2 order by id limit $1");
+                let query = sqlx::query_as::<_, StoredCustomer>(&sql).bind(i64::from(limit)).bind(self.workspace);
+                Ok(query.fetch_all(&self.pool).await?)
             }
 
             async fn contacts_without_intercom(&self, limit: u32) -> Result<Vec<StoredContact>> {
                 let sql =
-                    format!("select {CONTACT_COLUMNS} from contacts where intercom_id is null order by id limit $1");
-                Ok(sqlx::query_as::<_, StoredContact>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?)
+                    format!("select {CONTACT_COLUMNS} from contacts where intercom_id is null and workspace_id = $2 order by id limit $1");
+                let query = sqlx::query_as::<_, StoredContact>(&sql).bind(i64::from(limit)).bind(self.workspace);
+                Ok(query.fetch_all(&self.pool).await?)
             }
         }
     };

@@ -66,7 +66,8 @@ pub trait RunStore: Send + Sync + 'static {
     async fn sync_cursor(&self, object: SyncObject) -> Result<SyncCursor>;
 }
 
-pub(super) const RUN_COLUMNS: &str = "id, trigger, requested_by, request, status, queued_at, started_at, finished_at, \
+pub(super) const RUN_COLUMNS: &str =
+    "id, workspace_id, trigger, requested_by, request, status, queued_at, started_at, finished_at, \
      calls, retries, rate_limit_waits, message";
 
 const OBJECT_COLUMNS: &str = "run_id, object, status, walk, cursor, done, expected, created, updated, \
@@ -75,6 +76,7 @@ const OBJECT_COLUMNS: &str = "run_id, object, status, walk, cursor, done, expect
 #[derive(sqlx::FromRow)]
 pub(super) struct RunRow {
     pub id: i64,
+    pub workspace_id: i64,
     pub trigger: String,
     pub requested_by: String,
     pub request: String,
@@ -184,8 +186,9 @@ macro_rules! impl_run_store {
                 // No conflict target: both the schedule slot's unique index and the one
                 // active run's make the insert do nothing, and answer no id.
                 let id: Option<i64> = sqlx::query_scalar(
-                    "insert into sync_runs (trigger, requested_by, request, status, schedule_slot, queued_at) \
-                     values ($1, $2, $3, 'queued', $4, $5) \
+                    "insert into sync_runs (trigger, requested_by, request, status, schedule_slot, queued_at, \
+                         workspace_id) \
+                     values ($1, $2, $3, 'queued', $4, $5, $6) \
                      on conflict do nothing returning id",
                 )
                 .bind(run.trigger.as_str())
@@ -193,6 +196,7 @@ macro_rules! impl_run_store {
                 .bind(request)
                 .bind(run.schedule_slot)
                 .bind(run.queued_at)
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(id)
@@ -200,8 +204,10 @@ macro_rules! impl_run_store {
 
             async fn active_run(&self) -> Result<Option<i64>> {
                 Ok(sqlx::query_scalar(
-                    "select id from sync_runs where status in ('queued', 'running') order by id limit 1",
+                    "select id from sync_runs where workspace_id = $1 and status in ('queued', 'running') \
+                     order by id limit 1",
                 )
+                .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?)
             }
@@ -213,7 +219,7 @@ macro_rules! impl_run_store {
                 objects: &[(SyncObject, WalkKind, ObjectStatus)],
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 for (object, walk, status) in objects {
                     sqlx::query(
                         "insert into sync_run_objects (run_id, object, status, walk) values ($1, $2, $3, $4) \
@@ -231,9 +237,13 @@ macro_rules! impl_run_store {
             }
 
             async fn checkpoints(&self, run_id: i64) -> Result<Vec<ObjectCheckpoint>> {
-                let sql = format!("select {OBJECT_COLUMNS} from sync_run_objects where run_id = $1");
+                let sql = format!(
+                    "select {OBJECT_COLUMNS} from sync_run_objects \
+                     where run_id = (select id from sync_runs where id = $1 and workspace_id = $2)"
+                );
                 sqlx::query_as::<_, ObjectRow>(&sql)
                     .bind(run_id)
+                    .bind(self.workspace)
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
@@ -253,7 +263,7 @@ macro_rules! impl_run_store {
                 let churn =
                     churn.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 sqlx::query(
                     "update sync_run_objects set status = $1, message = coalesce($2, message), \
                          churn = coalesce($3, churn) \
@@ -280,7 +290,7 @@ macro_rules! impl_run_store {
                 cursor: Option<SyncCursor>,
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 sqlx::query(
                     "update sync_run_objects set status = $1, message = coalesce($2, message) \
                      where run_id = $3 and object = $4",
@@ -293,14 +303,16 @@ macro_rules! impl_run_store {
                 .await?;
                 if let Some(cursor) = cursor {
                     sqlx::query(
-                        "insert into sync_cursors (object, updated_since, full_at) values ($1, $2, $3) \
-                         on conflict (object) do update set \
+                        "insert into sync_cursors (workspace_id, object, updated_since, full_at) \
+                         values ($4, $1, $2, $3) \
+                         on conflict (workspace_id, object) do update set \
                              updated_since = coalesce(excluded.updated_since, sync_cursors.updated_since), \
                              full_at = coalesce(excluded.full_at, sync_cursors.full_at)",
                     )
                     .bind(object.as_str())
                     .bind(cursor.updated_since)
                     .bind(cursor.full_at)
+                    .bind(self.workspace)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -318,7 +330,7 @@ macro_rules! impl_run_store {
             ) -> Result<()> {
                 let finished = (!status.is_active() && status != RunStatus::AwaitingConfirmation).then_some(now);
                 let mut tx = self.pool.begin().await?;
-                hold_run!(tx, run_id, holder);
+                hold_run!(tx, self.workspace, run_id, holder);
                 sqlx::query(
                     "update sync_runs set status = $1, message = $2, finished_at = $3, claimed_by = null \
                      where id = $4",
@@ -335,9 +347,11 @@ macro_rules! impl_run_store {
 
             async fn requeue_run(&self, run_id: i64) -> Result<bool> {
                 let done = sqlx::query(
-                    "update sync_runs set status = 'queued' where id = $1 and status = 'awaiting_confirmation'",
+                    "update sync_runs set status = 'queued' \
+                     where id = $1 and workspace_id = $2 and status = 'awaiting_confirmation'",
                 )
                 .bind(run_id)
+                .bind(self.workspace)
                 .execute(&self.pool)
                 .await;
                 match done {
@@ -349,8 +363,9 @@ macro_rules! impl_run_store {
             }
 
             async fn sync_run(&self, id: i64) -> Result<Option<SyncRun>> {
-                let sql = format!("select {RUN_COLUMNS} from sync_runs where id = $1");
-                let Some(row) = sqlx::query_as::<_, RunRow>(&sql).bind(id).fetch_optional(&self.pool).await? else {
+                let sql = format!("select {RUN_COLUMNS} from sync_runs where id = $1 and workspace_id = $2");
+                let row = sqlx::query_as::<_, RunRow>(&sql).bind(id).bind(self.workspace);
+                let Some(row) = row.fetch_optional(&self.pool).await? else {
                     return Ok(None);
                 };
                 let sql = format!("select {OBJECT_COLUMNS} from sync_run_objects where run_id = $1");
@@ -360,12 +375,18 @@ macro_rules! impl_run_store {
             }
 
             async fn sync_runs(&self, limit: u32) -> Result<Vec<SyncRun>> {
-                let sql = format!("select {RUN_COLUMNS} from sync_runs order by id desc limit $1");
-                let rows = sqlx::query_as::<_, RunRow>(&sql).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                let sql =
+                    format!("select {RUN_COLUMNS} from sync_runs where workspace_id = $2 order by id desc limit $1");
+                let rows = sqlx::query_as::<_, RunRow>(&sql).bind(i64::from(limit)).bind(self.workspace);
+                let rows = rows.fetch_all(&self.pool).await?;
                 let Some(oldest) = rows.last().map(|r| r.id) else { return Ok(Vec::new()) };
-                let sql = format!("select {OBJECT_COLUMNS} from sync_run_objects where run_id >= $1");
+                let sql = format!(
+                    "select {OBJECT_COLUMNS} from sync_run_objects \
+                     where run_id in (select id from sync_runs where workspace_id = $2 and id >= $1)"
+                );
                 let mut by_run: std::collections::HashMap<i64, Vec<ObjectReport>> = Default::default();
-                for row in sqlx::query_as::<_, ObjectRow>(&sql).bind(oldest).fetch_all(&self.pool).await? {
+                let objects = sqlx::query_as::<_, ObjectRow>(&sql).bind(oldest).bind(self.workspace);
+                for row in objects.fetch_all(&self.pool).await? {
                     let run_id = row.run_id;
                     by_run.entry(run_id).or_default().push(row.report()?);
                 }
@@ -378,11 +399,13 @@ macro_rules! impl_run_store {
             }
 
             async fn sync_cursor(&self, object: SyncObject) -> Result<SyncCursor> {
-                let row: Option<(Option<i64>, Option<i64>)> =
-                    sqlx::query_as("select updated_since, full_at from sync_cursors where object = $1")
-                        .bind(object.as_str())
-                        .fetch_optional(&self.pool)
-                        .await?;
+                let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "select updated_since, full_at from sync_cursors where object = $1 and workspace_id = $2",
+                )
+                .bind(object.as_str())
+                .bind(self.workspace)
+                .fetch_optional(&self.pool)
+                .await?;
                 Ok(row.map(|(updated_since, full_at)| SyncCursor { updated_since, full_at }).unwrap_or_default())
             }
         }

@@ -27,6 +27,7 @@ mod pipeline;
 mod push;
 mod ranges;
 mod reading;
+mod service;
 mod source;
 mod worker;
 
@@ -38,6 +39,7 @@ use tokio::sync::Notify;
 pub use churn::over_threshold;
 pub use error::{Result, SyncError};
 pub use liveness::worker_id;
+pub use service::SyncService;
 pub use source::IntercomApi;
 
 use crate::domain::{
@@ -61,6 +63,8 @@ pub struct EngineConfig {
     pub full_every: Duration,
     /// How often an idle worker looks for queued or scheduled runs.
     pub poll_every: Duration,
+    /// Runs of different workspaces one process works at once (`SyncService`).
+    pub concurrent_runs: usize,
     pub range_reads: RangeReads,
     /// The company scroll's waits and its time budget for restarts.
     pub scroll: crate::intercom::ScrollOptions,
@@ -91,6 +95,8 @@ impl Default for EngineConfig {
             stale_after: Duration::from_secs(60),
             full_every: Duration::from_secs(24 * 3600),
             poll_every: Duration::from_secs(2),
+            // Runs mostly wait for Intercom: a few share 2 cores well.
+            concurrent_runs: 4,
             range_reads: RangeReads::default(),
             scroll: crate::intercom::ScrollOptions::default(),
         }
@@ -105,7 +111,8 @@ pub enum Outcome {
     Idle,
 }
 
-/// Shared by the web server, the scheduler and the command line.
+/// One workspace's sync: its runs, schedule and history. `SyncService` makes one per
+/// workspace for the web server and its workers; tests and the command line may too.
 #[derive(Clone)]
 pub struct SyncEngine {
     store: Arc<dyn Store>,
@@ -116,7 +123,17 @@ pub struct SyncEngine {
 
 impl SyncEngine {
     pub fn new(store: Arc<dyn Store>, integration: Integration, config: EngineConfig) -> Self {
-        Self { store, integration, config: Arc::new(config), wake: Arc::new(Notify::new()) }
+        Self::with_wake(store, integration, Arc::new(config), Arc::new(Notify::new()))
+    }
+
+    /// An engine whose queued runs wake the workers waiting on `wake` (`SyncService`'s).
+    pub(super) fn with_wake(
+        store: Arc<dyn Store>,
+        integration: Integration,
+        config: Arc<EngineConfig>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self { store, integration, config, wake }
     }
 
     pub fn config(&self) -> &EngineConfig {

@@ -14,7 +14,7 @@ use crate::store::{RunHolder, StoreError};
 use crate::sync_model::ClaimedRun;
 
 impl SyncEngine {
-    /// Claims one queued (or abandoned) run and runs it to its end. A run is abandoned when
+    /// Claims one queued (or abandoned) run of this workspace and runs it to its end. A run is abandoned when
     /// its worker stopped beating, or at once when its process is gone from this host.
     pub async fn run_once(&self) -> Result<Outcome> {
         let now = crate::store::now();
@@ -31,31 +31,7 @@ impl SyncEngine {
         Ok(Outcome::Worked(run.id))
     }
 
-    /// Runs queued and scheduled runs until `shutdown` resolves.
-    pub async fn run_forever(self, shutdown: impl std::future::Future<Output = ()>) {
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            if let Err(err) = self.enqueue_due(crate::store::now()).await {
-                tracing::warn!(error = %err, "could not check the sync schedule");
-            }
-            let outcome = match self.run_once().await {
-                Ok(outcome) => outcome,
-                Err(err) => {
-                    tracing::error!(error = %err, "the sync worker could not claim a run");
-                    Outcome::Idle
-                }
-            };
-            if outcome == Outcome::Idle {
-                tokio::select! {
-                    _ = &mut shutdown => return,
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(self.config.poll_every) => {}
-                }
-            }
-        }
-    }
-
-    async fn execute(&self, run: &ClaimedRun) {
+    pub(super) async fn execute(&self, run: &ClaimedRun) {
         let api: Arc<dyn IntercomApi> = match self.integration.client().await {
             Ok(client) => Arc::new(client.with_scroll_options(self.config.scroll)),
             Err(err) => {

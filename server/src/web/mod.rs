@@ -54,6 +54,7 @@ pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) 
     Router::new()
         .route("/auth/signin", post(sign_in::sign_in))
         .route("/auth/signout", post(sign_in::sign_out))
+        .route("/auth/workspace", post(sign_in::switch_workspace))
         .route("/healthz", get(|| async { "ok" }))
         .route(crate::oauth::CONNECT_PATH, get(crate::oauth::connect))
         .route(app::integration::OAUTH_CALLBACK_PATH, get(crate::oauth::callback))
@@ -104,7 +105,7 @@ async fn require_sign_in(State(state): State<AppState>, session: Session, reques
     if is_public(request.uri().path()) {
         return next.run(request).await;
     }
-    match auth::session_user(&session, state.store.as_ref()).await {
+    match auth::session_user(&session, state.directory.as_ref()).await {
         Ok(Some(_)) => return next.run(request).await,
         Ok(None) => {}
         Err(err) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use app::auth;
-use app::store::Store;
+use app::store::Directory;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
@@ -57,7 +57,7 @@ fn last_address(value: &str) -> Option<IpAddr> {
 }
 
 pub async fn sign_in(
-    State(store): State<Arc<dyn Store>>,
+    State(directory): State<Arc<dyn Directory>>,
     State(secure): State<SecureCookies>,
     Extension(throttle): Extension<Arc<Throttle>>,
     Extension(SessionLifetime(lifetime)): Extension<SessionLifetime>,
@@ -71,14 +71,19 @@ pub async fn sign_in(
         tracing::warn!(%client, account, "sign-in refused: too many failed attempts");
         return too_many_attempts(wait);
     }
-    match auth::authenticate(store.as_ref(), &form.email, &form.password).await {
-        Ok(user) => match auth::sign_in(&session, &user, lifetime).await {
-            Ok(()) => {
+    match auth::authenticate(directory.as_ref(), &form.email, &form.password).await {
+        Ok(user) => match auth::sign_in(&session, directory.as_ref(), &user, lifetime).await {
+            Ok(here) => {
                 throttle.succeeded(&account);
-                tracing::info!(user.id = user.id, user.role = %user.role, %client, "signed in");
+                tracing::info!(user.id = user.id, workspace = %here.workspace.slug, role = %here.role, %client, "signed in");
                 let mut response = redirect(next);
                 set_cookie(&mut response, &signed_in_cookie(secure.0));
                 response
+            }
+            Err(auth::AuthError::NoWorkspace) => {
+                // The password was right: not a failed attempt for the throttle.
+                tracing::warn!(user.id = user.id, %client, "sign-in refused: the account belongs to no workspace");
+                redirect(&signin_url(&[("error", "no_workspace"), ("next", next)]))
             }
             Err(err) => {
                 tracing::error!(error = %err, "could not start a session");
@@ -119,6 +124,42 @@ pub async fn sign_out(State(secure): State<SecureCookies>, session: Session) -> 
         &format!("{SIGNED_IN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure_attr(secure.0)),
     );
     response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SwitchForm {
+    workspace: i64,
+    #[serde(default)]
+    next: String,
+}
+
+/// The workspace switcher's form post: shows another of the person's workspaces from now
+/// on, back on the page they were on. A workspace they do not belong to answers 404,
+/// whether it exists or not, and changes nothing.
+pub async fn switch_workspace(
+    State(directory): State<Arc<dyn Directory>>,
+    session: Session,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    let user = match auth::session_user(&session, directory.as_ref()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not read who is signed in");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Skalin cannot read its database just now.").into_response();
+        }
+    };
+    match auth::switch_workspace(&session, directory.as_ref(), user.id, form.workspace).await {
+        Ok(here) => {
+            tracing::info!(user.id = user.id, workspace = %here.workspace.slug, "switched workspace");
+            redirect(safe_next(&form.next))
+        }
+        Err(auth::AuthError::NotAMember) => (StatusCode::NOT_FOUND, "There is no such workspace.").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not switch workspace");
+            (StatusCode::SERVICE_UNAVAILABLE, "Switching workspace is not possible right now.").into_response()
+        }
+    }
 }
 
 /// A 303 to `location`. axum's `Redirect` panics on a value that is no header; every

@@ -110,6 +110,8 @@ fn a_database_that_cannot_be_opened_is_named_without_a_panic() {
             "postgres://nobody@127.0.0.1:1/none",
             "user",
             "add",
+            "--workspace",
+            "acme",
             "--email",
             "a@b.co",
             "--role",
@@ -123,22 +125,46 @@ fn a_database_that_cannot_be_opened_is_named_without_a_panic() {
 }
 
 #[test]
-fn users_are_added_from_the_command_line_with_a_generated_password() {
+fn people_are_added_to_workspaces_from_the_command_line_with_a_generated_password() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("users.db").display());
-    let output = server()
-        .args(["--database-url", &db, "user", "add", "--email", "Ada@Example.com", "--role", "admin"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("Created admin ada@example.com") && stdout.contains("Password: "), "{stdout}");
-    let again = server()
-        .args(["--database-url", &db, "user", "add", "--email", "ada@example.com", "--role", "member"])
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let run = |args: &[&str]| {
+        let output = server().args(["--database-url", &db]).args(args).output().unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (output.status.success(), text(&output.stdout), text(&output.stderr))
+    };
+    let (ok, stdout, stderr) =
+        run(&["user", "add", "--workspace", "acme", "--email", "ada@example.com", "--role", "admin"]);
+    assert!(!ok && stderr.contains("no workspace `acme`") && stdout.is_empty(), "{stderr}");
+
+    let (ok, stdout, _) = run(&["workspace", "add", "--name", "Acme Corp"]);
+    assert!(ok && stdout.contains("slug: acme-corp"), "{stdout}");
+    let (ok, stdout, _) = run(&["workspace", "add", "--name", "Globex", "--slug", "globex"]);
+    assert!(ok && stdout.contains("slug: globex"), "{stdout}");
+    let (ok, _, stderr) = run(&["workspace", "add", "--name", "Acme Corp"]);
+    assert!(!ok && stderr.contains("already exists"), "{stderr}");
+
+    let (ok, stdout, stderr) =
+        run(&["user", "add", "--workspace", "acme-corp", "--email", "Ada@Example.com", "--role", "admin"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("Added ada@example.com to acme-corp as admin") && stdout.contains("Password: "),
+        "{stdout}"
+    );
+    let (ok, stdout, stderr) =
+        run(&["user", "add", "--workspace", "globex", "--email", "ada@example.com", "--role", "member"]);
+    assert!(ok && stdout.contains("to globex as member") && !stdout.contains("Password"), "{stdout}{stderr}");
+
+    let (ok, _, stderr) = run(&["user", "add", "--workspace", "nope", "--email", "bob@example.com", "--role", "admin"]);
+    assert!(!ok && stderr.contains("no workspace `nope`") && stderr.contains("acme-corp, globex"), "{stderr}");
+    let (ok, _, stderr) = run(&["user", "add", "--email", "bob@example.com", "--role", "admin"]);
+    assert!(!ok && stderr.contains("--workspace"), "a missing workspace is never a default: {stderr}");
+
+    let (ok, stdout, _) = run(&["workspace", "list"]);
+    assert!(
+        ok && stdout.contains("acme-corp\tAcme Corp\tIntercom not connected") && stdout.contains("globex"),
+        "{stdout}"
+    );
 }
 
 /// Runs a command against the database in `dir` and a sandbox at `sandbox`; returns
@@ -151,9 +177,12 @@ fn run_with(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (bool, Strin
 /// `run_with`, answering the exit code (-1 for a process ended by a signal).
 fn exit_of(dir: &std::path::Path, sandbox: &str, args: &[&str]) -> (i32, String, String) {
     let db = format!("sqlite://{}", dir.join("cli.db").display());
+    // Every command acts on a named workspace: the first call makes it.
+    let made = server().current_dir(dir).args(["--database-url", &db, "workspace", "add", "--name", "Acme"]).output();
+    assert!(made.is_ok());
     let key = "cd".repeat(32);
     let mut command = server();
-    command.current_dir(dir).args(["--database-url", &db]).args(args);
+    command.current_dir(dir).args(["--database-url", &db]).args(args).args(["--workspace", "acme"]);
     command.args(["--intercom-base-url", sandbox, "--secret-key", &key]);
     let output = command.output().unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();

@@ -45,7 +45,14 @@ fn serving_without_an_intercom_stops_instead_of_starting_the_sandbox() {
 #[test]
 fn a_database_password_is_not_printed_when_the_database_cannot_be_opened() {
     let output = server()
-        .args(["--database-url", "postgres://skalin:pa55word-42@127.0.0.1:1/none", "user", "add"])
+        .args([
+            "--database-url",
+            "postgres://skalin:pa55word-42@127.0.0.1:1/none",
+            "user",
+            "add",
+            "--workspace",
+            "acme",
+        ])
         .args(["--email", "a@b.co", "--role", "admin"])
         .output()
         .unwrap();

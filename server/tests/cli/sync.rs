@@ -168,13 +168,25 @@ async fn a_sync_killed_midway_is_taken_over_by_the_next_one_and_ends_complete() 
     let key = "cd".repeat(32);
     let mut first = server()
         .current_dir(dir.path())
-        .args(["--database-url", &db, "sync", "--intercom-base-url", &sandbox, "--secret-key", &key])
+        .args([
+            "--database-url",
+            &db,
+            "sync",
+            "--workspace",
+            "acme",
+            "--intercom-base-url",
+            &sandbox,
+            "--secret-key",
+            &key,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     // Killed once some contacts are in: mid-walk, with a checkpoint behind it.
-    let store = app::store::open(&db).await.unwrap().store;
+    let directory = app::store::open(&db).await.unwrap().directory;
+    let acme = directory.workspace_by_slug("acme").await.unwrap().expect("the workspace");
+    let store = directory.store(acme.id);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let run = store.sync_run(1).await.unwrap();
