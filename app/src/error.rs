@@ -84,6 +84,11 @@ impl From<crate::integration::IntegrationError> for AppError {
                 tracing::warn!(error = %cause, "Intercom call failed");
                 AppError::Intercom(format!("Intercom cannot be reached right now ({cause}). Try again in a moment."))
             }
+            E::ConnectedElsewhere(workspace) => AppError::Invalid(format!(
+                "The Intercom workspace {workspace} is already connected to another Skalin workspace. An Intercom \
+                 workspace can be connected to one Skalin workspace at a time (Intercom's notifications are routed \
+                 by it): disconnect it there first."
+            )),
             E::OAuthNotConfigured => AppError::Invalid(
                 "Intercom OAuth is not configured on this server (no client id): paste an access token instead.".into(),
             ),

@@ -3,6 +3,7 @@
 
 mod assets;
 mod attacks;
+mod workspaces;
 
 use leptos::server_fn::ServerFn;
 use reqwest::{redirect, Client, Response, StatusCode};

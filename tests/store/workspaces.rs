@@ -104,7 +104,7 @@ pub async fn one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_ti
     let (in_a, in_b) = (directory.store(a.id), directory.store(b.id));
     in_a.save_intercom_connection(&a_connection("app-1")).await.unwrap();
     let err = in_b.save_intercom_connection(&a_connection("app-1")).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(what) if what.contains("Intercom app-1")), "{err:?}");
+    assert!(matches!(&err, StoreError::Conflict(what) if what.contains("Intercom workspace app-1")), "{err:?}");
     assert_eq!(in_b.intercom_connection().await.unwrap(), None);
     assert_eq!(directory.workspace_of_app("app-1").await.unwrap(), Some(a.id));
 

@@ -4,7 +4,7 @@ use super::{Integration, IntegrationError, Result};
 use crate::domain::{IntercomConnection, SettingsChange, Zone};
 use crate::intercom::{IntercomClient, IntercomError, Region};
 use crate::secrets::{decrypt_token, encrypt_token};
-use crate::store::NewIntercomConnection;
+use crate::store::{NewIntercomConnection, StoreError};
 
 /// Where Intercom sends the browser back after the consent page.
 pub const OAUTH_CALLBACK_PATH: &str = "/integrations/intercom/callback";
@@ -67,8 +67,12 @@ impl Integration {
             connected_by: who.to_string(),
             connected_at: crate::store::now(),
         };
-        self.store.save_intercom_connection(&connection).await?;
         let workspace = connection.workspace_name.clone().unwrap_or_else(|| "an Intercom workspace".into());
+        match self.store.save_intercom_connection(&connection).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(IntegrationError::ConnectedElsewhere(workspace)),
+            Err(err) => return Err(err.into()),
+        }
         self.record(who, format!("Connected {workspace} (zone {})", connection.zone.label())).await?;
         self.connection().await?.ok_or(IntegrationError::NotConnected)
     }

@@ -17,6 +17,10 @@ pub enum IntegrationError {
     TokenRefused(IntercomError),
     #[error("Intercom cannot be reached: {0}")]
     Unreachable(IntercomError),
+    /// The Intercom workspace (named) is connected to another Skalin workspace: webhooks
+    /// are routed by it, so it may be connected to one only.
+    #[error("{0} is already connected to another Skalin workspace")]
+    ConnectedElsewhere(String),
     #[error("OAuth is not configured on this server")]
     OAuthNotConfigured,
     /// The settings break a rule; each problem is under its control's key.

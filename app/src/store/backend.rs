@@ -227,12 +227,8 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await
                 .map_err(|e| {
-                    unique_violation(e, || {
-                        format!(
-                            "the Intercom workspace {} connected to another Skalin workspace",
-                            c.workspace_name.as_deref().or(c.app_id.as_deref()).unwrap_or("")
-                        )
-                    })
+                    let app = c.app_id.as_deref().unwrap_or("");
+                    unique_violation(e, || format!("the Intercom workspace {app}, connected to another workspace"))
                 })?;
                 Ok(())
             }
