@@ -19,6 +19,8 @@ use sandbox::{RunningSandbox, Sandbox, SandboxConfig, SANDBOX_TOKEN};
 use serde_json::{json, Value};
 use skalin_tests::*;
 
+mod workspaces;
+
 // ---------------------------------------------------------------------------------------
 // Set-up
 // ---------------------------------------------------------------------------------------

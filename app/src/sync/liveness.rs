@@ -16,8 +16,21 @@ use std::io::ErrorKind;
 const NO_HOST: &str = "?";
 const NO_START: &str = "-";
 
-/// This process's worker name, `KIND:HOST:PID:START`.
+/// This process's worker name, `KIND:HOST:PID:START`. A kind named again in the same
+/// process gets a number (`web.2`): two engines are two holders, whose writes to each
+/// other's runs must be refused as any other worker's.
 pub fn worker_id(kind: &str) -> String {
+    static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let kind = {
+        let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let before = made.iter().filter(|k| *k == kind).count();
+        made.push(kind.to_string());
+        if before == 0 {
+            kind.to_string()
+        } else {
+            format!("{kind}.{}", before + 1)
+        }
+    };
     let pid = std::process::id();
     let host = this_host();
     let start = read_stat(pid).and_then(|stat| start_time(&stat)).map_or(NO_START.to_string(), |s| s.to_string());
@@ -133,10 +146,18 @@ mod tests {
     fn this_process_names_itself_by_this_host_and_its_pid() {
         let id = worker_id("cli");
         let parsed = parse(&id).expect("a worker id");
-        assert!(id.starts_with("cli:"), "{id}");
+        assert!(id.starts_with("cli:") || id.starts_with("cli."), "{id}");
         assert_eq!(parsed.pid, std::process::id());
         assert_eq!(Some(parsed.host.to_string()), this_host());
         assert!(parsed.start.is_some(), "{id}");
+    }
+
+    #[test]
+    fn two_engines_of_one_process_are_two_workers() {
+        let (first, second) = (worker_id("twin"), worker_id("twin"));
+        assert_ne!(first, second);
+        assert!(first.starts_with("twin:") && second.starts_with("twin.2:"), "{first} {second}");
+        assert_eq!(parse(&first).map(|w| w.pid), parse(&second).map(|w| w.pid));
     }
 
     #[test]
