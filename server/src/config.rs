@@ -103,6 +103,11 @@ pub struct SandboxArgs {
     /// Calls allowed per token in each 10-second window.
     #[arg(long, default_value_t = 1667)]
     pub rate_limit: u32,
+    /// Independent Intercom workspaces behind this one address, each with its own data
+    /// (seeds SEED, SEED+1, …), app id and token: the first takes `sandbox-token`, the
+    /// others `sandbox-token-2`, `sandbox-token-3`…
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=500))]
+    pub workspaces: u16,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use sandbox::{Sandbox, SandboxConfig, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
+use sandbox::{Sandbox, SandboxConfig, SandboxHub, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use server::commands::{add_user, add_workspace, command_line_user, connect, explain, integration, workspace};
 use server::config::{Cli, Command, SandboxArgs, ServeArgs, SettingsCommand, UserCommand, WorkspaceCommand};
 use server::demo::{connect_to_sandbox, describe_accounts, ensure_demo};
@@ -135,8 +135,22 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {addr} (--host / --port)"))?;
     let addr = listener.local_addr()?;
-    let sandbox = Sandbox::new(config);
+    let workspaces: Vec<Sandbox> = (0..u64::from(args.workspaces))
+        .map(|n| {
+            let sandbox = Sandbox::new(SandboxConfig { seed: args.seed + n, ..config.clone() });
+            sandbox.set_token(&sandbox_token(n));
+            sandbox
+        })
+        .collect();
+    let hub = SandboxHub::new(workspaces);
     println!("\nSandbox Intercom at http://{addr}  (token: {SANDBOX_TOKEN})");
+    if args.workspaces > 1 {
+        let last = sandbox_token(u64::from(args.workspaces) - 1);
+        println!(
+            "  {} workspaces, each with its own data and token: {SANDBOX_TOKEN}, sandbox-token-2 … {last}",
+            args.workspaces
+        );
+    }
     println!(
         "  {} companies, {} contacts, {} tickets, {} conversations, seed {}",
         args.companies, args.contacts, args.tickets, args.conversations, args.seed
@@ -146,10 +160,19 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         println!("  {}% of calls fail with {}", args.fault_rate * 100.0, statuses.join(", "));
     }
     println!("  OAuth client id {SANDBOX_CLIENT_ID}, secret {SANDBOX_CLIENT_SECRET}\nPress Ctrl-C to stop.\n");
-    axum::serve(listener, sandbox.router())
+    axum::serve(listener, hub.router())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the sandbox stopped with an error")
+}
+
+/// The token of the sandbox's workspace `n` (from 0).
+fn sandbox_token(n: u64) -> String {
+    if n == 0 {
+        SANDBOX_TOKEN.to_string()
+    } else {
+        format!("{SANDBOX_TOKEN}-{}", n + 1)
+    }
 }
 
 async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ mod records;
 mod scenarios;
 mod settings;
 mod sync;
+mod workspaces;
 
 use std::sync::Arc;
 
@@ -26,7 +27,12 @@ fn main() {
     };
 
     let mut trials = Vec::new();
-    for (name, scenario) in scenarios::all().into_iter().chain(settings::all()).chain(sync::all()).chain(records::all())
+    for (name, scenario) in scenarios::all()
+        .into_iter()
+        .chain(settings::all())
+        .chain(sync::all())
+        .chain(records::all())
+        .chain(workspaces::all())
     {
         for js in [false, true] {
             if scenario.js_only && !js {

@@ -80,17 +80,98 @@ async fn a_sandbox_in_its_own_process_injects_the_faults_it_is_told_to() {
 }
 
 #[tokio::test]
-async fn serving_without_intercom_credentials_brings_a_demo_workspace() {
-    let dir = tempfile::tempdir().unwrap();
+async fn the_sandbox_serves_several_intercom_workspaces_each_behind_its_own_token() {
     let mut command = server();
-    command
-        .current_dir(dir.path())
-        .args(["serve", "--addr", "127.0.0.1:0", "--demo", "--database-url"])
-        .arg(format!("sqlite://{}", dir.path().join("demo.db").display()));
-    let (_running, line) = start_and_read(command, "Intercom: ");
+    command.args([
+        "sandbox",
+        "--port",
+        "0",
+        "--workspaces",
+        "3",
+        "--companies",
+        "4",
+        "--contacts",
+        "6",
+        "--tickets",
+        "1",
+    ]);
+    let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
     let url = url_in(&line);
-    let companies = sandbox_get(&format!("{url}/companies?per_page=5")).await;
+    let client = reqwest::Client::new();
+    let mut apps = std::collections::BTreeSet::new();
+    for token in ["sandbox-token", "sandbox-token-2", "sandbox-token-3"] {
+        let me: serde_json::Value =
+            client.get(format!("{url}/me")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        apps.insert(me["app"]["id_code"].as_str().expect("an app id").to_string());
+    }
+    assert_eq!(apps.len(), 3, "three workspaces, three app ids: {apps:?}");
+    let unknown = client.get(format!("{url}/me")).bearer_auth("sandbox-token-4").send().await.unwrap();
+    assert_eq!(unknown.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn serving_without_intercom_credentials_brings_two_demo_workspaces_one_connected_and_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut command = server();
+    command.current_dir(dir.path()).args(["serve", "--addr", "127.0.0.1:0", "--demo", "--database-url", &db]);
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start the server binary");
+    let (_running, lines) = read_until(child, "Press Ctrl-C");
+    let printed = lines.join("\n");
+    for account in [
+        "admin@demo.skalin.io  /  skalin-demo-admin: admin of acme",
+        "member@demo.skalin.io  /  skalin-demo-member: member of acme",
+        "globex-admin@demo.skalin.io  /  skalin-demo-admin: admin of globex",
+        "globex-member@demo.skalin.io  /  skalin-demo-member: member of globex",
+        "both@demo.skalin.io  /  skalin-demo-both: member of acme, admin of globex",
+    ] {
+        assert!(printed.contains(account), "{account} is not printed:\n{printed}");
+    }
+    let intercom = url_in(lines.iter().find(|l| l.starts_with("Intercom: ")).expect("the sandbox's address"));
+    let companies = sandbox_get(&format!("{intercom}/companies?per_page=5")).await;
     assert!(companies["total_count"].as_u64().unwrap_or(0) >= 100, "{companies}");
+
+    let list = server().current_dir(dir.path()).args(["--database-url", &db, "workspace", "list"]).output().unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.contains("acme\tAcme (demo)\tIntercom ") && !list.contains("acme\tAcme (demo)\tIntercom not"),
+        "{list}"
+    );
+    assert!(list.contains("globex\tGlobex (demo)\tIntercom not connected"), "{list}");
+
+    // The connected one is synced at start: its pages have data to look at.
+    let directory = app::store::open(&db).await.unwrap().directory;
+    let acme = directory.workspace_by_slug("acme").await.unwrap().expect("the demo workspace");
+    let page = app::domain::PageRequest::new(Some(1), Some(1));
+    let mut customers = 0;
+    for _ in 0..300 {
+        customers = directory.store(acme.id).list_customers(page).await.unwrap().total;
+        if customers >= 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(customers >= 100, "the demo's first sync brought {customers} customers");
+}
+
+/// Keeps a started binary and returns its stdout lines up to the first containing `marker`.
+fn read_until(mut child: Child, marker: &str) -> (Running, Vec<String>) {
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let marker = marker.to_string();
+    std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.contains(&marker);
+            lines.push(line);
+            if done {
+                let _ = tx.send(std::mem::take(&mut lines));
+            }
+        }
+    });
+    let lines = rx.recv_timeout(Duration::from_secs(60)).expect("the expected line on stdout");
+    (running, lines)
 }
 
 #[test]
