@@ -57,6 +57,9 @@ pub struct SyncArgs {
     /// Churn the customers that run RUN held back (over the threshold), then stop.
     #[arg(long, value_name = "RUN")]
     pub confirm_churn: Option<i64>,
+    /// Only queue the run, for the servers' workers, print its number and exit 0.
+    #[arg(long, conflicts_with = "confirm_churn")]
+    pub queue: bool,
     /// A run whose process stopped beating this many seconds ago is taken over (at once
     /// when that process is gone from this host).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..))]

@@ -108,7 +108,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(())
         }
         Some(Command::Sync(args)) => {
+            let queue_only = args.queue;
             let status = server::sync_command::run(&database, args).await?;
+            if queue_only {
+                return Ok(ExitCode::SUCCESS);
+            }
             return Ok(ExitCode::from(server::sync_command::exit_code(status)));
         }
         None => unreachable!("no command means serve, set above"),

@@ -21,7 +21,7 @@ Exit status (for cron jobs and CI steps; the summary is on stdout in every case)
   3  the run ended partial: some objects or records failed, the rest was written
   4  the run failed
   5  the run waits for an admin to confirm churn (server sync --confirm-churn RUN)
---confirm-churn exits the same way for the run it confirms.";
+--confirm-churn exits the same way for the run it confirms; --queue exits 0 once the run is queued.";
 
 /// The exit status of a run `server sync` saw end (or confirmed), as `EXIT_CODES` says.
 pub fn exit_code(status: RunStatus) -> u8 {
@@ -71,6 +71,13 @@ pub async fn run(database: &Database, args: SyncArgs) -> anyhow::Result<RunStatu
     };
     let request = RunRequest { objects: args.objects.clone(), walk, dry_run: args.dry_run };
     let (id, new) = engine.start(request, RunTrigger::CommandLine, &who).await.map_err(explain)?;
+    if args.queue {
+        match new {
+            true => println!("Queued run #{id} in {}: the servers' sync workers will run it.", workspace.slug),
+            false => println!("Run #{id} is already queued or running in {}.", workspace.slug),
+        }
+        return Ok(RunStatus::Queued);
+    }
     if !new {
         eprintln!("Run #{id} is already going; following it.");
     }

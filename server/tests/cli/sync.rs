@@ -67,6 +67,29 @@ async fn a_sync_runs_from_the_command_line_and_ends_with_its_summary() {
 }
 
 #[test]
+fn a_run_queued_from_the_command_line_waits_for_a_worker_and_the_next_sync_follows_it() {
+    let mut command = server();
+    command.args(["sandbox", "--port", "0", "--companies", "5", "--contacts", "8", "--tickets", "1"]);
+    let (_sandbox, line) = start_and_read(command, "Sandbox Intercom at");
+    let sandbox = url_in(&line);
+    let dir = tempfile::tempdir().unwrap();
+    connect_and_map(dir.path(), &sandbox);
+
+    let (code, stdout, stderr) = exit_of(dir.path(), &sandbox, &["sync", "--queue"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Queued run #1 in acme"), "{stdout}");
+    let (_, stdout, _) = exit_of(dir.path(), &sandbox, &["sync", "--queue"]);
+    assert!(stdout.contains("Run #1 is already queued or running"), "{stdout}");
+
+    let (code, stdout, stderr) = exit_of(dir.path(), &sandbox, &["sync"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("Run #1 is already going; following it.") && stdout.contains("Run #1: Success"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn the_sync_help_lists_its_exit_codes() {
     let output = server().args(["sync", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
