@@ -654,6 +654,41 @@ async fn connect_me_goes_through_intercoms_consent_and_back_to_a_connected_works
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Connect me connects the workspace it was started in, even if its admin looks at
+/// another by the time Intercom answers; one who is no longer that workspace's admin
+/// connects nothing.
+#[tokio::test]
+async fn connect_me_connects_the_workspace_it_was_started_in() {
+    let sb = sandbox("US").await;
+    let app = oauth_app_on(&sb).await;
+    let globex = test_workspace(app.directory.as_ref(), "Globex", "globex").await;
+    add_member(app.directory.as_ref(), &globex, ADMIN_EMAIL, ADMIN_PASSWORD, app::domain::Role::Admin).await;
+    let client = admin(&app).await;
+
+    let consent = start_connect_me(&app, &sb, &client, "us").await;
+    let back = answer_consent(&app, &sb, &client, &consent, "authorize").await;
+    let switched = client
+        .post(app.url("/auth/workspace"))
+        .form(&[("workspace", globex.id.to_string()), ("next", "/".to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    let response = client.get(back.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(app.store.intercom_connection().await.unwrap().is_some(), "Acme, where Connect me started, is connected");
+    assert!(app.directory.store(globex.id).intercom_connection().await.unwrap().is_none(), "Globex is not");
+
+    // Started in Globex by its admin, who is then made a member: nothing is connected.
+    app.store.delete_intercom_connection().await.unwrap();
+    let consent = start_connect_me(&app, &sb, &client, "us").await;
+    let back = answer_consent(&app, &sb, &client, &consent, "authorize").await;
+    add_member(app.directory.as_ref(), &globex, ADMIN_EMAIL, ADMIN_PASSWORD, app::domain::Role::Member).await;
+    let response = client.get(back.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(app.directory.store(globex.id).intercom_connection().await.unwrap().is_none());
+}
+
 #[tokio::test]
 async fn a_tampered_oauth_state_is_refused_and_nothing_is_saved() {
     let sb = sandbox("EU").await;
