@@ -44,7 +44,8 @@ async fn two_workspaces() -> anyhow::Result<TestApp> {
 
 async fn shown(b: &Browser) -> anyhow::Result<(String, String, Vec<String>)> {
     let workspace = b.text("[data-testid=current-workspace]").await?;
-    let role = b.text("[data-testid=current-role]").await?;
+    // Upper-cased by the style sheet.
+    let role = b.text("[data-testid=current-role]").await?.to_lowercase();
     let mut names = Vec::new();
     for row in b.client.find_all(Locator::Css("tr[data-customer-id] td[data-label=Name]")).await? {
         names.push(row.text().await?);
