@@ -39,18 +39,8 @@ impl SandboxHub {
     /// Serves on 127.0.0.1 on a free port until the returned value is dropped.
     pub async fn spawn(workspaces: Vec<Sandbox>) -> std::io::Result<RunningHub> {
         let hub = SandboxHub::new(workspaces);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = hub.router();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(RunningHub { hub, base_url, _shutdown: tx })
+        let (base_url, shutdown) = super::serve_locally(hub.router()).await?;
+        Ok(RunningHub { hub, base_url, _shutdown: shutdown })
     }
 }
 

@@ -114,18 +114,8 @@ impl Sandbox {
     /// Serves on 127.0.0.1 on a free port until the returned value is dropped.
     pub async fn spawn(config: SandboxConfig) -> std::io::Result<RunningSandbox> {
         let sandbox = Sandbox::new(config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = sandbox.router();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(RunningSandbox { sandbox, base_url, _shutdown: tx })
+        let (base_url, shutdown) = serve_locally(sandbox.router()).await?;
+        Ok(RunningSandbox { sandbox, base_url, _shutdown: shutdown })
     }
 
     /// A poisoned lock only means a handler panicked; the data is still usable.
@@ -447,6 +437,22 @@ impl RunningSandbox {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
+
+/// Serves `app` on 127.0.0.1 on a free port until the returned sender is dropped;
+/// answers its `http://127.0.0.1:PORT`.
+pub(crate) async fn serve_locally(app: axum::Router) -> std::io::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok((base_url, tx))
 }
 
 /// A rendered record as the tests' `Value`; every rendered record is plain JSON.
