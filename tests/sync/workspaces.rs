@@ -1,7 +1,6 @@
-//! Workspaces synced side by side: two servers on one PostgreSQL database share the queue
-//! of many workspaces, each connected to its own Intercom; each workspace ends up with
-//! its own Intercom's records and nobody else's, every run runs once, and a workspace
-//! with a slow, big Intercom does not hold the others up.
+//! Fair scheduling: a workspace with a slow, big Intercom holds one of the server's run
+//! slots and never the others', whose runs go through beside it, each from its own
+//! Intercom. (Two server processes sharing the queue: `server/tests/cli/workspaces.rs`.)
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +13,7 @@ use sandbox::{Sandbox, SandboxConfig, SandboxHub};
 use serde_json::json;
 use skalin_tests::*;
 
-const WORKSPACES: usize = 20;
+const WORKSPACES: usize = 8;
 const PASSWORD: &str = "workspace-password-1";
 
 fn token(n: usize) -> String {
@@ -52,18 +51,14 @@ async fn run_of(app: &TestApp, client: &Client, id: i64) -> SyncRun {
 }
 
 #[tokio::test]
-async fn twenty_workspaces_are_synced_side_by_side_by_two_servers_each_from_its_own_intercom() {
-    let Some(db) = fresh_postgres("twenty_workspaces_side_by_side").await else { return };
+async fn a_workspace_with_a_big_slow_intercom_does_not_hold_the_others_up() {
     let hub = SandboxHub::spawn((0..WORKSPACES).map(intercom).collect()).await.expect("start the Intercoms");
-    let flags = ["--intercom-base-url", hub.base_url.as_str(), "--sync-concurrency", "4"];
-    let first = spawn_app_on(&db.url, &flags).await;
-    let second = spawn_app_on(&db.url, &flags).await;
-    let directory = first.directory.clone();
+    let app = spawn_app_with(&["--intercom-base-url", hub.base_url.as_str(), "--sync-concurrency", "4"]).await;
+    let directory = app.directory.clone();
 
     let mut admins = Vec::new();
     for n in 0..WORKSPACES {
-        // Half the admins use each server: both take requests, both work the queue.
-        let app = if n % 2 == 0 { &first } else { &second };
+        let app = &app;
         let (workspace, client) = admin_of(app, directory.as_ref(), n).await;
         let form = [("access_token", token(n)), ("zone", "us".to_string())];
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -76,31 +71,6 @@ async fn twenty_workspaces_are_synced_side_by_side_by_two_servers_each_from_its_
         runs.push(call_json::<StartSync>(app, client, "start_sync", request).await.ok::<StartedRun>().run.id);
     }
 
-    // Watch the queue until every run has ended: how many run at once, and in which
-    // order they end.
-    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    let sampler = {
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            let mut most = 0;
-            loop {
-                let running: i64 = sqlx::query_scalar("select count(*) from sync_runs where status = 'running'")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                let active: i64 =
-                    sqlx::query_scalar("select count(*) from sync_runs where status in ('queued', 'running')")
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                most = most.max(running);
-                if active == 0 {
-                    return most;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-    };
     let mut small_ones_done_while_big_ran = false;
     let mut ended_at = BTreeMap::new();
     for _ in 0..1200 {
@@ -118,10 +88,7 @@ async fn twenty_workspaces_are_synced_side_by_side_by_two_servers_each_from_its_
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let most_running = sampler.await.unwrap();
     assert_eq!(ended_at.len(), WORKSPACES, "every run ended within a minute");
-    assert!(most_running > 4, "both servers worked runs at once: at most {most_running} were running");
-    assert!(most_running <= 8, "each server works at most 4 runs at once: {most_running} were running");
     assert!(small_ones_done_while_big_ran, "the small workspaces waited for the big one");
 
     for (n, ((app, workspace, client), id)) in admins.iter().zip(&runs).enumerate() {
@@ -155,8 +122,4 @@ async fn twenty_workspaces_are_synced_side_by_side_by_two_servers_each_from_its_
             "workspace {n}: {run:#?}"
         );
     }
-    drop(admins);
-    drop((first, second));
-    pool.close().await;
-    drop_postgres(db).await;
 }

@@ -2,6 +2,7 @@
 
 mod production;
 mod sync;
+mod workspaces;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
