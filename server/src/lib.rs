@@ -9,3 +9,4 @@ pub mod sync_command;
 mod web;
 
 pub use startup::Application;
+pub use web::page_paths;

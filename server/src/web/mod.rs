@@ -40,6 +40,11 @@ pub struct WebSettings {
     pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
+/// The paths of the app's pages, as the router serves them.
+pub fn page_paths() -> Vec<String> {
+    generate_route_list(App).iter().map(|route| route.path().to_string()).collect()
+}
+
 pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) -> Router {
     let routes = generate_route_list(App);
     let SecureCookies(secure) = axum::extract::FromRef::from_ref(&state);
