@@ -29,6 +29,8 @@ pub mod store;
 pub mod sync;
 #[cfg(feature = "ssr")]
 pub mod sync_model;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};

@@ -3,6 +3,7 @@
 
 mod assets;
 mod attacks;
+mod webhooks;
 mod workspaces;
 
 use leptos::server_fn::ServerFn;

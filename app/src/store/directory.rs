@@ -10,7 +10,7 @@ use super::backend::{PostgresDirectory, PostgresStore, SqliteDirectory, SqliteSt
 use super::claims::{claim_sql, claimed, RUNNING_WORKERS};
 use super::runs::RunRow;
 use super::sql::unique_violation;
-use super::{now, Result, Store, StoreError, UserRecord};
+use super::{now, NewWebhookEvent, Result, Store, StoreError, UserRecord};
 use crate::domain::{Membership, Role, Workspace};
 use crate::sync_model::ClaimedRun;
 
@@ -39,6 +39,11 @@ pub trait Directory: Send + Sync + 'static {
     async fn set_membership(&self, workspace: i64, user: i64, role: Role) -> Result<()>;
     /// The workspaces the user belongs to, by name.
     async fn memberships(&self, user: i64) -> Result<Vec<Membership>>;
+
+    /// Stores a notification once: `false` (nothing written) when one with the same
+    /// notification id was stored before. Routed ones wait as `pending`, the others as
+    /// `unrouted`.
+    async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool>;
 
     /// The workers holding a running run, in any workspace.
     async fn running_workers(&self) -> Result<Vec<String>>;
@@ -212,6 +217,26 @@ macro_rules! impl_directory {
                 .into_iter()
                 .map(TryInto::try_into)
                 .collect()
+            }
+
+            async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool> {
+                let status = if event.workspace_id.is_some() { "pending" } else { "unrouted" };
+                let stored = sqlx::query(
+                    "insert into webhook_events \
+                         (notification_id, app_id, workspace_id, topic, body, received_at, status) \
+                     values ($1, $2, $3, $4, $5, $6, $7) \
+                     on conflict (notification_id) do nothing",
+                )
+                .bind(&event.notification_id)
+                .bind(&event.app_id)
+                .bind(event.workspace_id)
+                .bind(&event.topic)
+                .bind(&event.body)
+                .bind(event.received_at)
+                .bind(status)
+                .execute(&self.pool)
+                .await?;
+                Ok(stored.rows_affected() == 1)
             }
 
             async fn running_workers(&self) -> Result<Vec<String>> {

@@ -87,6 +87,18 @@ pub struct NewIntercomConnection {
     pub connected_at: i64,
 }
 
+/// An Intercom notification as it arrived, to be stored before it is acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWebhookEvent {
+    pub notification_id: String,
+    pub app_id: Option<String>,
+    /// The workspace connected to `app_id`; `None` stores it as unrouted.
+    pub workspace_id: Option<i64>,
+    pub topic: String,
+    pub body: String,
+    pub received_at: i64,
+}
+
 /// The integration settings as saved: one JSON document, and who saved it when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSettings {

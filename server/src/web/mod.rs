@@ -6,13 +6,14 @@ mod guard;
 mod headers;
 mod sign_in;
 mod throttle;
+mod webhooks;
 
 use std::sync::Arc;
 
 use app::state::AppState;
 use app::store::SessionBackend;
 use app::{auth, shell, App};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -61,6 +62,10 @@ pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) 
         .route("/auth/signout", post(sign_in::sign_out))
         .route("/auth/workspace", post(sign_in::switch_workspace))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            webhooks::WEBHOOK_PATH,
+            post(webhooks::intercom).layer(DefaultBodyLimit::max(app::webhooks::MAX_BODY_BYTES)),
+        )
         .route(crate::oauth::CONNECT_PATH, get(crate::oauth::connect))
         .route(app::integration::OAUTH_CALLBACK_PATH, get(crate::oauth::callback))
         .leptos_routes(&state, routes, {
@@ -154,6 +159,7 @@ fn is_public(path: &str) -> bool {
         || path == "/healthz"
         || path == "/favicon.ico"
         || path.starts_with("/auth/")
+        || path == webhooks::WEBHOOK_PATH
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }
