@@ -75,6 +75,7 @@ on_both_backends!(
     a_person_has_a_role_in_each_of_their_workspaces,
     two_workspaces_see_only_their_own_records,
     two_workspaces_keep_their_own_runs_settings_and_history,
+    a_stale_or_orphaned_run_of_any_workspace_is_taken_over_from_the_shared_queue,
     one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_time,
 );
 

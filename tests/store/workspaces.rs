@@ -98,6 +98,28 @@ pub async fn two_workspaces_keep_their_own_runs_settings_and_history(directory: 
     assert_eq!(in_b.sync_run(run_b).await.unwrap().unwrap().status, RunStatus::Running);
 }
 
+/// A run whose worker stopped beating, or whose process is gone, is taken over from the
+/// shared queue whatever its workspace.
+pub async fn a_stale_or_orphaned_run_of_any_workspace_is_taken_over_from_the_shared_queue(directory: &dyn Directory) {
+    let a = directory.create_workspace("A", "a").await.unwrap();
+    let b = directory.create_workspace("B", "b").await.unwrap();
+    let (in_a, in_b) = (directory.store(a.id), directory.store(b.id));
+    let stale = in_a.enqueue_run(&a_run(1_000)).await.unwrap().unwrap();
+    let orphan = in_b.enqueue_run(&a_run(1_000)).await.unwrap().unwrap();
+    directory.claim_any_run("w-stale", 1_000, 0, &[]).await.unwrap().expect("A's run");
+    directory.claim_any_run("w-dead", 5_000, 0, &[]).await.unwrap().expect("B's run");
+    // At 5,001, with runs beaten before 2,000 stale: A's (beaten at 1,000) is taken over;
+    // B's (beaten at 5,000) is not, until its worker is named dead.
+    let (workspace, run) = directory.claim_any_run("w-new", 5_001, 2_000, &[]).await.unwrap().expect("A's stale run");
+    assert_eq!((workspace, run.id), (a.id, stale));
+    assert!(!in_a.heartbeat(stale, "w-stale", 5_001, [0, 0, 0]).await.unwrap(), "the stale worker lost it");
+    assert!(directory.claim_any_run("w-new", 5_001, 2_000, &[]).await.unwrap().is_none(), "B's worker still beats");
+    let (workspace, run) =
+        directory.claim_any_run("w-new", 5_002, 2_000, &["w-dead".to_string()]).await.unwrap().expect("the orphan");
+    assert_eq!((workspace, run.id), (b.id, orphan));
+    assert!(!in_b.heartbeat(orphan, "w-dead", 5_003, [0, 0, 0]).await.unwrap(), "the dead worker lost it");
+}
+
 pub async fn one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_time(directory: &dyn Directory) {
     let a = directory.create_workspace("A", "a").await.unwrap();
     let b = directory.create_workspace("B", "b").await.unwrap();
