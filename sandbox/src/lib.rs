@@ -22,6 +22,7 @@ mod search;
 mod seed;
 mod state;
 mod version;
+mod webhooks;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use hub::{RunningHub, SandboxHub};
 pub use state::SandboxStats;
 use state::State;
 use version::ApiVersion;
+pub use webhooks::{signature as webhook_signature, Delivery as WebhookDelivery};
 
 /// Always valid; OAuth exchanges mint more tokens.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
@@ -274,6 +276,8 @@ impl Sandbox {
         }
         state.companies[index].deleted = true;
         state.touch();
+        // Deletions carry only what identifies the object (REFERENCE §9).
+        state.notify("company.deleted", serde_json::json!({"type": "company", "id": id, "company_id": company_id}));
         true
     }
 
@@ -286,6 +290,7 @@ impl Sandbox {
         let now = state.now();
         routes::companies::apply(&mut state.companies[index], changes, now);
         state.touch();
+        state.notify_company(index, "company.updated");
         true
     }
 
@@ -328,12 +333,19 @@ impl Sandbox {
         if let Some(title) = title {
             ticket.title = title.to_string();
         }
+        let state_changed = open.is_some_and(|open| open != ticket.open);
         if let Some(open) = open {
             ticket.open = open;
         }
         ticket.updated_at = now;
         ticket.written_at = Some(std::time::Instant::now());
+        let ticket = ticket.clone();
         state.touch();
+        if state.webhooks.is_some() {
+            let item = render::ticket(&state, &ticket, default_version(&state));
+            let topic = if state_changed { "ticket.state.updated" } else { "ticket.attribute.updated" };
+            state.notify(topic, item);
+        }
         true
     }
 
@@ -370,6 +382,14 @@ impl Sandbox {
         state.touch();
     }
 
+    /// From now on, every change (API writes and the UI edits below) is notified to `url`,
+    /// signed with `secret` (the OAuth app's client secret), as `delivery` says. Needs a
+    /// tokio runtime; sending stops when the sandbox is dropped.
+    pub fn send_webhooks_to(&self, url: &str, secret: &str, delivery: WebhookDelivery) {
+        self.lock().webhooks = Some(webhooks::Webhooks::new(url, secret, delivery));
+        tokio::spawn(webhooks::deliver(std::sync::Arc::downgrade(&self.state)));
+    }
+
     /// This workspace accepts `token` and no other (OAuth still mints more), so that
     /// several workspaces behind one `SandboxHub` each have their own.
     pub fn set_token(&self, token: &str) {
@@ -398,6 +418,41 @@ impl Sandbox {
         let mut state = self.lock();
         state.tag_named_or_new(name);
         state.touch();
+    }
+
+    /// Teammates at work: `count` random companies and live contacts are edited (their
+    /// `updated_at` moves; a company's `monthly_spend` goes up by one), each notified as
+    /// its own change.
+    pub fn edit_random_records(&self, count: usize) {
+        let mut state = self.lock();
+        let now = state.now();
+        let (mut edited, mut tries) = (0, 0);
+        while edited < count && tries < count * 20 + 20 {
+            tries += 1;
+            if state.misc_rng.chance(0.5) {
+                let companies = state.companies.len() as u64;
+                let index = state.misc_rng.below(companies.max(1)) as usize;
+                if state.companies.get(index).is_none_or(|c| c.deleted) {
+                    continue;
+                }
+                let company = &mut state.companies[index];
+                company.monthly_spend += 1;
+                company.updated_at = now;
+                state.touch();
+                state.notify_company(index, "company.updated");
+            } else {
+                let contacts = state.contacts.len() as u64;
+                let index = state.misc_rng.below(contacts.max(1)) as usize;
+                if state.contacts.get(index).is_none_or(|c| c.merged_into.is_some()) {
+                    continue;
+                }
+                state.contacts[index].updated_at = now;
+                state.contacts[index].written_at = Some(std::time::Instant::now());
+                state.touch();
+                state.notify_contact(index, "updated");
+            }
+            edited += 1;
+        }
     }
 
     /// Sets `updated_at`, as a write from elsewhere would, for incremental-read tests.

@@ -223,6 +223,7 @@ pub fn seed(config: SandboxConfig) -> State {
         fault_status_rng,
         misc_rng,
         stats: SandboxStats::default(),
+        webhooks: None,
         clock_offset: 0,
         config,
     }

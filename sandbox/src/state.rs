@@ -58,6 +58,8 @@ pub struct State {
     pub fault_status_rng: SplitMix64,
     pub misc_rng: SplitMix64,
     pub stats: SandboxStats,
+    /// Where notifications of changes go, once a test or the demo names an endpoint.
+    pub webhooks: Option<super::webhooks::Webhooks>,
 }
 
 pub struct OauthCode {
@@ -74,6 +76,9 @@ pub struct SandboxStats {
     pub total_calls: u64,
     pub rate_limited: u64,
     pub faults_injected: u64,
+    /// Webhook notifications acknowledged by the endpoint, and those given up after the retry.
+    pub webhooks_delivered: u64,
+    pub webhooks_failed: u64,
 }
 
 impl SandboxStats {
@@ -133,6 +138,7 @@ impl State {
         c.updated_at = now;
         c.written_at = Some(Instant::now());
         self.touch();
+        self.notify_contact_tag(contact, tag, "created", now);
         now
     }
 
@@ -145,6 +151,7 @@ impl State {
         c.updated_at = now;
         c.written_at = Some(Instant::now());
         self.touch();
+        self.notify_contact_tag(contact, tag, "deleted", now);
         Some(applied_at)
     }
 
@@ -163,6 +170,7 @@ impl State {
         self.contacts.push(contact);
         self.live_contacts += 1;
         self.touch();
+        self.notify_contact(index, "created");
         index
     }
 
@@ -192,6 +200,7 @@ impl State {
         c.written_at = Some(Instant::now());
         self.companies[company].user_count += 1;
         self.touch();
+        self.notify_company(company, "company.contact.attached");
     }
 
     /// The index of a contact that was not merged away.

@@ -6,6 +6,7 @@ mod conversations;
 mod faults;
 mod gate;
 mod hub;
+mod webhooks;
 
 use std::collections::HashSet;
 use std::time::Duration;

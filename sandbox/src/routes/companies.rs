@@ -249,6 +249,7 @@ pub async fn upsert(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     let mut state = sandbox.lock();
     let changes = changes(&state, &body, CREATE_FIELDS)?;
     let now = state.now();
+    let created = !state.company_by_company_id.contains_key(&company_id);
     let index = match state.company_by_company_id.get(&company_id) {
         Some(&i) => i,
         None => {
@@ -282,6 +283,7 @@ pub async fn upsert(State(sandbox): State<Sandbox>, Extension(v): Extension<ApiV
     };
     apply(&mut state.companies[index], changes, now);
     state.touch();
+    state.notify_company(index, if created { "company.created" } else { "company.updated" });
     Ok(ok(render::company(&state, &state.companies[index], v)))
 }
 
@@ -298,5 +300,6 @@ pub async fn update(
     let now = state.now();
     apply(&mut state.companies[index], changes, now);
     state.touch();
+    state.notify_company(index, "company.updated");
     Ok(ok(render::company(&state, &state.companies[index], v)))
 }

@@ -217,6 +217,7 @@ pub fn apply_update(
     contact.written_at = Some(Instant::now());
     state.contacts[index] = contact;
     state.touch();
+    state.notify_contact(index, "updated");
     Ok(())
 }
 
