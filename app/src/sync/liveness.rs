@@ -61,6 +61,17 @@ fn parse(id: &str) -> Option<WorkerId<'_>> {
     Some(WorkerId { host, pid: pid.parse().ok()?, start })
 }
 
+/// What a claim takes over, now: (now, the heartbeat before which a run is stale, the
+/// workers among `running` whose process is gone from this host).
+pub(super) fn takeover_terms(stale_after: std::time::Duration, running: &[String]) -> (i64, i64, Vec<String>) {
+    let now = crate::store::now();
+    let dead = dead_workers(running);
+    if !dead.is_empty() {
+        tracing::info!(sync.dead_workers = ?dead, "a sync worker's process is gone: its run is taken over now");
+    }
+    (now, now - stale_after.as_secs() as i64, dead)
+}
+
 /// The workers among `claimed` that ran on this host in a process that is gone.
 pub fn dead_workers(claimed: &[String]) -> Vec<String> {
     let Some(host) = this_host() else { return Vec::new() };

@@ -57,12 +57,8 @@ impl SyncService {
     /// abandoned when its worker stopped beating, or at once when its process is gone
     /// from this host.
     async fn claim(&self) -> Result<Option<(i64, ClaimedRun)>> {
-        let now = crate::store::now();
-        let stale_before = now - self.config.stale_after.as_secs() as i64;
-        let dead = super::liveness::dead_workers(&self.directory.running_workers().await?);
-        if !dead.is_empty() {
-            tracing::info!(sync.dead_workers = ?dead, "a sync worker's process is gone: its run is taken over now");
-        }
+        let running = self.directory.running_workers().await?;
+        let (now, stale_before, dead) = super::liveness::takeover_terms(self.config.stale_after, &running);
         let claimed = self.directory.claim_any_run(&self.config.worker, now, stale_before, &dead).await?;
         if let Some((workspace, run)) = &claimed {
             tracing::info!(sync.run_id = run.id, workspace, sync.worker = %self.config.worker, "sync run claimed");
@@ -87,9 +83,14 @@ impl SyncService {
         let mut shutdown = std::pin::pin!(shutdown);
         let slots = self.config.concurrent_runs.max(1);
         let mut running: JoinSet<Result<Outcome>> = JoinSet::new();
+        // Every workspace's schedule is read once a poll, not at each run that ends.
+        let mut schedules_read: Option<std::time::Instant> = None;
         loop {
-            if let Err(err) = self.enqueue_due(crate::store::now()).await {
-                tracing::warn!(error = %err, "could not read the workspaces' sync schedules");
+            if schedules_read.is_none_or(|at| at.elapsed() >= self.config.poll_every) {
+                schedules_read = Some(std::time::Instant::now());
+                if let Err(err) = self.enqueue_due(crate::store::now()).await {
+                    tracing::warn!(error = %err, "could not read the workspaces' sync schedules");
+                }
             }
             // Claim while there are slots and runs to claim.
             let mut idle = false;

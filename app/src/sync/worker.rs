@@ -17,12 +17,8 @@ impl SyncEngine {
     /// Claims one queued (or abandoned) run of this workspace and runs it to its end. A run is abandoned when
     /// its worker stopped beating, or at once when its process is gone from this host.
     pub async fn run_once(&self) -> Result<Outcome> {
-        let now = crate::store::now();
-        let stale_before = now - self.config.stale_after.as_secs() as i64;
-        let dead = super::liveness::dead_workers(&self.store.running_workers().await?);
-        if !dead.is_empty() {
-            tracing::info!(sync.dead_workers = ?dead, "a sync worker's process is gone: its run is taken over now");
-        }
+        let running = self.store.running_workers().await?;
+        let (now, stale_before, dead) = super::liveness::takeover_terms(self.config.stale_after, &running);
         let Some(run) = self.store.claim_run(&self.config.worker, now, stale_before, &dead).await? else {
             return Ok(Outcome::Idle);
         };
