@@ -196,8 +196,11 @@ async fn serve(mut args: ServeArgs, database: app::store::Database) -> anyhow::R
         None
     };
     let app = Application::build(&args, database).await?;
-    if let (Some(_), Some(first)) = (&_demo_workspace, demo_workspaces.first()) {
+    if let (Some(running), Some(first)) = (&_demo_workspace, demo_workspaces.first()) {
         connect_to_sandbox(app.sync(), first, SANDBOX_TOKEN).await.context("could not connect the demo workspace")?;
+        // Real time in the demo too: the sandbox notifies the server of every change.
+        let endpoint = format!("{}{}", app.public_url().trim_end_matches('/'), app::domain::WEBHOOK_PATH);
+        running.sandbox.send_webhooks_to(&endpoint, SANDBOX_CLIENT_SECRET, sandbox::WebhookDelivery::default());
     }
     tracing::info!(addr = %app.local_addr(), database = backend, "Skalin is listening");
     println!("\nSkalin is running at {}", app.public_url());

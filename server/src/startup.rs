@@ -100,9 +100,13 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if let Some(engine) = self.worker {
-            let mut stopped = stopped.clone();
+            let mut stopped_runs = stopped.clone();
+            let mut stopped_notifications = stopped.clone();
+            tokio::spawn(engine.clone().apply_notifications_forever(async move {
+                let _ = stopped_notifications.wait_for(|s| *s).await;
+            }));
             tokio::spawn(engine.run_forever(async move {
-                let _ = stopped.wait_for(|s| *s).await;
+                let _ = stopped_runs.wait_for(|s| *s).await;
             }));
         }
         tokio::spawn(delete_expired_sessions(self.sessions, SESSION_CLEANUP_EVERY));

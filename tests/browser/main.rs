@@ -2,6 +2,7 @@
 //! with JavaScript off (the server-rendered pages) and on (hydrated by the WASM bundle).
 
 mod driver;
+mod realtime;
 mod records;
 mod scenarios;
 mod settings;
@@ -33,6 +34,7 @@ fn main() {
         .chain(sync::all())
         .chain(records::all())
         .chain(workspaces::all())
+        .chain(realtime::all())
     {
         for js in [false, true] {
             if scenario.js_only && !js {

@@ -17,7 +17,16 @@ const APP_ID: &str = "app-acme";
 /// The app with an OAuth client (whose secret signs the webhooks), its workspace
 /// connected to the Intercom app `APP_ID`.
 async fn app_with_webhooks() -> TestApp {
-    let app = spawn_app_with(&["--intercom-client-id", "client-id", "--intercom-client-secret", SECRET]).await;
+    // No worker: what is stored stays as the endpoint left it.
+    let app = spawn_app_with(&[
+        "--intercom-client-id",
+        "client-id",
+        "--intercom-client-secret",
+        SECRET,
+        "--sync-worker",
+        "false",
+    ])
+    .await;
     let token = encrypt_token(&SecretKey([1; 32]), &SecretString::from("tok".to_string()));
     let connection = NewIntercomConnection {
         zone: Zone::Us,

@@ -185,3 +185,4 @@ async fn confirming_a_run_with_no_churn_waiting_is_refused_plainly() {
         other => panic!("expected Invalid, got {other:?}"),
     }
 }
+mod realtime;

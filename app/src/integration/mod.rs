@@ -5,6 +5,7 @@
 mod churn;
 mod connection;
 mod error;
+mod realtime;
 mod settings;
 
 use std::sync::Arc;

@@ -130,6 +130,7 @@ pub fn input_content_types() -> Vec<(&'static str, &'static str)> {
     }
     vec![
         input::<GetIntercomConnection, _, _>(),
+        input::<GetRealtimeState, _, _>(),
         input::<ListCustomers, _, _>(),
         input::<ListContacts, _, _>(),
         input::<ListInteractions, _, _>(),

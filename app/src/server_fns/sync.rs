@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::domain::{RunDetail, RunRequest, ScheduleState, SyncRun};
+use crate::domain::{RealtimeState, RunDetail, RunRequest, ScheduleState, SyncRun};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -57,4 +57,11 @@ pub async fn get_sync_run(id: i64) -> Result<RunDetail, AppError> {
 pub async fn confirm_churn(run_id: i64) -> Result<SyncRun, AppError> {
     let admin = require_admin().await?;
     answer(async { Ok(sync_engine(&admin)?.confirm_churn(run_id, &admin.email).await?) }.await)
+}
+
+/// Whether Intercom's notifications keep this workspace current, and today's.
+#[server]
+pub async fn get_realtime_state() -> Result<RealtimeState, AppError> {
+    let user = require_user().await?;
+    answer(async { Ok(integration(&user)?.realtime_state(crate::store::now()).await?) }.await)
 }

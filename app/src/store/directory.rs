@@ -15,7 +15,7 @@ use crate::domain::{Membership, Role, Workspace};
 use crate::sync_model::ClaimedRun;
 
 #[async_trait]
-pub trait Directory: Send + Sync + 'static {
+pub trait Directory: super::WebhookQueue + Send + Sync + 'static {
     /// Which backend this is, for logs and start-up messages.
     fn backend_name(&self) -> &'static str;
     /// The store of one workspace: it reads and writes that workspace's data only.

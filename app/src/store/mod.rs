@@ -16,6 +16,7 @@ mod records;
 mod runs;
 mod sessions;
 mod sql;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use page::PageStore;
 pub use records::RecordStore;
 pub use runs::RunStore;
 pub use sessions::SessionBackend;
+pub use webhooks::{WebhookCounts, WebhookEvent, WebhookLine, WebhookOutcome, WebhookQueue, WebhookStore};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -113,7 +115,17 @@ pub struct StoredSettings {
 /// failures).
 #[async_trait]
 pub trait Store:
-    ListingStore + RunStore + ClaimStore + RecordStore + PageStore + OutboxStore + FailureStore + Send + Sync + 'static
+    ListingStore
+    + RunStore
+    + ClaimStore
+    + RecordStore
+    + PageStore
+    + OutboxStore
+    + FailureStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The workspace whose data this store reads and writes, and only that.
     fn workspace(&self) -> i64;

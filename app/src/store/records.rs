@@ -28,6 +28,11 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn intercom_customer_count(&self) -> Result<u64>;
     /// Sets stage = `stage` on these customers unless a later run read them; returns how
     /// many changed. The count goes to the run's customers object in the same transaction.
+    /// Churns one customer outside a run (its company deleted, as a notification said);
+    /// `false` when it was churned already or is not Skalin's.
+    async fn churn_customer(&self, intercom_id: &str, stage: &str, now: i64) -> Result<bool>;
+    /// Customers churned since `since`, by runs or notifications.
+    async fn churned_since(&self, since: i64) -> Result<u64>;
     async fn churn_customers(
         &self,
         run_id: i64,
@@ -204,6 +209,31 @@ macro_rules! impl_record_store {
                 .await?;
                 tx.commit().await?;
                 Ok(churned)
+            }
+
+            async fn churn_customer(&self, intercom_id: &str, stage: &str, now: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "update customers set stage = $1, churned_at = $2, updated_at = $2 \
+                     where intercom_id = $3 and churned_at is null and workspace_id = $4",
+                )
+                .bind(stage)
+                .bind(now)
+                .bind(intercom_id)
+                .bind(self.workspace)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn churned_since(&self, since: i64) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar(
+                    "select count(*) from customers where churned_at >= $1 and workspace_id = $2",
+                )
+                .bind(since)
+                .bind(self.workspace)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n.max(0) as u64)
             }
 
             async fn customers_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredCustomer>> {

@@ -15,15 +15,23 @@ use crate::sync_model::ClaimedRun;
 
 #[derive(Clone)]
 pub struct SyncService {
-    directory: Arc<dyn Directory>,
+    pub(super) directory: Arc<dyn Directory>,
     app: Arc<AppConfig>,
-    config: Arc<EngineConfig>,
+    pub(super) config: Arc<EngineConfig>,
     wake: Arc<Notify>,
+    /// Woken by the webhook endpoint when it stored a notification (`realtime`).
+    pub(super) webhooks_wake: Arc<Notify>,
 }
 
 impl SyncService {
     pub fn new(directory: Arc<dyn Directory>, app: Arc<AppConfig>, config: EngineConfig) -> Self {
-        Self { directory, app, config: Arc::new(config), wake: Arc::new(Notify::new()) }
+        Self {
+            directory,
+            app,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+            webhooks_wake: Arc::new(Notify::new()),
+        }
     }
 
     pub fn config(&self) -> &EngineConfig {

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub const WEBHOOK_PATH: &str = "/webhooks/intercom";
+pub use app::domain::WEBHOOK_PATH;
 
 pub async fn intercom(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
@@ -16,6 +16,9 @@ pub async fn intercom(State(state): State<AppState>, headers: HeaderMap, body: B
     let now = app::store::now();
     match receive(state.directory.as_ref(), secret, signature, &body, now).await {
         Ok(receipt) => {
+            if receipt == Receipt::Stored {
+                state.sync.notification_stored();
+            }
             if receipt == Receipt::Unrouted {
                 tracing::info!(
                     "webhook for an Intercom workspace no Skalin workspace is connected to: kept, not applied"

@@ -1,6 +1,7 @@
 //! The `server` binary as people run it.
 
 mod production;
+mod realtime;
 mod sync;
 mod workspaces;
 

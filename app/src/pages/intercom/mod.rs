@@ -5,6 +5,7 @@ mod cards;
 mod connection;
 mod controls;
 mod editor;
+mod realtime;
 mod sync;
 mod sync_chart;
 mod sync_history;
@@ -17,10 +18,11 @@ use leptos_meta::Title;
 use crate::components::{load, CurrentUser, ErrorNotice, Loaded};
 use crate::domain::{IntercomFields, SettingsSnapshot};
 use crate::error::AppError;
-use crate::server_fns::{get_integration_settings, get_intercom_connection, get_intercom_fields};
+use crate::server_fns::{get_integration_settings, get_intercom_connection, get_intercom_fields, get_realtime_state};
 
 use connection::ConnectionCard;
 use editor::SettingsEditor;
+use realtime::RealtimeCard;
 
 #[component]
 pub fn IntercomPage() -> impl IntoView {
@@ -29,6 +31,7 @@ pub fn IntercomPage() -> impl IntoView {
     // made while a view resolves are numbered in the order things resolve, which the
     // server and the hydrating browser need not share (the page would then not hydrate).
     let snapshot = load(|| (), |_| get_integration_settings());
+    let realtime = load(|| (), |_| get_realtime_state());
     // Asked only once connected: without a connection the call fails, and its failure
     // would become the status of the whole page.
     let fields = load(
@@ -46,6 +49,7 @@ pub fn IntercomPage() -> impl IntoView {
         connection.refetch();
         snapshot.refetch();
         fields.refetch();
+        realtime.refetch();
     };
     let on_change = Callback::new(move |_| reload());
     // Installed once per page, not per render of the connection card, which re-renders
@@ -78,7 +82,7 @@ pub fn IntercomPage() -> impl IntoView {
                             })}
                             <ConnectionCard connection can_edit on_change />
                             {if connected {
-                                view! { <Settings can_edit snapshot fields /> }.into_any()
+                                view! { <RealtimeCard state=realtime /> <Settings can_edit snapshot fields /> }.into_any()
                             } else {
                                 view! {
                                     <p class="empty-state">"Connect Intercom to choose what is synchronized."</p>
