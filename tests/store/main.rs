@@ -64,7 +64,9 @@ async fn directory(database: &Database) -> Arc<dyn Directory> {
     database.directory.clone()
 }
 
+mod webhooks;
 mod workspaces;
+use webhooks::*;
 use workspaces::*;
 
 on_both_backends!(
@@ -77,6 +79,8 @@ on_both_backends!(
     two_workspaces_keep_their_own_runs_settings_and_history,
     a_stale_or_orphaned_run_of_any_workspace_is_taken_over_from_the_shared_queue,
     one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_time,
+    notifications_are_taken_oldest_first_once_and_a_lease_that_ran_out_gives_them_back,
+    a_failed_notification_waits_for_its_retry_and_is_counted_until_it_applies,
 );
 
 on_both_backends!(
