@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::domain::RunRequest;
+use leptos::server_fn::ServerFn;
 use sandbox::{Sandbox, SandboxConfig, WebhookDelivery, SANDBOX_CLIENT_SECRET, SANDBOX_TOKEN};
 use serde_json::json;
 use skalin_tests::*;
