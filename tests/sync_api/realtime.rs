@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::domain::{CustomerEdit, IntegrationSettings, RealtimeState, SyncMode};
+use app::domain::{CustomerEdit, IntegrationSettings, RealtimeState, RoleSource, SyncMode};
 use app::server_fns::{GetRealtimeState, SaveIntegrationSettings};
 use app::store::Store;
 use app::sync_model::{StoredContact, StoredCustomer, StoredInteraction};
@@ -286,5 +286,25 @@ async fn in_two_ways_skalin_s_own_write_comes_back_changes_nothing_and_is_not_wr
     assert_eq!(writes(), written, "nothing was written to Intercom again");
     let after = customer(store, &id).await.unwrap();
     assert_eq!(after.stage.as_deref(), Some("Strategic"));
+    assert_eq!(state.today.failed, 0, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_tag_put_on_a_contact_in_intercom_gives_it_its_role_and_taking_it_off_takes_the_role_away() {
+    let mut settings = IntegrationSettings::default();
+    settings.contacts.champion = Some(RoleSource::Tag("Champion".into()));
+    let live = live(Some(settings)).await;
+    let store = live.app.store.as_ref();
+    let person = live.sb.sandbox.contact_ids()[6].clone();
+    let role = |c: &Option<StoredContact>| c.as_ref().and_then(|c| c.role_tag.clone());
+    assert_eq!(role(&contact(store, &person).await), None);
+
+    assert!(live.sb.sandbox.tag_contact(&person, "Champion"));
+    until("the role", || contact(store, &person), |c| role(c).as_deref() == Some("Champion")).await;
+    // A second apart: Intercom's clock is in seconds, and Skalin keeps the newest.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(live.sb.sandbox.untag_contact(&person, "Champion"));
+    until("no role", || contact(store, &person), |c| c.is_some() && role(c).is_none()).await;
+    let state = settled(&live).await;
     assert_eq!(state.today.failed, 0, "{state:?}");
 }
