@@ -117,7 +117,7 @@ async fn names_like(pool: &Pool, pattern: &str) -> anyhow::Result<Vec<(String,)>
 
 async fn open_notifications(app: &TestApp) -> anyhow::Result<i64> {
     let counts = app.store.webhook_counts(0).await?;
-    Ok(counts.waiting as i64)
+    Ok(counts.counts.waiting as i64)
 }
 
 #[tokio::main]
@@ -240,9 +240,9 @@ async fn main() -> anyhow::Result<()> {
             args.events,
             args.events as f64 / acknowledged.as_secs_f64(),
             args.events as f64 / applied.as_secs_f64(),
-            counts.applied,
-            counts.ignored,
-            counts.failed
+            counts.counts.applied,
+            counts.counts.ignored,
+            counts.counts.failed
         );
         drop(app);
         if let Some(db) = postgres {

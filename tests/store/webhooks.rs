@@ -54,7 +54,11 @@ pub async fn a_failed_notification_waits_for_its_retry_and_is_counted_until_it_a
 
     let store = directory.store(ws.id);
     let counts = store.webhook_counts(0).await.unwrap();
-    assert_eq!((counts.received, counts.applied, counts.failed, counts.waiting), (2, 1, 1, 1), "{counts:?}");
+    assert_eq!(
+        (counts.counts.received, counts.counts.applied, counts.counts.failed, counts.counts.waiting),
+        (2, 1, 1, 1),
+        "{counts:?}"
+    );
     let failures = store.failed_webhooks(10).await.unwrap();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].message.as_deref(), Some("Intercom said 500"));
@@ -66,7 +70,7 @@ pub async fn a_failed_notification_waits_for_its_retry_and_is_counted_until_it_a
     directory.finish_webhooks(&[(again[0].id, given_up)], 1_021).await.unwrap();
     assert!(directory.claim_webhooks(10, 9_999, 10_014).await.unwrap().is_empty(), "given up for good");
     let counts = store.webhook_counts(0).await.unwrap();
-    assert_eq!((counts.failed, counts.waiting), (1, 0));
+    assert_eq!((counts.counts.failed, counts.counts.waiting), (1, 0));
     assert_eq!(counts.last.unwrap().status, "applied", "the last one received is n1");
-    assert_eq!(store.webhook_counts(1_001).await.unwrap().received, 0, "today's only");
+    assert_eq!(store.webhook_counts(1_001).await.unwrap().counts.received, 0, "today's only");
 }

@@ -1,8 +1,7 @@
 //! A workspace's real-time updates as its settings page shows them.
 
 use super::{Integration, Result};
-use crate::domain::{NotificationLine, RealtimeCounts, RealtimeState, WEBHOOK_PATH};
-use crate::store::WebhookLine;
+use crate::domain::{RealtimeState, WEBHOOK_PATH};
 
 /// Failed notifications the page lists, at most.
 const FAILURES_SHOWN: u32 = 20;
@@ -30,26 +29,9 @@ impl Integration {
             on: off_because.is_none(),
             off_because,
             endpoint_url: format!("{}{WEBHOOK_PATH}", self.config.public_url.trim_end_matches('/')),
-            today: RealtimeCounts {
-                received: counts.received,
-                applied: counts.applied,
-                ignored: counts.ignored,
-                failed: counts.failed,
-                waiting: counts.waiting,
-            },
-            last: counts.last.map(line),
-            failures: failures.into_iter().map(line).collect(),
+            today: counts.counts,
+            last: counts.last,
+            failures,
         })
-    }
-}
-
-fn line(l: WebhookLine) -> NotificationLine {
-    NotificationLine {
-        topic: l.topic,
-        status: l.status,
-        received_at: l.received_at,
-        attempts: l.attempts,
-        next_attempt_at: l.next_attempt_at,
-        message: l.message,
     }
 }

@@ -35,7 +35,7 @@ pub use page::PageStore;
 pub use records::RecordStore;
 pub use runs::RunStore;
 pub use sessions::SessionBackend;
-pub use webhooks::{WebhookCounts, WebhookEvent, WebhookLine, WebhookOutcome, WebhookQueue, WebhookStore};
+pub use webhooks::{WebhookCounts, WebhookEvent, WebhookOutcome, WebhookQueue, WebhookStore};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 
 use super::backend::{PostgresDirectory, PostgresStore, SqliteDirectory, SqliteStore};
 use super::Result;
+use crate::domain::{NotificationLine, RealtimeCounts};
 
 /// A stored notification taken from the queue to be applied.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -34,28 +35,34 @@ pub enum WebhookOutcome {
     },
 }
 
-/// One workspace's notifications since a moment (the start of today), for its page.
+/// One workspace's notifications since a moment (the start of today), and the last one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebhookCounts {
-    pub received: u64,
-    pub applied: u64,
-    pub ignored: u64,
-    /// Given up on, or waiting for another try.
-    pub failed: u64,
-    pub waiting: u64,
-    pub last: Option<WebhookLine>,
+    pub counts: RealtimeCounts,
+    pub last: Option<NotificationLine>,
 }
 
-/// A notification as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct WebhookLine {
-    pub id: i64,
-    pub topic: String,
-    pub status: String,
-    pub received_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub message: Option<String>,
+#[derive(FromRow)]
+struct LineRow {
+    topic: String,
+    status: String,
+    received_at: i64,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    message: Option<String>,
+}
+
+impl From<LineRow> for NotificationLine {
+    fn from(r: LineRow) -> Self {
+        NotificationLine {
+            topic: r.topic,
+            status: r.status,
+            received_at: r.received_at,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            message: r.message,
+        }
+    }
 }
 
 /// The queue of every workspace's notifications.
@@ -74,7 +81,7 @@ pub trait WebhookQueue: Send + Sync + 'static {
 pub trait WebhookStore: Send + Sync + 'static {
     async fn webhook_counts(&self, since: i64) -> Result<WebhookCounts>;
     /// The notifications that failed, newest first: waiting for another try or given up.
-    async fn failed_webhooks(&self, limit: u32) -> Result<Vec<WebhookLine>>;
+    async fn failed_webhooks(&self, limit: u32) -> Result<Vec<NotificationLine>>;
 }
 
 /// Leased and not finished reads as `applying`; a finished one never goes back.
@@ -91,7 +98,7 @@ fn claim_sql(row_locks: bool) -> String {
     )
 }
 
-const LINE_COLUMNS: &str = "id, topic, status, received_at, attempts, next_attempt_at, message";
+const LINE_COLUMNS: &str = "topic, status, received_at, attempts, next_attempt_at, message";
 
 macro_rules! impl_webhook_queue {
     ($directory:ty, $row_locks:expr) => {
@@ -163,25 +170,25 @@ macro_rules! impl_webhook_store {
                 .bind(since)
                 .fetch_one(&self.pool)
                 .await?;
-                let last = sqlx::query_as::<_, WebhookLine>(&format!(
+                let last = sqlx::query_as::<_, LineRow>(&format!(
                     "select {LINE_COLUMNS} from webhook_events where workspace_id = $1 order by id desc limit 1"
                 ))
                 .bind(self.workspace)
                 .fetch_optional(&self.pool)
                 .await?;
                 let n = |v: i64| v.max(0) as u64;
-                Ok(WebhookCounts {
+                let counts = RealtimeCounts {
                     received: n(received),
                     applied: n(applied),
                     ignored: n(ignored),
                     failed: n(failed),
                     waiting: n(waiting),
-                    last,
-                })
+                };
+                Ok(WebhookCounts { counts, last: last.map(Into::into) })
             }
 
-            async fn failed_webhooks(&self, limit: u32) -> Result<Vec<WebhookLine>> {
-                Ok(sqlx::query_as::<_, WebhookLine>(&format!(
+            async fn failed_webhooks(&self, limit: u32) -> Result<Vec<NotificationLine>> {
+                let rows = sqlx::query_as::<_, LineRow>(&format!(
                     "select {LINE_COLUMNS} from webhook_events \
                      where workspace_id = $1 and message is not null and status in ('failed', 'pending', 'applying') \
                      order by id desc limit $2"
@@ -189,7 +196,8 @@ macro_rules! impl_webhook_store {
                 .bind(self.workspace)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await?)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
         }
     };
