@@ -14,6 +14,8 @@ pub struct AppState {
     pub directory: Arc<dyn Directory>,
     pub config: Arc<AppConfig>,
     pub sync: crate::sync::SyncService,
+    /// Writes Intercom's notifications, many to a commit.
+    pub webhooks: crate::webhooks::Recorder,
     /// The names of the browser bundle's files, found once at start.
     pub assets: Arc<crate::assets::SiteAssets>,
 }

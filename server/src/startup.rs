@@ -71,7 +71,9 @@ impl Application {
             &leptos_options.site_pkg_dir,
         ));
         tracing::debug!(?assets, "the browser bundle");
-        let state = AppState { leptos_options, directory: database.directory, config, sync: sync.clone(), assets };
+        let webhooks = app::webhooks::Recorder::start(database.directory.clone());
+        let state =
+            AppState { leptos_options, directory: database.directory, config, sync: sync.clone(), webhooks, assets };
         let web = crate::web::WebSettings {
             session_idle: time::Duration::minutes(i64::from(args.session_idle_minutes)),
             session_lifetime: std::time::Duration::from_secs(u64::from(args.session_max_hours) * 3600),

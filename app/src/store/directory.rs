@@ -43,7 +43,11 @@ pub trait Directory: super::WebhookQueue + Send + Sync + 'static {
     /// Stores a notification once: `false` (nothing written) when one with the same
     /// notification id was stored before. Routed ones wait as `pending`, the others as
     /// `unrouted`.
-    async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool>;
+    async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool> {
+        Ok(self.record_webhooks(std::slice::from_ref(event)).await?.first().copied().unwrap_or(false))
+    }
+    /// `record_webhook` for many, in one transaction: all stored or none.
+    async fn record_webhooks(&self, events: &[NewWebhookEvent]) -> Result<Vec<bool>>;
 
     /// The workers holding a running run, in any workspace.
     async fn running_workers(&self) -> Result<Vec<String>>;
@@ -219,24 +223,30 @@ macro_rules! impl_directory {
                 .collect()
             }
 
-            async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool> {
-                let status = if event.workspace_id.is_some() { "pending" } else { "unrouted" };
-                let stored = sqlx::query(
-                    "insert into webhook_events \
-                         (notification_id, app_id, workspace_id, topic, body, received_at, status) \
-                     values ($1, $2, $3, $4, $5, $6, $7) \
-                     on conflict (notification_id) do nothing",
-                )
-                .bind(&event.notification_id)
-                .bind(&event.app_id)
-                .bind(event.workspace_id)
-                .bind(&event.topic)
-                .bind(&event.body)
-                .bind(event.received_at)
-                .bind(status)
-                .execute(&self.pool)
-                .await?;
-                Ok(stored.rows_affected() == 1)
+            async fn record_webhooks(&self, events: &[NewWebhookEvent]) -> Result<Vec<bool>> {
+                let mut tx = self.pool.begin().await?;
+                let mut stored = Vec::with_capacity(events.len());
+                for event in events {
+                    let status = if event.workspace_id.is_some() { "pending" } else { "unrouted" };
+                    let done = sqlx::query(
+                        "insert into webhook_events \
+                             (notification_id, app_id, workspace_id, topic, body, received_at, status) \
+                         values ($1, $2, $3, $4, $5, $6, $7) \
+                         on conflict (notification_id) do nothing",
+                    )
+                    .bind(&event.notification_id)
+                    .bind(&event.app_id)
+                    .bind(event.workspace_id)
+                    .bind(&event.topic)
+                    .bind(&event.body)
+                    .bind(event.received_at)
+                    .bind(status)
+                    .execute(&mut *tx)
+                    .await?;
+                    stored.push(done.rows_affected() == 1);
+                }
+                tx.commit().await?;
+                Ok(stored)
             }
 
             async fn running_workers(&self) -> Result<Vec<String>> {

@@ -4,10 +4,12 @@
 //! its `app_id`, then acknowledged. Applying them is the worker's, behind. Knows nothing
 //! of Leptos or HTTP.
 
+mod recorder;
 mod signature;
 
 use serde::Deserialize;
 
+pub use recorder::Recorder;
 pub use signature::{sign, signature_matches};
 
 use crate::store::{Directory, NewWebhookEvent, StoreError};
@@ -26,6 +28,8 @@ pub enum WebhookError {
     Malformed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the notification could not be stored: {0}")]
+    NotStored(String),
 }
 
 /// What became of a notification, all of them acknowledged.
@@ -53,6 +57,7 @@ struct Notification {
 /// header; `secret` the OAuth app's client secret.
 pub async fn receive(
     directory: &dyn Directory,
+    recorder: &Recorder,
     secret: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
@@ -82,7 +87,7 @@ pub async fn receive(
         body: text.to_string(),
         received_at: now,
     };
-    let new = directory.record_webhook(&event).await?;
+    let new = recorder.record(event).await.map_err(WebhookError::NotStored)?;
     Ok(match (new, workspace) {
         (false, _) => Receipt::Duplicate,
         (true, Some(_)) => Receipt::Stored,

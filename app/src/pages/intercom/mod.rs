@@ -82,7 +82,7 @@ pub fn IntercomPage() -> impl IntoView {
                             })}
                             <ConnectionCard connection can_edit on_change />
                             {if connected {
-                                view! { <RealtimeCard state=realtime /> <Settings can_edit snapshot fields /> }.into_any()
+                                view! { <Settings can_edit snapshot fields /> <RealtimeCard state=realtime /> }.into_any()
                             } else {
                                 view! {
                                     <p class="empty-state">"Connect Intercom to choose what is synchronized."</p>
