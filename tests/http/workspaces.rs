@@ -153,6 +153,20 @@ async fn an_admin_of_one_workspace_reaches_nothing_of_another_through_any_server
         assert!(!answer.body.contains(&format!("\"id\":{run}")), "{} shows Globex's run: {}", answer.what, answer.body);
         tried.push(path);
     }
+    // A notification Intercom sent for Globex is counted in Globex only.
+    let notification = app::store::NewWebhookEvent {
+        notification_id: "notif_globex".into(),
+        app_id: Some("globex-app".into()),
+        workspace_id: Some(two.globex.id),
+        topic: "company.updated".into(),
+        body: "{}".into(),
+        received_at: app::store::now(),
+    };
+    assert!(app.directory.record_webhook(&notification).await.unwrap());
+    let realtime = call_form::<GetRealtimeState>(app, &ada, "get_realtime_state", &[]).await;
+    let realtime = realtime.ok::<app::domain::RealtimeState>();
+    assert_eq!((realtime.today.received, realtime.last), (0, None), "Acme sees none of Globex's notifications");
+    tried.push(GetRealtimeState::PATH);
     let connection = call_form::<GetIntercomConnection>(app, &ada, "get_intercom_connection", &[]).await;
     assert_eq!(connection.ok::<Option<IntercomConnection>>(), None, "Acme is not connected, whatever Globex is");
     tried.push(GetIntercomConnection::PATH);
