@@ -62,10 +62,6 @@ pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) 
         .route("/auth/signout", post(sign_in::sign_out))
         .route("/auth/workspace", post(sign_in::switch_workspace))
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            webhooks::WEBHOOK_PATH,
-            post(webhooks::intercom).layer(DefaultBodyLimit::max(app::webhooks::MAX_BODY_BYTES)),
-        )
         .route(crate::oauth::CONNECT_PATH, get(crate::oauth::connect))
         .route(app::integration::OAUTH_CALLBACK_PATH, get(crate::oauth::callback))
         .leptos_routes(&state, routes, {
@@ -89,6 +85,12 @@ pub fn router(state: AppState, sessions: SessionBackend, settings: WebSettings) 
         // answers are small, and the default one cost 15 % of the list calls' throughput
         // under wrk on 2 cores (scripts/bench-web.sh).
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        // Intercom's notifications pass none of the layers above: no session, page or
+        // cache rule applies to them, and each costs time on the busiest route.
+        .route(
+            webhooks::WEBHOOK_PATH,
+            post(webhooks::intercom).layer(DefaultBodyLimit::max(app::webhooks::MAX_BODY_BYTES)),
+        )
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -159,7 +161,6 @@ fn is_public(path: &str) -> bool {
         || path == "/healthz"
         || path == "/favicon.ico"
         || path.starts_with("/auth/")
-        || path == webhooks::WEBHOOK_PATH
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }
