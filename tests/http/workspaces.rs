@@ -154,15 +154,16 @@ async fn an_admin_of_one_workspace_reaches_nothing_of_another_through_any_server
         tried.push(path);
     }
     // A notification Intercom sent for Globex is counted in Globex only.
+    let globex_app = two.in_globex.intercom_connection().await.unwrap().and_then(|c| c.app_id);
     let notification = app::store::NewWebhookEvent {
         notification_id: "notif_globex".into(),
-        app_id: Some("globex-app".into()),
-        workspace_id: Some(two.globex.id),
+        app_id: globex_app,
         topic: "company.updated".into(),
         body: "{}".into(),
         received_at: app::store::now(),
     };
-    assert!(app.directory.record_webhook(&notification).await.unwrap());
+    let recorded = app.directory.record_webhook(&notification).await.unwrap();
+    assert_eq!(recorded, app::store::Recorded::Routed, "Globex's notification is stored for Globex");
     let realtime = call_form::<GetRealtimeState>(app, &ada, "get_realtime_state", &[]).await;
     let realtime = realtime.ok::<app::domain::RealtimeState>();
     assert_eq!((realtime.today.received, realtime.last), (0, None), "Acme sees none of Globex's notifications");

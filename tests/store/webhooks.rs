@@ -1,33 +1,52 @@
 //! The queue of Intercom's notifications: taken oldest first by one worker at a time,
 //! leased so that a killed worker's come back, finished once, and counted per workspace.
 
-use app::store::{Directory, NewWebhookEvent, WebhookOutcome};
+use app::domain::Zone;
+use app::secrets::{encrypt_token, SecretKey};
+use app::store::{Directory, NewIntercomConnection, NewWebhookEvent, Recorded, WebhookOutcome};
+use secrecy::SecretString;
 
-async fn notify(directory: &dyn Directory, id: &str, workspace: Option<i64>, received_at: i64) {
+/// A Skalin workspace connected to the Intercom workspace `app_id`.
+async fn connected_workspace(directory: &dyn Directory, slug: &str, app_id: &str) -> i64 {
+    let workspace = directory.create_workspace(slug, slug).await.unwrap();
+    let connection = NewIntercomConnection {
+        zone: Zone::Us,
+        token: encrypt_token(&SecretKey([7; 32]), &SecretString::from("tok".to_string())),
+        workspace_name: None,
+        app_id: Some(app_id.into()),
+        detected_zone: None,
+        connected_by: "ada@example.com".into(),
+        connected_at: 1,
+    };
+    directory.store(workspace.id).save_intercom_connection(&connection).await.unwrap();
+    workspace.id
+}
+
+async fn notify(directory: &dyn Directory, id: &str, app_id: &str, received_at: i64) -> Recorded {
     let event = NewWebhookEvent {
         notification_id: id.into(),
-        app_id: Some("app".into()),
-        workspace_id: workspace,
+        app_id: Some(app_id.into()),
         topic: "company.updated".into(),
         body: format!("{{\"id\":\"{id}\"}}"),
         received_at,
     };
-    assert!(directory.record_webhook(&event).await.unwrap(), "{id} stored");
+    directory.record_webhook(&event).await.unwrap()
 }
 
 pub async fn notifications_are_taken_oldest_first_once_and_a_lease_that_ran_out_gives_them_back(
     directory: &dyn Directory,
 ) {
-    let ws = directory.create_workspace("A", "a").await.unwrap();
+    let ws = connected_workspace(directory, "a", "app-a").await;
     for n in 0..5 {
-        notify(directory, &format!("n{n}"), Some(ws.id), 100 + n).await;
+        assert_eq!(notify(directory, &format!("n{n}"), "app-a", 100 + n).await, Recorded::Routed);
     }
-    notify(directory, "unrouted", None, 100).await;
+    assert_eq!(notify(directory, "n0", "app-a", 105).await, Recorded::Duplicate, "delivered twice, stored once");
+    assert_eq!(notify(directory, "unrouted", "app-nobody", 100).await, Recorded::Unrouted);
 
     let first = directory.claim_webhooks(3, 1_000, 1_015).await.unwrap();
     let ids = |events: &[app::store::WebhookEvent]| events.iter().map(|e| e.body.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&first), ["{\"id\":\"n0\"}", "{\"id\":\"n1\"}", "{\"id\":\"n2\"}"]);
-    assert!(first.iter().all(|e| e.attempts == 1 && e.workspace_id == ws.id));
+    assert!(first.iter().all(|e| e.attempts == 1 && e.workspace_id == ws));
     let second = directory.claim_webhooks(10, 1_000, 1_015).await.unwrap();
     assert_eq!(ids(&second), ["{\"id\":\"n3\"}", "{\"id\":\"n4\"}"], "leased ones and unrouted ones are not taken");
     assert!(directory.claim_webhooks(10, 1_010, 1_025).await.unwrap().is_empty());
@@ -41,18 +60,18 @@ pub async fn notifications_are_taken_oldest_first_once_and_a_lease_that_ran_out_
 }
 
 pub async fn a_failed_notification_waits_for_its_retry_and_is_counted_until_it_applies(directory: &dyn Directory) {
-    let ws = directory.create_workspace("A", "a").await.unwrap();
-    let other = directory.create_workspace("B", "b").await.unwrap();
-    notify(directory, "n0", Some(ws.id), 1_000).await;
-    notify(directory, "n1", Some(ws.id), 1_000).await;
-    notify(directory, "elsewhere", Some(other.id), 1_000).await;
+    let ws = connected_workspace(directory, "a", "app-a").await;
+    connected_workspace(directory, "b", "app-b").await;
+    notify(directory, "n0", "app-a", 1_000).await;
+    notify(directory, "n1", "app-a", 1_000).await;
+    notify(directory, "elsewhere", "app-b", 1_000).await;
     let taken = directory.claim_webhooks(10, 1_000, 1_015).await.unwrap();
     let [n0, n1] = [&taken[0], &taken[1]];
     let failed = WebhookOutcome::Failed { message: "Intercom said 500".into(), retry_at: Some(1_020) };
     let outcomes = [(n0.id, failed), (n1.id, WebhookOutcome::Applied), (taken[2].id, WebhookOutcome::Applied)];
     directory.finish_webhooks(&outcomes, 1_001).await.unwrap();
 
-    let store = directory.store(ws.id);
+    let store = directory.store(ws);
     let counts = store.webhook_counts(0).await.unwrap();
     assert_eq!(
         (counts.counts.received, counts.counts.applied, counts.counts.failed, counts.counts.waiting),

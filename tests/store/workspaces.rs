@@ -5,7 +5,7 @@ use app::domain::{
     CustomerEdit, IntercomConnection, NewContact, PageRequest, Role, RunRequest, RunStatus, RunTrigger, Zone,
 };
 use app::secrets::{encrypt_token, SecretKey};
-use app::store::{Directory, NewIntercomConnection, RunHolder, StoreError};
+use app::store::{Directory, NewIntercomConnection, NewWebhookEvent, Recorded, RunHolder, StoreError};
 use app::sync_model::NewRun;
 use secrecy::SecretString;
 use skalin_tests::seed_customers;
@@ -120,6 +120,25 @@ pub async fn a_stale_or_orphaned_run_of_any_workspace_is_taken_over_from_the_sha
     assert!(!in_b.heartbeat(orphan, "w-dead", 5_003, [0, 0, 0]).await.unwrap(), "the dead worker lost it");
 }
 
+/// The workspace a new notification from this Intercom workspace is stored for, if any.
+async fn routed_to(directory: &dyn Directory, app_id: &str, notification: &str) -> Option<i64> {
+    let event = NewWebhookEvent {
+        notification_id: notification.into(),
+        app_id: Some(app_id.into()),
+        topic: "company.updated".into(),
+        body: notification.into(),
+        received_at: 1_000,
+    };
+    match directory.record_webhook(&event).await.unwrap() {
+        Recorded::Unrouted => None,
+        Recorded::Duplicate => panic!("{notification} was new"),
+        Recorded::Routed => {
+            let taken = directory.claim_webhooks(100, 1_000, 1_015).await.unwrap();
+            taken.iter().find(|e| e.body == notification).map(|e| e.workspace_id)
+        }
+    }
+}
+
 pub async fn one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_time(directory: &dyn Directory) {
     let a = directory.create_workspace("A", "a").await.unwrap();
     let b = directory.create_workspace("B", "b").await.unwrap();
@@ -128,14 +147,15 @@ pub async fn one_intercom_workspace_is_connected_to_one_skalin_workspace_at_a_ti
     let err = in_b.save_intercom_connection(&a_connection("app-1")).await.unwrap_err();
     assert!(matches!(&err, StoreError::Conflict(what) if what.contains("Intercom workspace app-1")), "{err:?}");
     assert_eq!(in_b.intercom_connection().await.unwrap(), None);
-    assert_eq!(directory.workspace_of_app("app-1").await.unwrap(), Some(a.id));
+    assert_eq!(routed_to(directory, "app-1", "n1").await, Some(a.id), "A's notifications go to A");
 
     in_b.save_intercom_connection(&a_connection("app-2")).await.unwrap();
     assert!(in_a.delete_intercom_connection().await.unwrap());
+    assert_eq!(routed_to(directory, "app-1", "n2").await, None, "kept for no workspace once A is disconnected");
     assert!(in_a.intercom_connection().await.unwrap().is_none());
     assert_eq!(in_b.intercom_connection().await.unwrap().and_then(|c| c.app_id), Some("app-2".into()));
     in_b.save_intercom_connection(&a_connection("app-1")).await.unwrap();
-    assert_eq!(directory.workspace_of_app("app-1").await.unwrap(), Some(b.id));
+    assert_eq!(routed_to(directory, "app-1", "n3").await, Some(b.id), "B's from the moment B connects it");
 }
 
 pub async fn a_person_has_a_role_in_each_of_their_workspaces(directory: &dyn Directory) {

@@ -10,7 +10,7 @@ use super::backend::{PostgresDirectory, PostgresStore, SqliteDirectory, SqliteSt
 use super::claims::{claim_sql, claimed, RUNNING_WORKERS};
 use super::runs::RunRow;
 use super::sql::unique_violation;
-use super::{now, NewWebhookEvent, Result, Store, StoreError, UserRecord};
+use super::{now, Result, Store, StoreError, UserRecord};
 use crate::domain::{Membership, Role, Workspace};
 use crate::sync_model::ClaimedRun;
 
@@ -26,8 +26,6 @@ pub trait Directory: super::WebhookQueue + Send + Sync + 'static {
     /// Every workspace, by name.
     async fn workspaces(&self) -> Result<Vec<Workspace>>;
     async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>>;
-    /// The workspace connected to this Intercom workspace (its app id), if any.
-    async fn workspace_of_app(&self, app_id: &str) -> Result<Option<i64>>;
 
     async fn create_user(&self, email: &str, password_hash: &str) -> Result<UserRecord>;
     /// Creates the user or resets its password (used for the demo accounts).
@@ -39,15 +37,6 @@ pub trait Directory: super::WebhookQueue + Send + Sync + 'static {
     async fn set_membership(&self, workspace: i64, user: i64, role: Role) -> Result<()>;
     /// The workspaces the user belongs to, by name.
     async fn memberships(&self, user: i64) -> Result<Vec<Membership>>;
-
-    /// Stores a notification once: `false` (nothing written) when one with the same
-    /// notification id was stored before. Routed ones wait as `pending`, the others as
-    /// `unrouted`.
-    async fn record_webhook(&self, event: &NewWebhookEvent) -> Result<bool> {
-        Ok(self.record_webhooks(std::slice::from_ref(event)).await?.first().copied().unwrap_or(false))
-    }
-    /// `record_webhook` for many, in one transaction: all stored or none.
-    async fn record_webhooks(&self, events: &[NewWebhookEvent]) -> Result<Vec<bool>>;
 
     /// The workers holding a running run, in any workspace.
     async fn running_workers(&self) -> Result<Vec<String>>;
@@ -148,13 +137,6 @@ macro_rules! impl_directory {
                 Ok(row.map(Into::into))
             }
 
-            async fn workspace_of_app(&self, app_id: &str) -> Result<Option<i64>> {
-                Ok(sqlx::query_scalar("select workspace_id from intercom_connections where app_id = $1")
-                    .bind(app_id)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
             async fn create_user(&self, email: &str, password_hash: &str) -> Result<UserRecord> {
                 let sql = format!(
                     "insert into users (email, password_hash, created_at) values ($1, $2, $3) returning {USER_COLUMNS}"
@@ -221,32 +203,6 @@ macro_rules! impl_directory {
                 .into_iter()
                 .map(TryInto::try_into)
                 .collect()
-            }
-
-            async fn record_webhooks(&self, events: &[NewWebhookEvent]) -> Result<Vec<bool>> {
-                let mut tx = self.pool.begin().await?;
-                let mut stored = Vec::with_capacity(events.len());
-                for event in events {
-                    let status = if event.workspace_id.is_some() { "pending" } else { "unrouted" };
-                    let done = sqlx::query(
-                        "insert into webhook_events \
-                             (notification_id, app_id, workspace_id, topic, body, received_at, status) \
-                         values ($1, $2, $3, $4, $5, $6, $7) \
-                         on conflict (notification_id) do nothing",
-                    )
-                    .bind(&event.notification_id)
-                    .bind(&event.app_id)
-                    .bind(event.workspace_id)
-                    .bind(&event.topic)
-                    .bind(&event.body)
-                    .bind(event.received_at)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await?;
-                    stored.push(done.rows_affected() == 1);
-                }
-                tx.commit().await?;
-                Ok(stored)
             }
 
             async fn running_workers(&self) -> Result<Vec<String>> {

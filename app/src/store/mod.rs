@@ -35,7 +35,9 @@ pub use page::PageStore;
 pub use records::RecordStore;
 pub use runs::RunStore;
 pub use sessions::SessionBackend;
-pub use webhooks::{WebhookCounts, WebhookEvent, WebhookOutcome, WebhookQueue, WebhookStore};
+pub use webhooks::{
+    NewWebhookEvent, Recorded, WebhookCounts, WebhookEvent, WebhookOutcome, WebhookQueue, WebhookStore,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -87,18 +89,6 @@ pub struct NewIntercomConnection {
     pub connected_by: String,
     /// Unix seconds.
     pub connected_at: i64,
-}
-
-/// An Intercom notification as it arrived, to be stored before it is acknowledged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewWebhookEvent {
-    pub notification_id: String,
-    pub app_id: Option<String>,
-    /// The workspace connected to `app_id`; `None` stores it as unrouted.
-    pub workspace_id: Option<i64>,
-    pub topic: String,
-    pub body: String,
-    pub received_at: i64,
 }
 
 /// The integration settings as saved: one JSON document, and who saved it when.

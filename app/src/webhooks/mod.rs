@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub use recorder::Recorder;
 pub use signature::{sign, signature_matches};
 
-use crate::store::{Directory, NewWebhookEvent, StoreError};
+use crate::store::{NewWebhookEvent, Recorded};
 
 /// The most a notification's body may weigh; Intercom's are a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -26,8 +26,6 @@ pub enum WebhookError {
     BadSignature,
     #[error("the body is not an Intercom notification: {0}")]
     Malformed(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error("the notification could not be stored: {0}")]
     NotStored(String),
 }
@@ -56,7 +54,6 @@ struct Notification {
 /// Checks, stores and routes one notification. `signature` is the `X-Hub-Signature`
 /// header; `secret` the OAuth app's client secret.
 pub async fn receive(
-    directory: &dyn Directory,
     recorder: &Recorder,
     secret: Option<&str>,
     signature: Option<&str>,
@@ -75,22 +72,16 @@ pub async fn receive(
     if notification.topic == "ping" {
         return Ok(Receipt::Ping);
     }
-    let workspace = match notification.app_id.as_deref() {
-        Some(app) => directory.workspace_of_app(app).await?,
-        None => None,
-    };
     let event = NewWebhookEvent {
         notification_id: notification.id,
         app_id: notification.app_id,
-        workspace_id: workspace,
         topic: notification.topic,
         body: text.to_string(),
         received_at: now,
     };
-    let new = recorder.record(event).await.map_err(WebhookError::NotStored)?;
-    Ok(match (new, workspace) {
-        (false, _) => Receipt::Duplicate,
-        (true, Some(_)) => Receipt::Stored,
-        (true, None) => Receipt::Unrouted,
+    Ok(match recorder.record(event).await.map_err(WebhookError::NotStored)? {
+        Recorded::Duplicate => Receipt::Duplicate,
+        Recorded::Routed => Receipt::Stored,
+        Recorded::Unrouted => Receipt::Unrouted,
     })
 }

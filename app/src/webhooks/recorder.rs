@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{Directory, NewWebhookEvent};
+use crate::store::{Directory, NewWebhookEvent, Recorded};
 
 /// Notifications committed together, at most.
 const GROUP: usize = 256;
 /// Notifications waiting for their group, at most: the endpoint waits beyond that.
 const QUEUE: usize = 4_096;
 
-type Reply = oneshot::Sender<Result<bool, String>>;
+type Reply = oneshot::Sender<Result<Recorded, String>>;
 
 /// The one writer of a process's notifications; cheap to clone.
 #[derive(Clone)]
@@ -53,9 +53,9 @@ impl Recorder {
         Self { jobs }
     }
 
-    /// Stores the notification with others arriving now; `false` when one with its id
-    /// was stored before. `Err` (the database's words) when it could not be stored.
-    pub async fn record(&self, event: NewWebhookEvent) -> Result<bool, String> {
+    /// Stores the notification with others arriving now. `Err` (the database's words)
+    /// when it could not be stored.
+    pub async fn record(&self, event: NewWebhookEvent) -> Result<Recorded, String> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send((event, reply)).await.map_err(|_| "the notification writer has stopped".to_string())?;
         answer.await.map_err(|_| "the notification writer has stopped".to_string())?

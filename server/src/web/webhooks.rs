@@ -14,7 +14,7 @@ pub async fn intercom(State(state): State<AppState>, headers: HeaderMap, body: B
     let signature = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
     let secret = state.config.intercom_client_secret.as_deref();
     let now = app::store::now();
-    match receive(state.directory.as_ref(), &state.webhooks, secret, signature, &body, now).await {
+    match receive(&state.webhooks, secret, signature, &body, now).await {
         Ok(receipt) => {
             if receipt == Receipt::Stored {
                 state.sync.notification_stored();
@@ -39,7 +39,7 @@ pub async fn intercom(State(state): State<AppState>, headers: HeaderMap, body: B
             (StatusCode::BAD_REQUEST, err.to_string()).into_response()
         }
         // Not acknowledged: Intercom delivers it again a minute later.
-        Err(err @ (WebhookError::Store(_) | WebhookError::NotStored(_))) => {
+        Err(err @ WebhookError::NotStored(_)) => {
             tracing::error!(error = %err, "could not store a webhook");
             (StatusCode::SERVICE_UNAVAILABLE, "the notification could not be stored; deliver it again").into_response()
         }
