@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test lint tools build release release-site wasm-size audit
+.PHONY: run test lint tools build release release-site wasm-size wasm-profile audit
 
 # Where the browser suite finds the release bundle (the debug one stays in target/site).
 RELEASE_SITE := target/site-release
@@ -44,6 +44,14 @@ release-site: tools
 ## Prints the release WASM bundle's size: raw, gzipped and brotli (as served).
 wasm-size: release-site
 	scripts/wasm-size.sh
+
+## What the release WASM's bytes are: the largest functions and the share of a few groups
+## (measured on cargo's output, before wasm-bindgen and wasm-opt, where names are kept).
+wasm-profile: release-site
+	scripts/wasm-profile.py target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm \
+		--group '^reactive_graph' --group '^tachys' --group '^leptos_router' \
+		--group 'hydrate_async' --group 'serde_json|serde::de|[Dd]eserialize' \
+		--group '^core::fmt|flt2dec' --group '^app::'
 
 ## Known vulnerabilities in the dependencies (needs the RustSec database: GitHub, or ADVISORY_DB).
 audit:
