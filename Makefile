@@ -45,13 +45,16 @@ release-site: tools
 wasm-size: release-site
 	scripts/wasm-size.sh
 
-## What the release WASM's bytes are: the largest functions and the share of a few groups
-## (measured on cargo's output, before wasm-bindgen and wasm-opt, where names are kept).
+## What the release WASM's bytes are: the largest functions and the share of a few groups,
+## measured after wasm-bindgen (with names kept) and before wasm-opt.
 wasm-profile: release-site
-	scripts/wasm-profile.py target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm \
-		--group '^reactive_graph' --group '^tachys' --group '^leptos_router' \
-		--group 'hydrate_async' --group 'serde_json|serde::de|[Dd]eserialize' \
-		--group '^core::fmt|flt2dec' --group '^app::'
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	wasm-bindgen --keep-debug --target web --out-dir "$$tmp" \
+		target/front/wasm32-unknown-unknown/wasm-release/frontend.wasm && \
+	scripts/wasm-profile.py "$$tmp/frontend_bg.wasm" \
+		--group '^reactive_graph' --group '^tachys' --group '^leptos_router' --group '^leptos' \
+		--group 'hydrate_async' --group 'into_any_attr' --group 'serde_json|[Dd]eserializ' \
+		--group '^core::' --group 'flt2dec' --group '^alloc::' --group '^app::'
 
 ## Known vulnerabilities in the dependencies (needs the RustSec database: GitHub, or ADVISORY_DB).
 audit:

@@ -8,12 +8,11 @@ are what to shrink, not the bytes shipped.
 
     scripts/wasm-profile.py MODULE.wasm [--top N] [--group PATTERN ...]
 
-Prints the sections, the largest functions, and the share of code whose name mentions
-each group (a name can count in several groups).
+Prints the sections, the largest functions (alone, then with all their instances), and
+the share of code whose name mentions each group (a name can count in several groups).
 """
 import argparse
 import re
-import subprocess
 import sys
 from collections import Counter
 
@@ -88,14 +87,52 @@ def function_names(body):
     return names
 
 
-def demangle(names):
-    """Rust names read better demangled; `rustfilt` does it when installed (the names
-    are counted as they are otherwise, mangled)."""
-    try:
-        out = subprocess.run(["rustfilt"], input="\n".join(names), capture_output=True, text=True, check=True)
-        return out.stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return names
+LEGACY_ESCAPES = {"$LT$": "<", "$GT$": ">", "$RF$": "&", "$BP$": "*", "$LP$": "(", "$RP$": ")",
+                  "$C$": ",", "$SP$": "@", "$u7e$": "~", "$u20$": " ", "$u27$": "'", "$u5b$": "[",
+                  "$u5d$": "]", "$u7b$": "{", "$u7d$": "}", "$u3b$": ";", "$u2b$": "+", "$u22$": '"'}
+
+
+def demangle_v0(name):
+    """The precompiled std uses v0 symbols (`_R...`); their identifiers, in order, are
+    enough to tell the crate and the function."""
+    body = name[2:]
+    parts, pos = [], 0
+    while pos < len(body):
+        digits = re.match(r"\d+", body[pos:])
+        if not digits:
+            # `s..._` is a disambiguator and `B..._` a back-reference: neither is a name.
+            pos = body.index("_", pos) + 1 if body[pos] in "sB" and "_" in body[pos:] else pos + 1
+            continue
+        pos += len(digits.group())
+        length = int(digits.group())
+        parts.append(body[pos:pos + length].lstrip("_"))
+        pos += length
+    return "::".join(parts) or name
+
+
+def demangle(name):
+    """Reads a legacy Rust symbol (`_ZN` + length-prefixed parts + `E`) as a path, without
+    its hash; other names are kept as they are."""
+    if name.startswith("_R"):
+        return demangle_v0(name)
+    if not name.startswith("_ZN") or not name.endswith("E"):
+        # Already demangled (wasm-bindgen does it): drop the hashes, keep the path.
+        return re.sub(r"::h[0-9a-f]{16}$", "", re.sub(r"\[[0-9a-f]{16}\]", "", name))
+    parts, pos, body = [], 3, name[:-1]
+    while pos < len(body):
+        digits = re.match(r"\d+", body[pos:])
+        if not digits:
+            return name
+        pos += len(digits.group())
+        length = int(digits.group())
+        parts.append(body[pos:pos + length])
+        pos += length
+    if parts and re.fullmatch(r"h[0-9a-f]{16}", parts[-1]):
+        parts.pop()
+    path = "::".join(parts).replace("..", "::")
+    for escape, text in LEGACY_ESCAPES.items():
+        path = path.replace(escape, text)
+    return path[1:] if path.startswith("_<") else path
 
 
 def main():
@@ -110,8 +147,8 @@ def main():
     bodies = []
     names = {}
     section_sizes = Counter()
-    kinds = {0: "custom", 1: "type", 2: "import", 3: "function", 5: "memory", 6: "global", 7: "export",
-             9: "element", 10: "code", 11: "data", 12: "data count"}
+    kinds = {0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export",
+             9: "element", 10: "code", 11: "data", 12: "data count", 13: "tag"}
     for kind, body in sections(data):
         label = kinds.get(kind, str(kind))
         if kind == 0:
@@ -135,10 +172,17 @@ def main():
     for label, size in section_sizes.most_common():
         print(f"  {label:<24} {size:>9}  {100 * size / total:5.1f} %")
     code = sum(bodies)
-    labels = demangle([names.get(imports + i, f"func[{imports + i}]") for i in range(len(bodies))])
+    labels = [demangle(names.get(imports + i, f"func[{imports + i}]")) for i in range(len(bodies))]
     print(f"\nlargest of {len(bodies)} functions ({code} bytes of code):")
     for size, name in sorted(zip(bodies, labels), reverse=True)[: args.top]:
         print(f"  {size:>7}  {name[:160]}")
+    by_name, count = Counter(), Counter()
+    for size, name in zip(bodies, labels):
+        by_name[name] += size
+        count[name] += 1
+    print("\nlargest generic functions, all their instances together:")
+    for name, size in by_name.most_common(args.top):
+        print(f"  {size:>7}  {count[name]:>4} x  {name[:150]}")
     if args.group:
         print("\nshare of code by what a name mentions:")
         for pattern in args.group:
