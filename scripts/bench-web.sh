@@ -49,9 +49,12 @@ export INTERCOM_BASE_URL="http://127.0.0.1:$intercom_port"
 "$server" sandbox --port "$intercom_port" --companies 300 --contacts 1000 --tickets 100 >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 wait_for "$INTERCOM_BASE_URL/me"
-"$server" connect --access-token sandbox-token --zone us >/dev/null
-"$server" sync >/dev/null
-"$server" user add --email bench@example.com --role admin --password bench-password-1 >/dev/null
+workspace=bench
+"$server" workspace add --name Bench --slug "$workspace" >/dev/null
+"$server" connect --workspace "$workspace" --access-token sandbox-token --zone us >/dev/null
+"$server" sync --workspace "$workspace" >/dev/null
+"$server" user add --workspace "$workspace" --email bench@example.com --role admin \
+  --password bench-password-1 >/dev/null
 "$server" serve --addr "127.0.0.1:$app_port" --site-root "$site" --sync-worker false >"$work/serve.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$app_port"
