@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """What the bytes of a WASM module are: its functions' code, tallied by name.
 
-Reads the code section and the `name` custom section of a module built with names kept
-(rustc keeps them; wasm-bindgen and wasm-opt drop them, so profile cargo's own output, or
-wasm-bindgen's with `--keep-debug`). The code is measured before wasm-opt, so the shares
-are what to shrink, not the bytes shipped.
+Reads the code section and the `name` custom section of wasm-bindgen's output made with
+`--keep-debug` (`make wasm-profile` makes it; without the flag, and after wasm-opt, the
+names are gone). The code is measured before wasm-opt, so the shares are what to shrink,
+not the bytes shipped.
 
     scripts/wasm-profile.py MODULE.wasm [--top N] [--group PATTERN ...]
 
@@ -87,52 +87,10 @@ def function_names(body):
     return names
 
 
-LEGACY_ESCAPES = {"$LT$": "<", "$GT$": ">", "$RF$": "&", "$BP$": "*", "$LP$": "(", "$RP$": ")",
-                  "$C$": ",", "$SP$": "@", "$u7e$": "~", "$u20$": " ", "$u27$": "'", "$u5b$": "[",
-                  "$u5d$": "]", "$u7b$": "{", "$u7d$": "}", "$u3b$": ";", "$u2b$": "+", "$u22$": '"'}
-
-
-def demangle_v0(name):
-    """The precompiled std uses v0 symbols (`_R...`); their identifiers, in order, are
-    enough to tell the crate and the function."""
-    body = name[2:]
-    parts, pos = [], 0
-    while pos < len(body):
-        digits = re.match(r"\d+", body[pos:])
-        if not digits:
-            # `s..._` is a disambiguator and `B..._` a back-reference: neither is a name.
-            pos = body.index("_", pos) + 1 if body[pos] in "sB" and "_" in body[pos:] else pos + 1
-            continue
-        pos += len(digits.group())
-        length = int(digits.group())
-        parts.append(body[pos:pos + length].lstrip("_"))
-        pos += length
-    return "::".join(parts) or name
-
-
-def demangle(name):
-    """Reads a legacy Rust symbol (`_ZN` + length-prefixed parts + `E`) as a path, without
-    its hash; other names are kept as they are."""
-    if name.startswith("_R"):
-        return demangle_v0(name)
-    if not name.startswith("_ZN") or not name.endswith("E"):
-        # Already demangled (wasm-bindgen does it): drop the hashes, keep the path.
-        return re.sub(r"::h[0-9a-f]{16}$", "", re.sub(r"\[[0-9a-f]{16}\]", "", name))
-    parts, pos, body = [], 3, name[:-1]
-    while pos < len(body):
-        digits = re.match(r"\d+", body[pos:])
-        if not digits:
-            return name
-        pos += len(digits.group())
-        length = int(digits.group())
-        parts.append(body[pos:pos + length])
-        pos += length
-    if parts and re.fullmatch(r"h[0-9a-f]{16}", parts[-1]):
-        parts.pop()
-    path = "::".join(parts).replace("..", "::")
-    for escape, text in LEGACY_ESCAPES.items():
-        path = path.replace(escape, text)
-    return path[1:] if path.startswith("_<") else path
+def without_hashes(name):
+    """wasm-bindgen writes names demangled; without their hashes, the instances of one
+    generic function share a label."""
+    return re.sub(r"::h[0-9a-f]{16}$", "", re.sub(r"\[[0-9a-f]{16}\]", "", name))
 
 
 def main():
@@ -172,7 +130,7 @@ def main():
     for label, size in section_sizes.most_common():
         print(f"  {label:<24} {size:>9}  {100 * size / total:5.1f} %")
     code = sum(bodies)
-    labels = [demangle(names.get(imports + i, f"func[{imports + i}]")) for i in range(len(bodies))]
+    labels = [without_hashes(names.get(imports + i, f"func[{imports + i}]")) for i in range(len(bodies))]
     print(f"\nlargest of {len(bodies)} functions ({code} bytes of code):")
     for size, name in sorted(zip(bodies, labels), reverse=True)[: args.top]:
         print(f"  {size:>7}  {name[:160]}")
